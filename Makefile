@@ -1,0 +1,29 @@
+# Quick start: `make demo` (install + compress a generated sample), `make test` (install + tests).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install bench clean
+
+$(STAMP): pyproject.toml setup.py $(wildcard fmindex/*.pyx logzip/codec/*.pyx)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m corpora.demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) -m bench.compression
+	$(PY) -m bench.grouping
+	$(PY) -m bench.fmindex
+
+clean:
+	rm -rf $(VENV) build *.egg-info fmindex/*.c fmindex/*.so logzip/codec/*.c logzip/codec/*.so
