@@ -1,0 +1,13 @@
+"""Exceptions raised by logzip; the CLI prints them as one line and exits non-zero."""
+
+
+class LogzipError(Exception):
+    """Base class of every error logzip raises on purpose."""
+
+
+class CorruptArchiveError(LogzipError, ValueError):
+    """The archive is truncated, damaged, or not a logzip archive at all."""
+
+
+class FormatError(LogzipError, ValueError):
+    """A header format string (Loghub syntax) cannot be used."""
