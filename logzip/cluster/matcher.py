@@ -1,0 +1,130 @@
+"""Match contents against a template set: a token trie searched depth first.
+
+Every template length has its own trie.  At each token the search tries the literal edge first,
+then the slot edges, most specific (longest prefix + suffix) first, and backtracks on failure, so
+the template found is the most specific one at the first position where templates differ.  The
+compiled matcher (``_match.pyx``) implements exactly this search; :class:`PyMatcher` is the
+reference used when the extension is not built, and by the tests to check it.
+"""
+from typing import Dict, List, Sequence, Tuple
+
+from .template import Template
+
+
+class Trie:
+    """Templates as a flat trie: per node a literal-edge dict, slot edges, and a template id."""
+
+    def __init__(self, templates: Sequence[Template]):
+        self.roots: Dict[int, int] = {}
+        self.literal: List[Dict[bytes, int]] = []
+        self.slots: List[List[Tuple[bytes, bytes, int]]] = []
+        self.tid: List[int] = []
+        self.n_slots = [len(t.slots) for t in templates]
+        self.slot_positions = [t.slots for t in templates]
+        self.slot_cuts = [[(len(t.tokens[p][0]), len(t.tokens[p][1])) for p in t.slots]
+                          for t in templates]
+        for tid, template in enumerate(templates):
+            self._insert(tid, template)
+        for edges in self.slots:
+            edges.sort(key=lambda e: (-(len(e[0]) + len(e[1])), e[0], e[1]))
+
+    def _new_node(self) -> int:
+        self.literal.append({})
+        self.slots.append([])
+        self.tid.append(-1)
+        return len(self.tid) - 1
+
+    def _insert(self, tid: int, template: Template) -> None:
+        n = len(template.tokens)
+        if n not in self.roots:
+            self.roots[n] = self._new_node()
+        node = self.roots[n]
+        for token in template.tokens:
+            if isinstance(token, tuple):
+                child = next((c for p, s, c in self.slots[node] if (p, s) == token), None)
+                if child is None:
+                    child = self._new_node()
+                    self.slots[node].append((token[0], token[1], child))
+            else:
+                child = self.literal[node].get(token)
+                if child is None:
+                    child = self._new_node()
+                    self.literal[node][token] = child
+            node = child
+        if self.tid[node] < 0:
+            self.tid[node] = tid
+
+    def find(self, tokens: List[bytes]) -> int:
+        """The template id of a split content, or -1."""
+        n = len(tokens)
+        root = self.roots.get(n)
+        if root is None:
+            return -1
+        literal, slots, tid = self.literal, self.slots, self.tid
+        stack = [(root, 0)]
+        while stack:
+            node, i = stack.pop()
+            if i == n:
+                return tid[node]
+            token = tokens[i]
+            size = len(token)
+            for prefix, suffix, child in reversed(slots[node]):
+                if (len(prefix) + len(suffix) <= size and token.startswith(prefix)
+                        and token.endswith(suffix)):
+                    stack.append((child, i + 1))
+            child = literal[node].get(token)
+            if child is not None:
+                stack.append((child, i + 1))
+        return -1
+
+
+class PyMatcher:
+    """Pure-Python matcher; caches exact repeated contents."""
+
+    def __init__(self, templates: Sequence[Template]):
+        self.trie = Trie(templates)
+
+    def assign(self, contents: Sequence[bytes]) -> List[int]:
+        """Template id per content (-1 = none)."""
+        find, cache = self.trie.find, {}
+        out = []
+        for content in contents:
+            tid = cache.get(content)
+            if tid is None:
+                tid = cache[content] = find(content.split(b" "))
+            out.append(tid)
+        return out
+
+    def match(self, contents: Sequence[bytes]):
+        """(tids, columns, unmatched) as in :class:`~logzip.cluster.template.Matches`."""
+        trie = self.trie
+        columns = [[[] for _ in range(n)] for n in trie.n_slots]
+        tids, unmatched, cache = [], [], {}
+        for content in contents:
+            hit = cache.get(content)
+            if hit is None:
+                tokens = content.split(b" ")
+                tid = trie.find(tokens)
+                values = ()
+                if tid >= 0:
+                    values = tuple(
+                        tokens[p][a:len(tokens[p]) - b]
+                        for p, (a, b) in zip(trie.slot_positions[tid], trie.slot_cuts[tid]))
+                hit = cache[content] = (tid, values)
+            tid, values = hit
+            tids.append(tid)
+            if tid < 0:
+                unmatched.append(content)
+            else:
+                for column, value in zip(columns[tid], values):
+                    column.append(value)
+        return tids, columns, unmatched
+
+
+def build_matcher(templates: Sequence[Template]):
+    """The compiled matcher when the extension is built, else :class:`PyMatcher`."""
+    try:
+        from ._match import CMatcher
+    except ImportError:
+        return PyMatcher(templates)
+    return CMatcher(Trie(templates))

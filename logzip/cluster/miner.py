@@ -1,0 +1,162 @@
+"""Learn templates from log contents by iterative clustering (Logzip, ASE'19), with
+frequency-pattern grouping in the spirit of Brain (Yu et al., TSC'23).
+
+Each iteration samples distinct contents not yet covered, clusters the sample, turns every cluster
+into a template, and matches the uncovered contents against the new templates; it stops when an
+iteration no longer improves coverage.  Clustering a sample:
+
+1. Split every content on single spaces and group the lines by token count.
+2. Mask the digit-bearing pieces of each token (``blk_-123`` -> ``blk_-#``, ``ambient=45`` ->
+   ``ambient=#``), so that numbers never tell clusters apart.
+3. Within a token count, count each (position, masked token).  A line's *pattern* is the set of
+   its tokens whose count is at least the count shared by most of its tokens (the longest common
+   pattern); lines with the same pattern form a cluster.
+4. A cluster's template keeps a token literal where the cluster agrees on it and it holds no digit;
+   elsewhere it has a slot, with the prefix and suffix (up to a delimiter, no digits) common to
+   the cluster's values, so that parameter columns hold only what varies.
+"""
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Dict, List, Sequence, Tuple
+
+from .matcher import build_matcher
+from .template import Template, TemplateSet, Token
+
+# A run of non-delimiter bytes holding a digit; masked to b"#" for clustering.
+_DELIMITERS = rb"\s=:,()\[\]{}<>/\"'|;@"
+_NUMERIC_PIECE = re.compile(rb"[^%s]*[0-9][^%s]*" % (_DELIMITERS, _DELIMITERS))
+_DIGITS = b"0123456789"
+
+
+@dataclass
+class MinerConfig:
+    """Parameters of :class:`TemplateMiner`."""
+
+    sample_size: int = 10000
+    """Distinct contents clustered per iteration."""
+    max_iterations: int = 10
+    min_support: int = 2
+    """A template must cover at least this many lines (repeats included) to be kept."""
+    min_gain: float = 0.0005
+    """Stop once an iteration covers less than this fraction of all lines."""
+    max_tokens: int = 512
+    """Contents with more tokens are left to the unmatched stream."""
+
+
+class TemplateMiner:
+    """Learns a :class:`TemplateSet` from contents: ``TemplateMiner(MinerConfig()).fit(lines)``."""
+
+    def __init__(self, config: MinerConfig = None):
+        self.config = config or MinerConfig()
+
+    def fit(self, contents: Sequence[bytes]) -> TemplateSet:
+        config = self.config
+        counts = Counter(contents)
+        distinct = list(counts)
+        total = len(contents)
+        remaining = list(range(len(distinct)))
+        tried = set()
+        support: Dict[Template, int] = {}
+        for _ in range(config.max_iterations):
+            pool = [i for i in remaining if i not in tried]
+            if not pool:
+                break
+            step = max(1, len(pool) // config.sample_size)
+            sample = pool[::step][:config.sample_size]
+            tried.update(sample)
+            new = [t for t in cluster([distinct[i] for i in sample], config.max_tokens)
+                   if t not in support]
+            tids = _assign(new, distinct, remaining)
+            covered = Counter()
+            for i, tid in zip(remaining, tids):
+                if tid >= 0:
+                    covered[tid] += counts[distinct[i]]
+            kept = [t for tid, t in enumerate(new) if covered[tid] >= config.min_support]
+            if len(kept) < len(new):
+                tids = _assign(kept, distinct, remaining)
+                covered = Counter()
+                for i, tid in zip(remaining, tids):
+                    if tid >= 0:
+                        covered[tid] += counts[distinct[i]]
+            for tid, template in enumerate(kept):
+                support[template] = covered[tid]
+            remaining = [i for i, tid in zip(remaining, tids) if tid < 0]
+            gain = sum(covered.values())
+            if gain == 0 or gain < config.min_gain * total:
+                break
+        ranked = sorted(support, key=lambda t: -support[t])
+        return TemplateSet(ranked)
+
+
+def _assign(templates: List[Template], distinct: List[bytes], indices: List[int]) -> List[int]:
+    if not templates:
+        return [-1] * len(indices)
+    return build_matcher(templates).assign([distinct[i] for i in indices])
+
+
+def cluster(lines: Sequence[bytes], max_tokens: int) -> List[Template]:
+    """One template per cluster of ``lines`` (distinct contents), as described above."""
+    by_length: Dict[int, List[Tuple[List[bytes], List[bytes]]]] = defaultdict(list)
+    for line in lines:
+        tokens = line.split(b" ")
+        if len(tokens) <= max_tokens:
+            by_length[len(tokens)].append((tokens, _NUMERIC_PIECE.sub(b"#", line).split(b" ")))
+    templates = []
+    for n in sorted(by_length):
+        group = by_length[n]
+        frequency = [Counter() for _ in range(n)]
+        for _, keys in group:
+            for p, key in enumerate(keys):
+                frequency[p][key] += 1
+        clusters = defaultdict(list)
+        for tokens, keys in group:
+            counts = [frequency[p][key] for p, key in enumerate(keys)]
+            shared = Counter(counts)
+            threshold = max(shared, key=lambda c: (shared[c], c))
+            pattern = tuple(key if c >= threshold else None for key, c in zip(keys, counts))
+            clusters[pattern].append(tokens)
+        for pattern, members in clusters.items():
+            templates.append(_template(pattern, members))
+    return templates
+
+
+def _template(pattern: Tuple, members: List[List[bytes]]) -> Template:
+    tokens: List[Token] = []
+    for p, key in enumerate(pattern):
+        values = {m[p] for m in members}
+        if key is not None and len(values) == 1 and key == members[0][p]:
+            tokens.append(members[0][p])
+        else:
+            tokens.append(_slot(values))
+    return Template(tuple(tokens))
+
+
+def _slot(values) -> Tuple[bytes, bytes]:
+    """The (prefix, suffix) common to ``values``: no digits, cut at a delimiter byte."""
+    prefix = _cut_prefix(_common_prefix(values))
+    rests = [v[len(prefix):] for v in values]
+    suffix = _cut_prefix(_common_prefix([r[::-1] for r in rests]))[::-1]
+    return prefix, suffix
+
+
+def _common_prefix(values) -> bytes:
+    lo, hi = min(values), max(values)
+    n = 0
+    for a, b in zip(lo, hi):
+        if a != b:
+            break
+        n += 1
+    return lo[:n]
+
+
+def _cut_prefix(prefix: bytes) -> bytes:
+    """Shorten to before the first digit, then to end just after a non-alphanumeric byte."""
+    for i, b in enumerate(prefix):
+        if b in _DIGITS:
+            prefix = prefix[:i]
+            break
+    end = len(prefix)
+    while end and (prefix[end - 1:end].isalnum() or prefix[end - 1] >= 0x80):
+        end -= 1
+    return prefix[:end]

@@ -1,0 +1,213 @@
+"""Templates, template sets, and the matches of a set against log contents.
+
+A content is split on every single ``b' '`` (so ``b' '.join`` restores it exactly, empty tokens
+included).  A template is a sequence of the same number of tokens, each either a literal token or
+a slot.  A slot has a literal prefix and suffix and stands for any token that starts with the
+prefix and ends with the suffix without the two overlapping; the slot's value is what lies between
+them.  Rendering a template with its slot values therefore gives back the content byte for byte.
+"""
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple, Union
+
+from ..errors import CorruptArchiveError
+
+Slot = Tuple[bytes, bytes]
+"""A slot token: (prefix, suffix)."""
+Token = Union[bytes, Slot]
+
+WILDCARD = "<*>"
+MAGIC = b"LZT"
+VERSION = 1
+_LITERAL, _SLOT = 0, 1
+
+
+@dataclass(frozen=True)
+class Template:
+    """One template: literal tokens (``bytes``) and slots (``(prefix, suffix)`` tuples)."""
+
+    tokens: Tuple[Token, ...]
+
+    @property
+    def slots(self) -> List[int]:
+        """Token positions of the slots, in order."""
+        return [i for i, token in enumerate(self.tokens) if isinstance(token, tuple)]
+
+    @property
+    def text(self) -> str:
+        """Display form, e.g. ``"PacketResponder <*> for block blk_<*> terminating"``."""
+        parts = []
+        for token in self.tokens:
+            if isinstance(token, tuple):
+                token = token[0] + WILDCARD.encode() + token[1]
+            parts.append(token)
+        return b" ".join(parts).decode("utf-8", "backslashreplace")
+
+    def render_format(self) -> bytes:
+        """A ``bytes % tuple`` format that rebuilds a content from its slot values."""
+        parts = []
+        for token in self.tokens:
+            if isinstance(token, tuple):
+                parts.append(token[0].replace(b"%", b"%%") + b"%s" + token[1].replace(b"%", b"%%"))
+            else:
+                parts.append(token.replace(b"%", b"%%"))
+        return b" ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"Template({self.text!r})"
+
+
+@dataclass
+class Matches:
+    """The result of :meth:`TemplateSet.match`.
+
+    ``tids[i]`` is the template of line ``i`` (-1 when none matched); ``columns[t][k]`` holds the
+    values of slot ``k`` for the lines of template ``t``, in line order; ``unmatched`` holds the
+    contents of the -1 lines, in order.
+    """
+
+    tids: List[int]
+    columns: List[List[List[bytes]]]
+    unmatched: List[bytes]
+
+
+class TemplateSet:
+    """An ordered set of templates: matching, rendering, and serialisation."""
+
+    def __init__(self, templates: Sequence[Template]):
+        self.templates: List[Template] = list(templates)
+        self._formats = [t.render_format() for t in self.templates]
+        self._n_slots = [len(t.slots) for t in self.templates]
+        self._matcher = None
+
+    def __len__(self) -> int:
+        return len(self.templates)
+
+    def __iter__(self):
+        return iter(self.templates)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, TemplateSet) and self.templates == other.templates
+
+    def __repr__(self) -> str:
+        return f"TemplateSet({len(self.templates)} templates)"
+
+    @property
+    def matcher(self):
+        if self._matcher is None:
+            from .matcher import build_matcher
+            self._matcher = build_matcher(self.templates)
+        return self._matcher
+
+    def match(self, contents: Sequence[bytes]) -> Matches:
+        """Assign every content to a template (or -1) and gather the slot values as columns."""
+        tids, columns, unmatched = self.matcher.match(contents)
+        return Matches(tids, columns, unmatched)
+
+    def render(self, tid: int, columns: Sequence[Sequence[bytes]],
+               count: Optional[int] = None) -> List[bytes]:
+        """Rebuild the contents of template ``tid`` from its slot columns (inverse of match).
+
+        ``count`` (the number of lines) is needed only for a template without slots.
+        """
+        n_slots = self._n_slots[tid]
+        if len(columns) != n_slots:
+            raise CorruptArchiveError(
+                f"template {tid} has {n_slots} slots but {len(columns)} columns were given")
+        if n_slots == 0:
+            if count is None:
+                raise ValueError(f"template {tid} has no slots: render needs count")
+            return [self._formats[tid].replace(b"%%", b"%")] * count
+        fmt = self._formats[tid]
+        if count is not None and any(len(column) != count for column in columns):
+            raise CorruptArchiveError(f"template {tid}: columns disagree with the line count")
+        if n_slots == 1:
+            return [fmt % (value,) for value in columns[0]]
+        if len({len(column) for column in columns}) != 1:
+            raise CorruptArchiveError(f"template {tid}: its columns have different lengths")
+        return [fmt % row for row in zip(*columns)]
+
+    def to_bytes(self) -> bytes:
+        """Compact serialisation: magic, version, then every template's tokens."""
+        out = bytearray(MAGIC)
+        out.append(VERSION)
+        _put_varint(out, len(self.templates))
+        for template in self.templates:
+            _put_varint(out, len(template.tokens))
+            for token in template.tokens:
+                if isinstance(token, tuple):
+                    out.append(_SLOT)
+                    _put_bytes(out, token[0])
+                    _put_bytes(out, token[1])
+                else:
+                    out.append(_LITERAL)
+                    _put_bytes(out, token)
+        return bytes(out)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "TemplateSet":
+        """Inverse of :meth:`to_bytes`; raises CorruptArchiveError on damaged input."""
+        data = bytes(data)
+        if data[:3] != MAGIC:
+            raise CorruptArchiveError("corrupt archive: template set has no LZT magic")
+        if len(data) < 4 or data[3] != VERSION:
+            raise CorruptArchiveError("unsupported template set version")
+        reader = _Reader(data, 4)
+        templates = []
+        for _ in range(reader.varint()):
+            n_tokens = reader.varint()
+            if n_tokens < 1:
+                raise CorruptArchiveError("corrupt archive: template without tokens")
+            tokens = []
+            for _ in range(n_tokens):
+                kind = reader.byte()
+                if kind == _SLOT:
+                    tokens.append((reader.bytes(), reader.bytes()))
+                elif kind == _LITERAL:
+                    tokens.append(reader.bytes())
+                else:
+                    raise CorruptArchiveError("corrupt archive: bad template token kind")
+            templates.append(Template(tuple(tokens)))
+        if reader.pos != len(data):
+            raise CorruptArchiveError("corrupt archive: trailing bytes after the template set")
+        return cls(templates)
+
+
+def _put_varint(out: bytearray, value: int) -> None:
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def _put_bytes(out: bytearray, value: bytes) -> None:
+    _put_varint(out, len(value))
+    out += value
+
+
+class _Reader:
+    def __init__(self, data: bytes, pos: int):
+        self.data, self.pos = data, pos
+
+    def byte(self) -> int:
+        if self.pos >= len(self.data):
+            raise CorruptArchiveError("corrupt archive: template set is truncated")
+        self.pos += 1
+        return self.data[self.pos - 1]
+
+    def varint(self) -> int:
+        value = shift = 0
+        while True:
+            b = self.byte()
+            value |= (b & 0x7F) << shift
+            if b < 0x80:
+                return value
+            shift += 7
+            if shift > 63:
+                raise CorruptArchiveError("corrupt archive: bad varint in template set")
+
+    def bytes(self) -> bytes:
+        n = self.varint()
+        if self.pos + n > len(self.data):
+            raise CorruptArchiveError("corrupt archive: template set is truncated")
+        self.pos += n
+        return self.data[self.pos - n:self.pos]
