@@ -1,0 +1,37 @@
+"""What ``logzip info`` reports: blocks, stream sizes, templates, ratio."""
+from collections import Counter
+
+from .codec.block import section_sizes, stored_templates
+from .container import ArchiveReader
+
+
+def describe_archive(path: str) -> str:
+    with open(path, "rb") as stream:
+        reader = ArchiveReader(stream)
+        streams = Counter()
+        n_blocks = n_templates = index_bytes = 0
+        for block, payload in reader.blocks():
+            streams.update(section_sizes(payload))
+            n_templates += len(stored_templates(payload)[0])
+            index_bytes += block.index_len
+            n_blocks += 1
+        archive_size = stream.tell()
+    end = reader.end_record
+    stored = sum(streams.values())
+    ratio = end["raw_len"] / archive_size if archive_size else 0.0
+    lines = [
+        f"{path}",
+        f"  original      {end['raw_len']:>14,} bytes, {end['n_lines']:,} lines",
+        f"  archive       {archive_size:>14,} bytes  (ratio {ratio:.2f})",
+        f"  blocks        {n_blocks:>14,}",
+        f"  templates     {n_templates:>14,}  (summed over blocks)",
+        f"  header format {reader.meta.get('format') or '(inferred per block)'}",
+        f"  level         {reader.meta.get('level')}",
+    ]
+    if reader.indexed:
+        lines.append(f"  FM-index      {index_bytes:>14,} bytes")
+    lines.append("  streams:")
+    for name, size in streams.most_common():
+        share = 100.0 * size / stored if stored else 0.0
+        lines.append(f"    {name:<22}{size:>12,} bytes  {share:5.1f}%")
+    return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""Lines and their exact terminators: ``bytes`` ⇄ (lines, endings).
+
+A line is what lies between two b"\\n"; its terminator is b"\\n" or b"\\r\\n",
+and the last line of the input may have none. The endings are kept in a few
+bytes: one mode byte (all LF, all CRLF, or mixed with a bitmap of the CRLF
+lines), one byte saying whether the input ends with an unterminated line.
+"""
+import numpy as np
+
+from ..errors import CorruptArchiveError
+
+ALL_LF, ALL_CRLF, MIXED = 0, 1, 2
+
+
+def split_lines(raw: bytes):
+    """Split ``raw`` into lines without terminators and the encoded endings."""
+    lines = raw.split(b"\n")
+    tail = lines.pop()
+    n_crlf = raw.count(b"\r\n")
+    if n_crlf == 0:
+        mode, bitmap = ALL_LF, b""
+    elif n_crlf == len(lines):
+        mode, bitmap = ALL_CRLF, b""
+        lines = [line[:-1] for line in lines]
+    else:
+        mode = MIXED
+        is_crlf = [line[-1:] == b"\r" for line in lines]
+        bitmap = np.packbits(np.array(is_crlf, dtype=bool)).tobytes()
+        lines = [line[:-1] if crlf else line for line, crlf in zip(lines, is_crlf)]
+    if tail:
+        lines.append(tail)
+    return lines, bytes((mode, 1 if tail else 0)) + bitmap
+
+
+def join_lines(lines: list, endings: bytes) -> bytes:
+    """Inverse of :func:`split_lines`."""
+    if len(endings) < 2 or endings[0] > MIXED or endings[1] > 1:
+        raise CorruptArchiveError("corrupt archive: bad line endings record")
+    mode, has_tail = endings[0], endings[1]
+    n_terminated = len(lines) - has_tail
+    if n_terminated < 0:
+        raise CorruptArchiveError("corrupt archive: line count disagrees with endings")
+    if mode == MIXED:
+        bits = np.frombuffer(endings, dtype=np.uint8, offset=2)
+        if len(bits) * 8 < n_terminated:
+            raise CorruptArchiveError("corrupt archive: line endings bitmap is short")
+        is_crlf = np.unpackbits(bits, count=n_terminated).tolist()
+        body = b"".join([line + b"\r\n" if crlf else line + b"\n"
+                         for line, crlf in zip(lines, is_crlf)])
+    else:
+        terminator = b"\r\n" if mode == ALL_CRLF else b"\n"
+        body = terminator.join(lines[:n_terminated])
+        if n_terminated:
+            body += terminator
+    if has_tail:
+        body += lines[-1]
+    return body

@@ -1,0 +1,244 @@
+"""The ``.logz`` container: a file header, independent blocks, an end record.
+
+Layout (all integers little-endian)::
+
+    file header   b"LOGZ" | version u8 | flags u8 | reserved u16 | meta_len u32
+                  | meta (JSON, UTF-8) | crc32 u32 of everything before it
+    block         b"BLK1" | raw_len u64 | payload_len u64 | n_lines u64
+                  | index_len u64 | raw_crc u32 | payload_crc u32 | index_crc u32
+                  | header_crc u32 (crc32 of the previous 48 bytes)
+                  | payload | zero padding to a multiple of 64 | index
+    end record    b"LEND" | n_blocks u64 | raw_len u64 | n_lines u64
+                  | crc32 u32 of the previous 28 bytes
+
+Each block decodes on its own: its payload holds the streams of one slice of
+the input (see :mod:`logzip.codec.block`). ``raw_crc`` guards the decoded
+bytes, ``payload_crc`` the stored ones, so damage is reported, never
+returned. ``n_lines`` counts the b"\\n" in the block, which gives global line
+numbers without decoding. The optional index is an FM-index shard of the
+block (:mod:`fmindex`), stored uncompressed at a 64-byte aligned offset so
+that a reader can memory-map it in place. A missing end record means the
+file was truncated.
+"""
+import io
+import json
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator, Optional
+
+from .errors import CorruptArchiveError
+
+MAGIC = b"LOGZ"
+VERSION = 1
+FLAG_INDEXED = 0x01
+
+_FILE_HEADER = struct.Struct("<4sBBHI")
+_BLOCK_HEADER = struct.Struct("<4sQQQQIII")
+_BLOCK_MAGIC = b"BLK1"
+_END = struct.Struct("<4sQQQ")
+_END_MAGIC = b"LEND"
+_CRC = struct.Struct("<I")
+INDEX_ALIGNMENT = 64
+MAX_META = 1 << 20
+
+
+def crc32(data) -> int:
+    return zlib.crc32(data) & 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class BlockHeader:
+    """What a block says of itself; ``offset`` is where its header starts."""
+
+    offset: int
+    raw_len: int
+    payload_len: int
+    n_lines: int
+    index_len: int
+    raw_crc: int
+    payload_crc: int
+    index_crc: int
+
+    @property
+    def payload_offset(self) -> int:
+        return self.offset + _BLOCK_HEADER.size + _CRC.size
+
+    @property
+    def index_offset(self) -> int:
+        return _align(self.payload_offset + self.payload_len)
+
+    @property
+    def end(self) -> int:
+        if self.index_len:
+            return self.index_offset + self.index_len
+        return self.payload_offset + self.payload_len
+
+
+@dataclass(frozen=True)
+class IndexSection:
+    """Where one block's FM-index shard lies in the archive file."""
+
+    block: int
+    offset: int
+    length: int
+    first_line: int
+    raw_offset: int
+    raw_len: int
+
+
+def _align(offset: int) -> int:
+    return -(-offset // INDEX_ALIGNMENT) * INDEX_ALIGNMENT
+
+
+def _is_seekable(fileobj) -> bool:
+    try:
+        return fileobj.seekable()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _read_exact(fileobj: BinaryIO, size: int, what: str) -> bytes:
+    data = fileobj.read(size)
+    if len(data) != size:
+        raise CorruptArchiveError(f"truncated archive: {what} is cut short")
+    return data
+
+
+class ArchiveWriter:
+    """Writes a ``.logz`` stream: the header now, blocks as they come, the end on close."""
+
+    def __init__(self, fileobj: BinaryIO, meta: Optional[dict] = None, indexed: bool = False):
+        self._file = fileobj
+        self._position = 0
+        self.n_blocks = 0
+        self.raw_len = 0
+        self.n_lines = 0
+        meta_bytes = json.dumps(meta or {}, sort_keys=True).encode()
+        flags = FLAG_INDEXED if indexed else 0
+        head = _FILE_HEADER.pack(MAGIC, VERSION, flags, 0, len(meta_bytes)) + meta_bytes
+        self._write(head + _CRC.pack(crc32(head)))
+
+    def _write(self, data) -> None:
+        self._file.write(data)
+        self._position += len(data)
+
+    def write_block(self, raw_len: int, raw_crc: int, n_lines: int, payload: bytes,
+                    index: bytes = b"") -> None:
+        header = _BLOCK_HEADER.pack(
+            _BLOCK_MAGIC, raw_len, len(payload), n_lines, len(index),
+            raw_crc, crc32(payload), crc32(index) if index else 0,
+        )
+        self._write(header + _CRC.pack(crc32(header)))
+        self._write(payload)
+        if index:
+            self._write(b"\0" * (_align(self._position) - self._position))
+            self._write(index)
+        self.n_blocks += 1
+        self.raw_len += raw_len
+        self.n_lines += n_lines
+
+    def close(self) -> None:
+        end = _END.pack(_END_MAGIC, self.n_blocks, self.raw_len, self.n_lines)
+        self._write(end + _CRC.pack(crc32(end)))
+
+
+class ArchiveReader:
+    """Reads a ``.logz`` stream block by block, checking every checksum.
+
+    Works on any readable binary file object, seekable or not (stdin).
+    """
+
+    def __init__(self, fileobj: BinaryIO):
+        self._file = fileobj
+        head = fileobj.read(_FILE_HEADER.size)
+        if len(head) < 4 or head[:4] != MAGIC:
+            raise CorruptArchiveError("not a logzip archive (bad magic bytes)")
+        if len(head) != _FILE_HEADER.size:
+            raise CorruptArchiveError("truncated archive: file header is cut short")
+        _, version, flags, _, meta_len = _FILE_HEADER.unpack(head)
+        if version != VERSION:
+            raise CorruptArchiveError(f"unsupported archive version {version} (this logzip reads {VERSION})")
+        if meta_len > MAX_META:
+            raise CorruptArchiveError("corrupt archive: file header is damaged")
+        meta_bytes = _read_exact(fileobj, meta_len, "file header")
+        (stored_crc,) = _CRC.unpack(_read_exact(fileobj, _CRC.size, "file header"))
+        if crc32(head + meta_bytes) != stored_crc:
+            raise CorruptArchiveError("corrupt archive: file header checksum mismatch")
+        try:
+            self.meta = json.loads(meta_bytes)
+        except ValueError:
+            raise CorruptArchiveError("corrupt archive: file header is damaged") from None
+        self.indexed = bool(flags & FLAG_INDEXED)
+        self._position = _FILE_HEADER.size + meta_len + _CRC.size
+        self._seekable = _is_seekable(fileobj)
+        if self._seekable:
+            here = fileobj.tell()
+            self._size = fileobj.seek(0, io.SEEK_END)
+            fileobj.seek(here)
+        self.end_record: Optional[dict] = None
+
+    def _skip(self, size: int) -> None:
+        if self._seekable:
+            here = self._file.tell()
+            if self._file.seek(size, io.SEEK_CUR) - here != size or here + size > self._size:
+                raise CorruptArchiveError("truncated archive: block is cut short")
+            return
+        while size > 0:
+            chunk = self._file.read(min(size, 1 << 20))
+            if not chunk:
+                raise CorruptArchiveError("truncated archive: block is cut short")
+            size -= len(chunk)
+
+    def blocks(self, with_payload: bool = True) -> Iterator[tuple]:
+        """Yield ``(BlockHeader, payload or None)``; payloads are checksum-verified."""
+        n_blocks = raw_len = n_lines = 0
+        while True:
+            magic = self._file.read(4)
+            if magic == _END_MAGIC:
+                rest = _read_exact(self._file, _END.size - 4 + _CRC.size, "end record")
+                end = magic + rest[:-_CRC.size]
+                if crc32(end) != _CRC.unpack(rest[-_CRC.size:])[0]:
+                    raise CorruptArchiveError("corrupt archive: end record checksum mismatch")
+                _, blocks_said, raw_said, lines_said = _END.unpack(end)
+                if (blocks_said, raw_said, lines_said) != (n_blocks, raw_len, n_lines):
+                    raise CorruptArchiveError("corrupt archive: end record disagrees with the blocks")
+                self.end_record = {"n_blocks": n_blocks, "raw_len": raw_len, "n_lines": n_lines}
+                return
+            if len(magic) < 4:
+                raise CorruptArchiveError("truncated archive: the end record is missing")
+            if magic != _BLOCK_MAGIC:
+                raise CorruptArchiveError(f"corrupt archive: bad block marker at offset {self._position}")
+            header = magic + _read_exact(self._file, _BLOCK_HEADER.size - 4 + _CRC.size, "block header")
+            if crc32(header[:-_CRC.size]) != _CRC.unpack(header[-_CRC.size:])[0]:
+                raise CorruptArchiveError(f"corrupt archive: block header checksum mismatch at offset {self._position}")
+            fields = _BLOCK_HEADER.unpack(header[:-_CRC.size])[1:]
+            block = BlockHeader(self._position, *fields)
+            if with_payload:
+                payload = _read_exact(self._file, block.payload_len, "block payload")
+                if crc32(payload) != block.payload_crc:
+                    raise CorruptArchiveError(f"corrupt archive: block {n_blocks} payload checksum mismatch")
+            else:
+                payload = None
+                self._skip(block.payload_len)
+            if block.index_len:
+                self._skip(block.end - block.payload_offset - block.payload_len)
+            self._position = block.end
+            yield block, payload
+            n_blocks += 1
+            raw_len += block.raw_len
+            n_lines += block.n_lines
+
+
+def iter_index_sections(path) -> Iterator[IndexSection]:
+    """Locate the FM-index shard of every block of the archive at ``path``."""
+    first_line = raw_offset = 0
+    with io.open(path, "rb") as fileobj:
+        reader = ArchiveReader(fileobj)
+        if not reader.indexed:
+            raise CorruptArchiveError(f"{path}: archive has no index (compress with --index)")
+        for number, (block, _) in enumerate(reader.blocks(with_payload=False)):
+            yield IndexSection(number, block.index_offset, block.index_len,
+                               first_line, raw_offset, block.raw_len)
+            first_line += block.n_lines
+            raw_offset += block.raw_len

@@ -1,0 +1,212 @@
+"""``LogzipFile`` and ``open``: archives as file objects, in the manner of :mod:`gzip`.
+
+Writing is streaming: bytes are cut into blocks at line boundaries and each
+block is compressed as soon as it is complete, so a log-pipeline job can feed
+batches of lines for as long as it runs and memory stays bounded. Reading
+decodes one block at a time.
+"""
+import builtins
+import io
+import os
+from typing import Optional
+
+from .container import ArchiveReader, ArchiveWriter
+from .errors import LogzipError
+from .pipeline import BlockCompressor, BlockCutter, CompressionParameters, decompress_block
+
+READ_BUFFER_SIZE = 1 << 20
+
+
+class _BlockReader(io.RawIOBase):
+    """Raw stream of the decompressed bytes of an archive, one block at a time."""
+
+    def __init__(self, fileobj):
+        self._blocks = ArchiveReader(fileobj).blocks()
+        self._data = memoryview(b"")
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        while not self._data:
+            block = next(self._blocks, None)
+            if block is None:
+                return 0
+            self._data = memoryview(decompress_block(*block))
+        size = min(len(buffer), len(self._data))
+        buffer[:size] = self._data[:size]
+        self._data = self._data[size:]
+        return size
+
+
+class LogzipFile(io.BufferedIOBase):
+    """A binary file object over a ``.logz`` archive.
+
+    ``LogzipFile(path, "rb")`` reads the original bytes back;
+    ``LogzipFile(path, "wb", params=CompressionParameters(...))`` compresses
+    what is written. ``fileobj`` may be given instead of a path (a socket, stdout).
+    """
+
+    def __init__(self, filename=None, mode: str = "rb", *, fileobj=None,
+                 params: Optional[CompressionParameters] = None):
+        self._closed = True  # until the file is fully set up
+        if mode not in ("r", "rb", "w", "wb", "x", "xb", "a", "ab"):
+            raise ValueError(f"invalid mode: {mode!r}")
+        if mode.startswith("a"):
+            raise ValueError("appending to a logzip archive is not supported")
+        self._mode = "r" if mode.startswith("r") else "w"
+        self._owns_file = fileobj is None
+        if fileobj is None:
+            fileobj = builtins.open(filename, mode[0] + "b")
+        self.name = getattr(fileobj, "name", filename)
+        self._file = fileobj
+        try:
+            if self._mode == "r":
+                self._reader = io.BufferedReader(_BlockReader(fileobj), READ_BUFFER_SIZE)
+            else:
+                self.params = params or CompressionParameters()
+                self._archive = ArchiveWriter(fileobj, self.params.meta(), self.params.index)
+                self._cutter = BlockCutter(self.params.block_size)
+                self._compressor = BlockCompressor(self.params)
+        except BaseException:
+            self._release()
+            raise
+        self._closed = False
+
+    @property
+    def mode(self) -> str:
+        return self._mode + "b"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def readable(self) -> bool:
+        return self._mode == "r"
+
+    def writable(self) -> bool:
+        return self._mode == "w"
+
+    def seekable(self) -> bool:
+        return False
+
+    def _check(self, mode: str) -> None:
+        if self._closed:
+            raise ValueError("I/O operation on closed file")
+        if self._mode != mode:
+            raise io.UnsupportedOperation("not open for " + ("reading" if mode == "r" else "writing"))
+
+    def read(self, size: int = -1) -> bytes:
+        self._check("r")
+        return self._reader.read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        self._check("r")
+        return self._reader.read1(size)
+
+    def readinto(self, buffer) -> int:
+        self._check("r")
+        return self._reader.readinto(buffer)
+
+    def peek(self, size: int = 0) -> bytes:
+        self._check("r")
+        return self._reader.peek(size)
+
+    def readline(self, size: int = -1) -> bytes:
+        self._check("r")
+        return self._reader.readline(size)
+
+    def write(self, data) -> int:
+        self._check("w")
+        with memoryview(data) as view:
+            length = view.nbytes
+            for raw in self._cutter.feed(view.cast("B")):
+                self._store(self._compressor.submit(raw))
+        return length
+
+    def _store(self, blocks) -> None:
+        for block in blocks:
+            self._archive.write_block(block.raw_len, block.raw_crc, block.n_lines,
+                                      block.payload, block.index)
+
+    def close(self) -> None:
+        """Finish the archive (compress the last block, write the end record) and close."""
+        if self._closed:
+            return
+        try:
+            if self._mode == "w":
+                rest = self._cutter.flush()
+                if rest:
+                    self._store(self._compressor.submit(rest))
+                self._store(self._compressor.finish())
+                self._archive.close()
+                self._file.flush()
+        finally:
+            self._closed = True
+            self._release()
+
+    def _release(self) -> None:
+        compressor = getattr(self, "_compressor", None)
+        if compressor is not None:
+            compressor.close()
+        if self._owns_file:
+            self._file.close()
+
+    def __iter__(self):
+        self._check("r")
+        return iter(self._reader)
+
+
+def open(filename, mode: str = "rb", *, level=None, format=None, block_size=None,
+         threads: int = 1, index: bool = False, encoding=None, errors=None, newline=None):
+    """Open a ``.logz`` archive in binary or text mode, like :func:`gzip.open`.
+
+    ``filename`` is a path or a file object. Compression options apply to
+    the write modes only.
+    """
+    if "t" in mode:
+        if "b" in mode:
+            raise ValueError(f"invalid mode: {mode!r}")
+    elif encoding is not None or errors is not None or newline is not None:
+        raise ValueError("encoding, errors and newline are for text mode only")
+    binary_mode = mode.replace("t", "")
+    params = None
+    if not binary_mode.startswith("r"):
+        params = _parameters(level, format, block_size, threads, index)
+    if isinstance(filename, (str, bytes, os.PathLike)):
+        binary = LogzipFile(filename, binary_mode, params=params)
+    elif hasattr(filename, "read") or hasattr(filename, "write"):
+        binary = LogzipFile(None, binary_mode, fileobj=filename, params=params)
+    else:
+        raise TypeError("filename must be a str, bytes or os.PathLike object, or a file object")
+    if "t" in mode:
+        return io.TextIOWrapper(binary, encoding, errors, newline)
+    return binary
+
+
+def _parameters(level, format, block_size, threads, index) -> CompressionParameters:
+    options = {"threads": threads, "index": index, "format": format}
+    if level is not None:
+        options["level"] = level
+    if block_size is not None:
+        options["block_size"] = block_size
+    return CompressionParameters(**options)
+
+
+def compress(data, *, level=None, format=None, block_size=None, threads: int = 1,
+             index: bool = False) -> bytes:
+    """Compress ``data`` (bytes-like) into a ``.logz`` archive held in memory."""
+    output = io.BytesIO()
+    with LogzipFile(None, "wb", fileobj=output,
+                    params=_parameters(level, format, block_size, threads, index)) as archive:
+        archive.write(data)
+    return output.getvalue()
+
+
+def decompress(data) -> bytes:
+    """Decompress a whole ``.logz`` archive held in memory."""
+    with LogzipFile(None, "rb", fileobj=io.BytesIO(data)) as archive:
+        return archive.read()
+
+
+__all__ = ["LogzipFile", "open", "compress", "decompress", "LogzipError"]

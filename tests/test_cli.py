@@ -1,0 +1,98 @@
+"""The logzip command: gzip's habits, one clear error line on bad input, nothing half-written."""
+import csv
+import io
+import subprocess
+import sys
+
+import pytest
+
+DATA = b"".join(b"081109 2036%02d %d INFO dfs.DataNode: Receiving block blk_%d src: /10.0.0.%d:50010\r\n"
+                % (i % 60, 100 + i % 9, 7 ** (i % 23), i % 250) for i in range(3000))
+FORMAT = "<Date> <Time> <Pid> <Level> <Component>: <Content>"
+
+
+def logzip(*args, stdin=b""):
+    return subprocess.run([sys.executable, "-m", "logzip.cli.main", *map(str, args)],
+                          input=stdin, capture_output=True)
+
+
+def assert_one_line_error(result, *words):
+    assert result.returncode != 0
+    err = result.stderr.decode()
+    assert err.startswith("logzip: ") and err.count("\n") == 1, err
+    for word in words:
+        assert word in err
+
+
+@pytest.fixture
+def log(tmp_path):
+    path = tmp_path / "app.log"
+    path.write_bytes(DATA)
+    return path
+
+
+def test_compress_keeps_input_and_decompress_restores(log, tmp_path):
+    assert logzip("compress", "--format", FORMAT, log).returncode == 0
+    archive = tmp_path / "app.log.logz"
+    assert log.read_bytes() == DATA and archive.stat().st_size * 10 < len(DATA)
+    log.unlink()
+    assert logzip("decompress", archive).returncode == 0
+    assert log.read_bytes() == DATA and archive.exists()
+
+
+def test_stdin_to_stdout_both_ways():
+    packed = logzip("compress", "-", "-c", stdin=DATA)
+    assert packed.returncode == 0
+    assert logzip("decompress", "-c", "-", stdin=packed.stdout).stdout == DATA
+
+
+def test_output_option_and_no_overwrite_without_force(log, tmp_path):
+    out = tmp_path / "x.logz"
+    assert logzip("compress", log, "-o", out).returncode == 0
+    before = out.read_bytes()
+    assert_one_line_error(logzip("compress", log, "-o", out), "already exists", "-f")
+    assert out.read_bytes() == before
+    assert logzip("compress", "-f", "--level", "3", log, "-o", out).returncode == 0
+    restored = tmp_path / "restored.log"
+    assert logzip("decompress", out, "-o", restored).returncode == 0
+    assert restored.read_bytes() == DATA
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "foreign", "empty"])
+def test_bad_archives_fail_cleanly_and_leave_nothing(tmp_path, log, damage):
+    assert logzip("compress", log).returncode == 0
+    archive = tmp_path / "app.log.logz"
+    data = archive.read_bytes()
+    bad = {"truncate": data[:len(data) * 2 // 3], "flip": data[:200] + bytes([data[200] ^ 1]) + data[201:],
+           "foreign": b"\x28\xb5\x2f\xfd not a logzip archive", "empty": b""}[damage]
+    archive.write_bytes(bad)
+    log.unlink()
+    assert_one_line_error(logzip("decompress", archive))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log.logz"]
+
+
+def test_user_errors_are_one_line(tmp_path, log):
+    assert_one_line_error(logzip("compress", tmp_path / "missing.log"), "missing.log")
+    assert_one_line_error(logzip("compress", "--format", "<Date> <Content", log), "format")
+    assert_one_line_error(logzip("decompress", log), "suffix")
+    assert logzip("compress", "--level", "99", log).returncode != 0
+
+
+def test_info_reports_streams_and_templates(log, tmp_path):
+    logzip("compress", "--format", FORMAT, log)
+    result = logzip("info", tmp_path / "app.log.logz")
+    assert result.returncode == 0
+    text = result.stdout.decode()
+    for word in ("blocks", "templates", "ratio", "template parameters", "header fields"):
+        assert word in text
+
+
+def test_templates_csv_has_a_row_per_line(log, tmp_path):
+    result = logzip("templates", "--format", FORMAT, "--csv", log)
+    rows = list(csv.reader(io.StringIO(result.stdout.decode())))
+    assert rows[0] == ["LineId", "EventId", "EventTemplate"]
+    assert len(rows) == 3001
+    assert any("Receiving block" in row[2] for row in rows[1:])
+    logzip("compress", "--format", FORMAT, log)
+    from_archive = logzip("templates", "--csv", tmp_path / "app.log.logz")
+    assert from_archive.stdout == result.stdout

@@ -1,0 +1,70 @@
+"""The .logz container: blocks and checksums, truncation and damage are detected."""
+import io
+
+import pytest
+
+from logzip.container import ArchiveReader, ArchiveWriter, crc32, iter_index_sections, INDEX_ALIGNMENT
+from logzip.errors import CorruptArchiveError
+
+
+def build_archive(blocks, indexed=False):
+    out = io.BytesIO()
+    writer = ArchiveWriter(out, {"format": None}, indexed=indexed)
+    for raw, payload, index in blocks:
+        writer.write_block(len(raw), crc32(raw), raw.count(b"\n"), payload, index)
+    writer.close()
+    return out.getvalue()
+
+
+BLOCKS = [(b"one\ntwo\n", b"payload-1", b"I" * 100), (b"three\n", b"payload-22", b"J" * 7)]
+
+
+def read_all(data):
+    reader = ArchiveReader(io.BytesIO(data))
+    return [(block.raw_len, block.n_lines, payload) for block, payload in reader.blocks()], reader
+
+
+def test_blocks_read_back_in_order_with_meta():
+    blocks, reader = read_all(build_archive(BLOCKS, indexed=True))
+    assert blocks == [(8, 2, b"payload-1"), (6, 1, b"payload-22")]
+    assert reader.meta == {"format": None} and reader.indexed
+    assert reader.end_record == {"n_blocks": 2, "raw_len": 14, "n_lines": 3}
+
+
+def test_index_sections_are_aligned_and_hold_the_index(tmp_path):
+    path = tmp_path / "a.logz"
+    data = build_archive(BLOCKS, indexed=True)
+    path.write_bytes(data)
+    sections = list(iter_index_sections(path))
+    assert [(s.first_line, s.raw_offset, s.raw_len) for s in sections] == [(0, 0, 8), (2, 8, 6)]
+    for section, (_, _, index) in zip(sections, BLOCKS):
+        assert section.offset % INDEX_ALIGNMENT == 0
+        assert data[section.offset:section.offset + section.length] == index
+
+
+def test_unindexed_archive_has_no_index_sections(tmp_path):
+    path = tmp_path / "a.logz"
+    path.write_bytes(build_archive(BLOCKS))
+    with pytest.raises(CorruptArchiveError, match="no index"):
+        list(iter_index_sections(path))
+
+
+def test_every_truncation_is_detected():
+    data = build_archive(BLOCKS, indexed=True)
+    for size in range(len(data)):
+        with pytest.raises(CorruptArchiveError):
+            read_all(data[:size])
+
+
+def test_every_flipped_byte_is_detected():
+    data = build_archive(BLOCKS)
+    for position in range(len(data)):
+        damaged = bytearray(data)
+        damaged[position] ^= 0x41
+        with pytest.raises(CorruptArchiveError):
+            read_all(bytes(damaged))
+
+
+def test_foreign_file_is_rejected():
+    with pytest.raises(CorruptArchiveError, match="not a logzip archive"):
+        read_all(b"\x1f\x8b\x08\x00 this is gzip")

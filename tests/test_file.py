@@ -1,0 +1,66 @@
+"""logzip.open and LogzipFile behave like gzip's."""
+import io
+
+import pytest
+
+import logzip
+from logzip.errors import CorruptArchiveError
+
+DATA = b"".join(b"2024-01-01 12:00:%02d INFO worker %d: took %d ms\n" % (i % 60, i % 7, i * 3)
+                for i in range(5000))
+
+
+def test_binary_write_then_read(tmp_path):
+    path = tmp_path / "a.logz"
+    with logzip.open(path, "wb", block_size=16 << 10) as archive:
+        for start in range(0, len(DATA), 1000):
+            archive.write(DATA[start:start + 1000])
+    with logzip.open(path, "rb") as archive:
+        assert archive.read(10) == DATA[:10]
+        assert archive.readline() == DATA[10:DATA.index(b"\n") + 1]
+        assert archive.read() == DATA[DATA.index(b"\n") + 1:]
+
+
+def test_text_mode(tmp_path):
+    path = tmp_path / "a.logz"
+    with logzip.open(path, "wt", encoding="utf-8") as archive:
+        archive.write("héllo\nwörld\n")
+    with logzip.open(path, "rt", encoding="utf-8") as archive:
+        assert archive.readlines() == ["héllo\n", "wörld\n"]
+
+
+def test_streaming_writer_over_a_file_object():
+    sink = io.BytesIO()
+    with logzip.LogzipFile(None, "wb", fileobj=sink,
+                           params=logzip.CompressionParameters(block_size=8 << 10)) as writer:
+        writer.writelines(DATA.splitlines(keepends=True))
+    assert not sink.closed
+    assert logzip.decompress(sink.getvalue()) == DATA
+    with logzip.LogzipFile(None, "rb", fileobj=io.BytesIO(sink.getvalue())) as reader:
+        assert sum(1 for _ in reader) == 5000
+
+
+def test_modes_are_checked(tmp_path):
+    with pytest.raises(ValueError):
+        logzip.open(tmp_path / "a.logz", "rwb")
+    with pytest.raises(ValueError):
+        logzip.open(tmp_path / "a.logz", "ab")
+    with logzip.open(tmp_path / "a.logz", "wb") as archive:
+        with pytest.raises(io.UnsupportedOperation):
+            archive.read()
+
+
+def test_bad_parameters_fail_before_any_work():
+    with pytest.raises(ValueError):
+        logzip.compress(b"x", level=0)
+    with pytest.raises(logzip.FormatError):
+        logzip.compress(b"x", format="<Date> <Time")
+
+
+def test_damage_is_reported_not_returned():
+    archive = bytearray(logzip.compress(DATA))
+    archive[len(archive) // 2] ^= 0xFF
+    with pytest.raises(CorruptArchiveError):
+        logzip.decompress(bytes(archive))
+    with pytest.raises(CorruptArchiveError):
+        logzip.decompress(b"hello world, not an archive")

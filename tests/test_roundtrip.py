@@ -1,0 +1,82 @@
+"""Byte-exact round trips through logzip.compress / logzip.decompress."""
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import logzip
+from corpora.edge_cases import edge_cases
+from corpora.shared import loghub_2k_formats
+
+SMALL_BLOCKS = 4096
+
+
+def round_trip(data, **options):
+    archive = logzip.compress(data, **options)
+    assert logzip.decompress(archive) == data
+    return archive
+
+
+@pytest.mark.parametrize("name", sorted(edge_cases()))
+def test_edge_cases(name):
+    data = edge_cases()[name]
+    round_trip(data)
+    round_trip(data, block_size=SMALL_BLOCKS)
+
+
+@pytest.mark.parametrize("name", sorted(edge_cases()))
+def test_edge_cases_with_a_header_format(name):
+    round_trip(edge_cases()[name], format="<Date> <Time> <Level> <Component>: <Content>")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=3000))
+def test_random_bytes(data):
+    round_trip(data, block_size=1024)
+
+
+words = st.sampled_from([b"INFO", b"WARN", b"open", b"close", b"file", b"=", b"id", b"0", b"42",
+                         b"-7", b"0x1f", b"10.0.0.1:80", b"\t", b"", b"\xff\xfe", b"\x00", b"\r"])
+lines = st.lists(words, max_size=12).map(b" ".join)
+endings = st.sampled_from([b"\n", b"\r\n"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(lines, endings), max_size=300), lines)
+def test_random_line_structures(pairs, tail):
+    data = b"".join(line + end for line, end in pairs) + tail
+    round_trip(data)
+    round_trip(data, format="<Level> <Component> <Content>", block_size=1024)
+
+
+@pytest.mark.parametrize("system", sorted(loghub_2k_formats()))
+def test_loghub_2k_with_and_without_format(system, read_corpus, loghub_2k_systems):
+    data = read_corpus(f"loghub-2k/{system}_2k.log")
+    with_format = round_trip(data, format=loghub_2k_systems[system])
+    round_trip(data)
+    assert len(with_format) * 4 < len(data)
+
+
+def test_several_blocks_on_two_processes(read_corpus):
+    data = read_corpus("loghub-2k/HDFS_2k.log") * 3
+    archive = round_trip(data, block_size=64 << 10, threads=2)
+    assert archive == logzip.compress(data, block_size=64 << 10)
+
+
+def test_ci_log_without_format(read_corpus):
+    round_trip(read_corpus("ci-logs/mozilla/taskcluster-only.log.zst"))
+
+
+def test_text_corpus(read_corpus):
+    round_trip(read_corpus("text/alice29.txt.zst"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["Apache", "Linux", "Proxifier"])
+def test_full_loghub_logs(name, read_corpus):
+    formats = {
+        "Apache": r"\[<Time>\] \[<Level>\] <Content>",
+        "Linux": r"<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>",
+        "Proxifier": r"\[<Time>\] <Program> - <Content>",
+    }
+    data = read_corpus(f"loghub-full/{name}.log.zst")
+    archive = round_trip(data, format=formats[name])
+    assert len(data) / len(archive) > 15
