@@ -57,7 +57,7 @@ def test_every_truncation_is_detected():
 
 
 def test_every_flipped_byte_is_detected():
-    data = build_archive(BLOCKS)
+    data = build_archive([(raw, payload, b"") for raw, payload, _ in BLOCKS])
     for position in range(len(data)):
         damaged = bytearray(data)
         damaged[position] ^= 0x41
