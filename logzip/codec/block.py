@@ -124,10 +124,12 @@ def decode_block(payload: bytes) -> bytes:
     if len(ids) != n_fitting or (n_fitting and int(ids.max()) > n_templates):
         raise CorruptArchiveError("corrupt archive: template ids are damaged")
 
+    counts = np.bincount(ids, minlength=n_templates + 1).tolist()
     groups = [_single_column(decode_table(sections[7]))]
     for tid in range(n_templates):
-        groups.append(templates.render(tid, decode_table(sections[_FIXED_SECTIONS + tid])))
-    contents = _scatter_groups(ids, groups)
+        columns = decode_table(sections[_FIXED_SECTIONS + tid])
+        groups.append(templates.render(tid, columns, counts[tid + 1]))
+    contents = _scatter_groups(ids, groups, counts)
 
     if spec is None:
         fitting = contents
@@ -170,11 +172,10 @@ def _gather(values, indices) -> list:
     return list(itemgetter(*indices)(values))
 
 
-def _scatter_groups(ids: np.ndarray, groups: List[list]) -> list:
+def _scatter_groups(ids: np.ndarray, groups: List[list], counts: List[int]) -> list:
     """Interleave per-template groups back into line order, given each line's group id."""
     order = np.argsort(ids, kind="stable")
-    counts = np.bincount(ids, minlength=len(groups)) if len(ids) else np.zeros(len(groups), int)
-    for group, count in zip(groups, counts.tolist()):
+    for group, count in zip(groups, counts):
         if len(group) != count:
             raise CorruptArchiveError("corrupt archive: a template's parameter count disagrees with its lines")
     flat = [value for group in groups for value in group]
