@@ -8,7 +8,7 @@ reference used when the extension is not built, and by the tests to check it.
 """
 from typing import Dict, List, Sequence, Tuple
 
-from .template import Template
+from .template import Template, tokenize
 
 
 class Trie:
@@ -91,7 +91,7 @@ class PyMatcher:
         for content in contents:
             tid = cache.get(content)
             if tid is None:
-                tid = cache[content] = find(content.split(b" "))
+                tid = cache[content] = find(tokenize(content))
             out.append(tid)
         return out
 
@@ -103,7 +103,7 @@ class PyMatcher:
         for content in contents:
             hit = cache.get(content)
             if hit is None:
-                tokens = content.split(b" ")
+                tokens = tokenize(content)
                 tid = trie.find(tokens)
                 values = ()
                 if tid >= 0:

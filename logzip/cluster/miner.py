@@ -21,12 +21,21 @@ from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
 from .matcher import build_matcher
-from .template import Template, TemplateSet, Token
+from .template import Template, TemplateSet, Token, tokenize
 
 # A run of non-delimiter bytes holding a digit; masked to b"#" for clustering.
 _DELIMITERS = rb"\s=:,()\[\]{}<>/\"'|;@"
 _NUMERIC_PIECE = re.compile(rb"[^%s]*[0-9][^%s]*" % (_DELIMITERS, _DELIMITERS))
 _DIGITS = b"0123456789"
+# Day and month names vary like numbers in timestamps.
+_CALENDAR_WORD = re.compile(
+    rb"(?<![A-Za-z])(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    rb"(?![A-Za-z])")
+
+
+def _mask(content: bytes) -> bytes:
+    """The content with numeric pieces and calendar words replaced by ``#`` (same tokens)."""
+    return _NUMERIC_PIECE.sub(b"#", _CALENDAR_WORD.sub(b"#", content))
 
 
 @dataclass
@@ -40,6 +49,8 @@ class MinerConfig:
     """A template must cover at least this many lines (repeats included) to be kept."""
     min_gain: float = 0.0005
     """Stop once an iteration covers less than this fraction of all lines."""
+    max_split: int = 5
+    """A word column with at most this many distinct values splits a cluster in one per value."""
     max_tokens: int = 512
     """Contents with more tokens are left to the unmatched stream."""
 
@@ -65,7 +76,8 @@ class TemplateMiner:
             step = max(1, len(pool) // config.sample_size)
             sample = pool[::step][:config.sample_size]
             tried.update(sample)
-            new = [t for t in cluster([distinct[i] for i in sample], config.max_tokens)
+            new = [t for t in cluster([(distinct[i], counts[distinct[i]]) for i in sample], config.max_tokens,
+                                         config.max_split)
                    if t not in support]
             tids = _assign(new, distinct, remaining)
             covered = Counter()
@@ -95,30 +107,64 @@ def _assign(templates: List[Template], distinct: List[bytes], indices: List[int]
     return build_matcher(templates).assign([distinct[i] for i in indices])
 
 
-def cluster(lines: Sequence[bytes], max_tokens: int) -> List[Template]:
-    """One template per cluster of ``lines`` (distinct contents), as described above."""
-    by_length: Dict[int, List[Tuple[List[bytes], List[bytes]]]] = defaultdict(list)
-    for line in lines:
-        tokens = line.split(b" ")
+def cluster(lines: Sequence[Tuple[bytes, int]], max_tokens: int, max_split: int) -> List[Template]:
+    """One template per cluster of ``lines`` (distinct contents with their counts)."""
+    by_length: Dict[int, list] = defaultdict(list)
+    for line, weight in lines:
+        tokens = tokenize(line)
         if len(tokens) <= max_tokens:
-            by_length[len(tokens)].append((tokens, _NUMERIC_PIECE.sub(b"#", line).split(b" ")))
+            by_length[len(tokens)].append((tokens, tokenize(_mask(line)), weight))
     templates = []
     for n in sorted(by_length):
         group = by_length[n]
         frequency = [Counter() for _ in range(n)]
-        for _, keys in group:
+        for _, keys, _ in group:
             for p, key in enumerate(keys):
                 frequency[p][key] += 1
         clusters = defaultdict(list)
-        for tokens, keys in group:
+        for tokens, keys, weight in group:
             counts = [frequency[p][key] for p, key in enumerate(keys)]
             shared = Counter(counts)
             threshold = max(shared, key=lambda c: (shared[c], c))
             pattern = tuple(key if c >= threshold else None for key, c in zip(keys, counts))
-            clusters[pattern].append(tokens)
+            clusters[pattern].append((tokens, weight))
         for pattern, members in clusters.items():
-            templates.append(_template(pattern, members))
+            for pattern, members in _split(pattern, members, max_split):
+                templates.append(_template(pattern, [tokens for tokens, _ in members]))
     return templates
+
+
+def _split(pattern: Tuple, members: List[Tuple[List[bytes], int]], max_split: int):
+    """Split a cluster on the slot column whose values have the fewest distinct heads (a word,
+    or what precedes the variable part), if there are few of them and they repeat."""
+    weight = sum(w for _, w in members)
+    best = None
+    for p, key in enumerate(pattern):
+        if key is None:
+            heads = {_head(tokens[p]) for tokens, _ in members}
+            if 1 < len(heads) <= max_split and 2 * len(heads) <= weight:
+                if best is None or len(heads) < best[0]:
+                    best = (len(heads), p)
+    if best is None:
+        return [(pattern, members)]
+    p = best[1]
+    parts = defaultdict(list)
+    for member in members:
+        parts[_head(member[0][p])].append(member)
+    out = []
+    for head, part in parts.items():
+        key = head if all(tokens[p] == head for tokens, _ in part) else None
+        out += _split(pattern[:p] + (key,) + pattern[p + 1:], part, max_split)
+    return out
+
+
+def _head(value: bytes) -> bytes:
+    """What a column splits on: the key of a ``key=value``, the value itself when it holds no
+    digits, else nothing (numbers never split a cluster)."""
+    eq = value.find(b"=")
+    if eq >= 0:
+        return value[:eq + 1]
+    return value if _mask(value) == value else b""
 
 
 def _template(pattern: Tuple, members: List[List[bytes]]) -> Template:

@@ -1,11 +1,13 @@
 """Templates, template sets, and the matches of a set against log contents.
 
-A content is split on every single ``b' '`` (so ``b' '.join`` restores it exactly, empty tokens
-included).  A template is a sequence of the same number of tokens, each either a literal token or
+A content is split on every space that follows a non-space byte or starts the content, so a run of
+spaces stays glued to the token after it (``b"Jul  9"`` -> ``[b"Jul", b" 9"]``) and token counts do
+not depend on padding; ``b' '.join`` restores the content exactly.  A template is a sequence of the same number of tokens, each either a literal token or
 a slot.  A slot has a literal prefix and suffix and stands for any token that starts with the
 prefix and ends with the suffix without the two overlapping; the slot's value is what lies between
 them.  Rendering a template with its slot values therefore gives back the content byte for byte.
 """
+import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -19,6 +21,14 @@ WILDCARD = "<*>"
 MAGIC = b"LZT"
 VERSION = 1
 _LITERAL, _SLOT = 0, 1
+_SEPARATOR = re.compile(rb"(?<! ) ")
+
+
+def tokenize(content: bytes) -> List[bytes]:
+    """Split a content into tokens; ``b' '.join(tokenize(c)) == c``."""
+    if b"  " in content:
+        return _SEPARATOR.split(content)
+    return content.split(b" ")
 
 
 @dataclass(frozen=True)
