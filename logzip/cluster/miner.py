@@ -135,14 +135,18 @@ def cluster(lines: Sequence[Tuple[bytes, int]], max_tokens: int, max_split: int)
 
 
 def _split(pattern: Tuple, members: List[Tuple[List[bytes], int]], max_split: int):
-    """Split a cluster on the slot column whose values have the fewest distinct heads (a word,
-    or what precedes the variable part), if there are few of them and they repeat."""
+    """Split a cluster on the slot column with the fewest distinct heads (see _head), if there are
+    few of them, they repeat, and each head is a constant word or the key of key=value pairs."""
     weight = sum(w for _, w in members)
     best = None
     for p, key in enumerate(pattern):
         if key is None:
-            heads = {_head(tokens[p]) for tokens, _ in members}
-            if 1 < len(heads) <= max_split and 2 * len(heads) <= weight:
+            heads = defaultdict(set)
+            for tokens, _ in members:
+                heads[_head(tokens[p])].add(tokens[p])
+            if (1 < len(heads) <= max_split and 2 * len(heads) <= weight
+                    and all(head.endswith(b"=") or len(values) == 1
+                            for head, values in heads.items())):
                 if best is None or len(heads) < best[0]:
                     best = (len(heads), p)
     if best is None:
@@ -159,12 +163,14 @@ def _split(pattern: Tuple, members: List[Tuple[List[bytes], int]], max_split: in
 
 
 def _head(value: bytes) -> bytes:
-    """What a column splits on: the key of a ``key=value``, the value itself when it holds no
-    digits, else nothing (numbers never split a cluster)."""
+    """What a column splits on: the key of a ``key=value``; the value itself when it is a word
+    (no digits, or letters then digits as in ``eth0``); else nothing: numbers never split."""
     eq = value.find(b"=")
     if eq >= 0:
         return value[:eq + 1]
-    return value if _mask(value) == value else b""
+    if _mask(value) == value or (value[:1].isalpha() and value.isalnum()):
+        return value
+    return b""
 
 
 def _template(pattern: Tuple, members: List[List[bytes]]) -> Template:
