@@ -28,7 +28,7 @@ FORMATS = {
     "hadoop": r"<Date> <Time> <Level> \[<Process>\] <Component>: <Content>",
     "syslog": r"<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>",
     "apache": r"\[<Time>\] \[<Level>\] <Content>",
-    "json": '{"ts":"<Time>","level":"<Level>","logger":"<Component>","msg":<Content>',
+    "json": r'\{"ts":"<Time>","level":"<Level>","logger":"<Component>","msg":<Content>',
 }
 KINDS = tuple(FORMATS)
 
