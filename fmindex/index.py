@@ -1,0 +1,312 @@
+"""One FM-index shard: build it from bytes, serialize it, query it in place.
+
+A shard indexes one text (up to 2**31 - 1 bytes, the reach of the 32-bit
+suffix array) and knows its lines; a corpus of several shards is
+:class:`fmindex.corpus.Corpus`.
+"""
+import heapq
+import itertools
+
+import numpy as np
+from pydivsufsort import divsufsort
+
+from . import _core, format
+from .errors import CorruptIndexError, PatternError
+
+SA_RATE = 32        # locate: 32 LF steps per occurrence on average
+ISA_RATE = 128      # extract: at most 128 LF steps of overhead per call
+SAMPLE_BLOCKS = 32  # RRR: one (pointer, rank) pair every 32 blocks of 63 bits
+LINE_GROUP = 64     # must match _core.LINE_GROUP
+MAX_TEXT = 2**31 - 1
+
+
+def _width(value: int) -> int:
+    return max(1, int(value).bit_length())
+
+
+def _huffman(freqs: np.ndarray):
+    """Huffman-shaped wavelet tree over the bytes with non-zero ``freqs``.
+
+    Returns (children, codes, code_lens, paths, node_weights, node_ones): internal
+    nodes are numbered breadth-first from the root 0; a child < 0 is the leaf
+    of byte -(child + 1). A text of fewer than two distinct bytes gets
+    zero-weight dummy leaves, so the root is always an internal node.
+    """
+    symbols = [int(c) for c in np.flatnonzero(freqs)]
+    for dummy in range(256):
+        if len(symbols) >= 2:
+            break
+        if dummy not in symbols:
+            symbols.append(dummy)
+    order = itertools.count()
+    heap = [(int(freqs[c]), next(order), ("leaf", c)) for c in symbols]
+    heapq.heapify(heap)
+    while len(heap) > 1:
+        w1, _, a = heapq.heappop(heap)
+        w2, _, b = heapq.heappop(heap)
+        heapq.heappush(heap, (w1 + w2, next(order), ("node", a, b, w1 + w2, w2)))
+    root = heap[0][2]
+
+    internal, queue = [], [root]
+    while queue:  # breadth first
+        node = queue.pop(0)
+        internal.append(node)
+        queue.extend(child for child in node[1:3] if child[0] == "node")
+    ids = {id(node): number for number, node in enumerate(internal)}
+    children = np.empty(2 * len(internal), dtype=np.int32)
+    weights = np.empty(len(internal), dtype=np.uint64)
+    ones = np.empty(len(internal), dtype=np.uint64)
+    for number, node in enumerate(internal):
+        for side, child in enumerate(node[1:3]):
+            children[2 * number + side] = ids[id(child)] if child[0] == "node" else -(child[1] + 1)
+        weights[number] = node[3]
+        ones[number] = node[4]
+
+    codes = np.zeros(256, dtype=np.uint64)
+    code_lens = np.zeros(256, dtype=np.uint8)
+    paths = np.zeros((256, 64), dtype=np.int32)
+
+    def walk(node, code, depth, path):
+        for side, child in enumerate(node[1:3]):
+            branch = code | (side << depth)
+            route = path + [ids[id(node)]]
+            if child[0] == "node":
+                walk(child, branch, depth + 1, route)
+            elif freqs[child[1]]:
+                if depth + 1 > 64:
+                    raise ValueError("Huffman code longer than 64 bits")
+                codes[child[1]], code_lens[child[1]] = branch, depth + 1
+                paths[child[1], : depth + 1] = route
+
+    walk(root, 0, 0, [])
+    node_ones = np.concatenate(([0], np.cumsum(ones)[:-1])).astype(np.uint64)
+    return children, codes, code_lens, paths, weights, node_ones
+
+
+def _line_tables(text: np.ndarray):
+    """Packed line lengths by groups of LINE_GROUP lines (see _core)."""
+    n = len(text)
+    ends = np.flatnonzero(text == 10) + 1
+    if n and (not len(ends) or ends[-1] != n):
+        ends = np.append(ends, n)
+    n_lines = len(ends)
+    starts = np.concatenate(([0], ends[:-1])).astype(np.uint64)
+    lengths = (ends - starts.astype(np.int64)).astype(np.uint64)
+    del ends
+    group_starts = np.arange(0, n_lines, LINE_GROUP)
+    anchors = starts[group_starts] if n_lines else np.zeros(0, np.uint64)
+    if n_lines:
+        longest = np.maximum.reduceat(lengths, group_starts).astype(np.float64)
+        widths = np.frexp(longest)[1].clip(1, 64).astype(np.uint8)  # bit lengths
+    else:
+        widths = np.zeros(0, np.uint8)
+    per_line = np.repeat(widths, LINE_GROUP)[:n_lines]
+    bit_ends = np.cumsum(per_line, dtype=np.uint64)
+    pointers = np.concatenate(([0], bit_ends))[group_starts].astype(np.uint64)
+    words = _core.pack_varwidth(lengths, per_line)
+    return n_lines, anchors, pointers, widths, words
+
+
+class FMIndex:
+    """Count, locate and extract substrings of one text, from its FM-index.
+
+    Patterns and texts are bytes; every byte value is allowed. Build with
+    :meth:`build`, store with :meth:`to_bytes`, reopen zero-copy with
+    :meth:`from_buffer` (e.g. on an ``mmap``).
+    """
+
+    def __init__(self, params: dict, tables: dict, checksums: dict = None, owner=None):
+        self.params = params
+        self.tables = tables
+        self._checksums = checksums
+        self._owner = owner  # keeps the underlying buffer alive
+        self._core = _core.Core(
+            stream=tables["stream"], samples=tables["samples"], nbits=params["nbits"],
+            sample_blocks=params["sample_blocks"], node_starts=tables["nstarts"],
+            node_ones=tables["nones"], children=tables["children"], codes=tables["codes"],
+            code_lens=tables["codelens"], C=tables["C"], n=params["n"],
+            dollar_row=params["dollar_row"], sa_words=tables["sa"], sa_width=params["sa_width"],
+            sa_rate=params["sa_rate"], isa_words=tables["isa"], isa_width=params["isa_width"],
+            isa_rate=params["isa_rate"], line_anchors=tables["lanchors"], line_ptrs=tables["lptrs"],
+            line_widths=tables["lwidths"], line_words=tables["lwords"], n_lines=params["n_lines"])
+
+    # ------------------------------------------------------------ building
+
+    @classmethod
+    def build(cls, text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
+              sample_blocks: int = SAMPLE_BLOCKS) -> "FMIndex":
+        """Index ``text`` (bytes-like, < 2 GiB)."""
+        blob = build_shard(text, sa_rate=sa_rate, isa_rate=isa_rate, sample_blocks=sample_blocks)
+        return cls.from_buffer(blob)
+
+    @classmethod
+    def from_buffer(cls, buffer, offset: int = 0, length: int = None) -> "FMIndex":
+        """Open the shard at ``buffer[offset:offset+length]`` without copying it."""
+        params, tables, checksums = format.parse(buffer, offset, length)
+        _check_structure(params, tables)
+        return cls(params, tables, checksums, owner=buffer)
+
+    def to_bytes(self) -> bytes:
+        return format.serialize(self.params, self.tables)
+
+    def verify(self) -> None:
+        """Check every table against its checksum; raises CorruptIndexError."""
+        format.verify(self.tables, self._checksums)
+
+    # ------------------------------------------------------------ queries
+
+    def __len__(self) -> int:
+        return self.params["n"]
+
+    @property
+    def n_lines(self) -> int:
+        return self.params["n_lines"]
+
+    @property
+    def nbytes(self) -> int:
+        """Size of the index in bytes (tables only)."""
+        return sum(array.nbytes for array in self.tables.values())
+
+    def _pattern(self, pattern) -> bytes:
+        pattern = _as_pattern(pattern)
+        if len(pattern) > len(self):
+            raise PatternError(f"pattern of {len(pattern)} bytes is longer than the text ({len(self)} bytes)")
+        return pattern
+
+    def count(self, pattern) -> int:
+        """Occurrences of ``pattern``, overlapping ones included."""
+        return int(self._core.count(self._pattern(pattern)))
+
+    def count_many(self, patterns) -> np.ndarray:
+        return self._core.count_many([self._pattern(p) for p in patterns])
+
+    def search(self, pattern):
+        """(sp, ep): the BWT rows of the occurrences of a valid pattern."""
+        return self._core.search(_as_pattern(pattern))
+
+    def locate(self, pattern, limit: int = None) -> np.ndarray:
+        """Sorted start offsets of the occurrences (``limit`` of them at most, not the first ones)."""
+        pattern = _as_pattern(pattern)
+        if len(pattern) > len(self):
+            return np.zeros(0, dtype=np.uint64)
+        sp, ep = self._core.search(pattern)
+        if limit is not None:
+            ep = min(ep, sp + max(0, limit))
+        positions = self._core.locate_rows(sp, ep)
+        positions.sort()
+        return positions
+
+    def extract(self, start: int, end: int) -> bytes:
+        """Text bytes [start, end), clipped to the text."""
+        n = len(self)
+        start, end = max(0, min(start, n)), max(0, min(end, n))
+        if start >= end:
+            return b""
+        return self._core.extract(start, end)
+
+    def lines_of(self, positions) -> np.ndarray:
+        """0-based line number of each text offset."""
+        return self._core.lines_of(np.ascontiguousarray(positions, dtype=np.uint64))
+
+    def line_start(self, line: int) -> int:
+        """Offset of 0-based ``line`` (len(self) for the line after the last)."""
+        return int(self._core.line_start(line))
+
+    def line(self, line: int) -> bytes:
+        """The bytes of 0-based ``line``, with its end of line."""
+        return self.extract(self.line_start(line), self.line_start(line + 1))
+
+    def stats(self) -> dict:
+        """Bytes per table, for ``fmsearch info``."""
+        return {key: int(array.nbytes) for key, array in self.tables.items()}
+
+
+def _as_pattern(pattern) -> bytes:
+    if isinstance(pattern, str):
+        raise TypeError("patterns are bytes; encode str patterns first")
+    pattern = bytes(pattern)
+    if not pattern:
+        raise PatternError("empty pattern")
+    return pattern
+
+
+def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
+                sample_blocks: int = SAMPLE_BLOCKS) -> bytes:
+    """The serialized FM-index of ``text``, its documents being its lines.
+
+    Peak memory is about 6 bytes per text byte on top of the text: the 32-bit
+    suffix array, freed once the BWT and the samples are taken from it, then
+    the BWT and the wavelet tree bits.
+    """
+    if sa_rate < 1 or isa_rate < 1 or sample_blocks < 1:
+        raise ValueError("sampling rates must be positive")
+    data = np.frombuffer(memoryview(text).cast("B"), dtype=np.uint8)
+    n = len(data)
+    if n > MAX_TEXT:
+        raise ValueError(f"a shard holds at most {MAX_TEXT} bytes, got {n}")
+    if not isinstance(text, (bytes, bytearray)):
+        text = data.tobytes()
+    sa = divsufsort(text) if n else np.zeros(0, np.int32)
+    bwt, dollar_row, sa_samples, isa_samples = _core.build_bwt(data, sa, sa_rate, isa_rate)
+    del sa
+    freqs = np.bincount(bwt, minlength=256)
+    children, codes, code_lens, paths, weights, node_ones = _huffman(freqs)
+    node_starts = np.concatenate(([0], np.cumsum(weights)[:-1])).astype(np.uint64)
+    nbits = int(weights.sum())
+    bits = _core.build_wavelet_bits(bwt, paths, code_lens, codes, node_starts, nbits)
+    del bwt
+    stream, samples = _core.rrr_encode(bits, nbits, sample_blocks)
+    del bits
+    C = np.concatenate(([1], 1 + np.cumsum(freqs))).astype(np.uint64)
+    n_lines, anchors, pointers, widths, words = _line_tables(data)
+    sa_width, isa_width = _width(n), _width(n)
+    params = dict(n=n, dollar_row=dollar_row, n_lines=n_lines, nbits=nbits, sa_rate=sa_rate,
+                  isa_rate=isa_rate, sa_width=sa_width, isa_width=isa_width,
+                  sample_blocks=sample_blocks)
+    tables = dict(stream=stream, samples=samples, nstarts=node_starts, nones=node_ones,
+                  children=children, codes=codes, codelens=code_lens, C=C,
+                  sa=_core.pack(sa_samples, sa_width), isa=_core.pack(isa_samples, isa_width),
+                  lanchors=anchors, lptrs=pointers, lwidths=widths, lwords=words)
+    return format.serialize(params, tables)
+
+
+def _check_structure(params: dict, tables: dict) -> None:
+    """Reject headers and small tables that would send the core out of bounds."""
+    def fail(what):
+        raise CorruptIndexError(f"damaged FM-index: {what}")
+
+    n, nbits = params["n"], params["nbits"]
+    children, code_lens, codes, C = tables["children"], tables["codelens"], tables["codes"], tables["C"]
+    nnodes = len(tables["nstarts"])
+    if n > MAX_TEXT or params["dollar_row"] > n or params["n_lines"] > n:
+        fail("text size fields")
+    if min(params["sa_rate"], params["isa_rate"], params["sample_blocks"]) < 1 \
+            or not 1 <= params["sa_width"] <= 64 or not 1 <= params["isa_width"] <= 64:
+        fail("sampling parameters")
+    if len(code_lens) != 256 or len(codes) != 256 or len(C) != 257 or nnodes < 1 \
+            or len(children) != 2 * nnodes or len(tables["nones"]) != nnodes:
+        fail("wavelet tree tables")
+    if C[0] != 1 or C[256] != n + 1 or np.any(np.diff(C.astype(np.int64)) < 0):
+        fail("symbol counts")
+    parents = np.arange(len(children)) // 2
+    if np.any(tables["nstarts"] > nbits) or np.any(children >= nnodes) or np.any(children < -256) \
+            or np.any((children >= 0) & (children <= parents)):  # children after parents: no cycles
+        fail("wavelet tree nodes")
+    for c in np.flatnonzero(code_lens):  # every code must lead to its own leaf
+        node, code = 0, int(codes[c])
+        for depth in range(int(code_lens[c])):
+            if node < 0:
+                fail("wavelet tree codes")
+            node = int(children[2 * node + ((code >> depth) & 1)])
+        if node != -(int(c) + 1):
+            fail("wavelet tree codes")
+    nblocks = nbits // 63 + 1
+    if len(tables["samples"]) != 2 * (nblocks // params["sample_blocks"] + 1):
+        fail("rank samples")
+    if len(tables["sa"]) * 64 < (n // params["sa_rate"] + 1) * params["sa_width"] \
+            or len(tables["isa"]) * 64 < -(-n // params["isa_rate"]) * params["isa_width"]:
+        fail("suffix array samples")
+    ngroups = -(-params["n_lines"] // LINE_GROUP)
+    if len(tables["lanchors"]) != ngroups or len(tables["lptrs"]) != ngroups \
+            or len(tables["lwidths"]) != ngroups or np.any(tables["lwidths"] > 64):
+        fail("line tables")
