@@ -1,0 +1,317 @@
+"""Split log lines into header columns and content with a Loghub header format.
+
+A format such as ``'<Date> <Time> <Level> \\[<Process>\\] <Component>: <Content>'`` names the
+header fields of every line.  As in Loghub, a run of spaces in the format matches a run of
+whitespace; here the actual whitespace is kept in a separator column so that joining the
+columns gives the line back byte for byte.  ``\\X`` is the literal character X and
+``( ... )?`` is an optional part (a presence column of ``b'1'``/``b'0'`` records whether a line
+has it).
+
+Each field ends at the first place where the text that follows it in the format (up to the
+next field) matches; the last element takes the rest of the line.  Matching never backtracks
+(possessive quantifiers), so it is linear in the line length, unlike Loghub's lazy ``(.*?)``
+fields which can take polynomial time on lines that do not fit.  A line that would need a field
+to end at a later place does not fit and is left to the caller as a misfit, kept raw.
+"""
+import gc
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import List, Optional, Union
+
+if sys.version_info >= (3, 11):     # possessive quantifiers; re matches faster than regex
+    import re as regex
+else:
+    import regex
+
+from logzip.errors import CorruptArchiveError, FormatError
+
+CONTENT = "Content"
+PRESENT, ABSENT = b"1", b"0"
+_REGEX_SYNTAX = set(".*+?[]{}|^$")
+_SPACES = set(" \t\n\r\f\v")
+
+
+@dataclass
+class HeaderSplit:
+    """Header columns, contents and misfit line indices of a list of lines (see HeaderFormat.split)."""
+
+    columns: List[List[bytes]]
+    contents: List[bytes]
+    misfits: List[int] = field(default_factory=list)
+
+
+# Parsed format: a sequence of elements.
+@dataclass
+class _Field:
+    name: str
+
+
+@dataclass
+class _Separator:
+    pass
+
+
+@dataclass
+class _Literal:
+    text: bytes
+
+
+@dataclass
+class _Optional:
+    elements: list
+
+
+_Element = Union[_Field, _Separator, _Literal, _Optional]
+
+
+def _parse_elements(spec: str) -> list:
+    """Parse the Loghub format syntax into nested element lists."""
+    stack: List[list] = [[]]
+    i = 0
+    while i < len(spec):
+        c = spec[i]
+        elements = stack[-1]
+        if c == "<":
+            end = spec.find(">", i)
+            name = spec[i + 1:end] if end != -1 else ""
+            if end == -1 or not name or "<" in name:
+                raise FormatError(f"header format {spec!r}: unterminated or empty field name at position {i}")
+            elements.append(_Field(name))
+            i = end + 1
+        elif c in _SPACES:
+            while i < len(spec) and spec[i] in _SPACES:
+                i += 1
+            elements.append(_Separator())
+        elif c == "\\":
+            if i + 1 == len(spec):
+                raise FormatError(f"header format {spec!r}: trailing backslash")
+            escaped = spec[i + 1]
+            if escaped.isalnum() or escaped in _SPACES:
+                raise FormatError(f"header format {spec!r}: unsupported escape \\{escaped} at position {i}")
+            _append_literal(elements, escaped)
+            i += 2
+        elif c == "(":
+            stack.append([])
+            i += 1
+        elif c == ")":
+            if len(stack) == 1:
+                raise FormatError(f"header format {spec!r}: unbalanced ')' at position {i}")
+            group = stack.pop()
+            if i + 1 < len(spec) and spec[i + 1] == "?":
+                stack[-1].append(_Optional(group))
+                i += 2
+            else:
+                for element in group:     # a plain group only groups: splice it in
+                    if isinstance(element, _Literal):
+                        _append_literal(stack[-1], element.text.decode())
+                    else:
+                        stack[-1].append(element)
+                i += 1
+        elif c in _REGEX_SYNTAX:
+            raise FormatError(f"header format {spec!r}: regex syntax {c!r} at position {i} is not supported;"
+                              f" write \\{c} for the literal character")
+        else:
+            _append_literal(elements, c)
+            i += 1
+    if len(stack) != 1:
+        raise FormatError(f"header format {spec!r}: unbalanced '('")
+    return stack[0]
+
+
+def _append_literal(elements: list, char: str) -> None:
+    if elements and isinstance(elements[-1], _Literal):
+        elements[-1].text += char.encode()
+    else:
+        elements.append(_Literal(char.encode()))
+
+
+def _stops(elements: list, start: int, following: list) -> list:
+    """Where a field before elements[start:] may end: the possible texts that follow it.
+
+    Each stop is a tuple of _Literal and _Separator items, up to the next field; `following`
+    are the stops after `elements`.  No stops: the field takes the rest of the line.
+    """
+    run: list = []
+    for k in range(start, len(elements)):
+        element = elements[k]
+        if isinstance(element, _Field):
+            if not run:
+                raise FormatError(f"field <{element.name}> directly follows another field:"
+                                  " fields must be separated by text or spaces")
+            return [tuple(run)]
+        if isinstance(element, _Optional):
+            if not element.elements or isinstance(element.elements[0], (_Field, _Optional)):
+                raise FormatError("an optional part ( ... )? must start with text or spaces")
+            if run:
+                return [tuple(run)]
+            after = _stops(elements, k + 1, following)
+            return _stops(element.elements, 0, after) + after
+        run.append(element)
+    return [tuple(run)] if run else following
+
+
+def _stop_regex(stop: tuple) -> bytes:
+    return b"".join(rb"\s++" if isinstance(item, _Separator) else regex.escape(item.text) for item in stop)
+
+
+def _field_regex(stops: list) -> bytes:
+    """A possessive group matching a field up to the first of its stops (or to the end)."""
+    if not stops:
+        return rb"(.*+)"
+    firsts = {rb"\s" if isinstance(stop[0], _Separator) else regex.escape(stop[0].text[:1]) for stop in stops}
+    excluded = b"[^" + b"".join(sorted(firsts)) + b"]"
+    if all(isinstance(stop[0], _Separator) or len(stop[0].text) == 1 for stop in stops) \
+            and all(len(stop) == 1 for stop in stops):
+        return b"(" + excluded + b"*+)"
+    ahead = b"|".join(_stop_regex(stop) for stop in sorted(stops, key=_stop_regex))
+    return b"((?:" + excluded + b"++|(?!" + ahead + rb")(?:\s++|.))*+)"
+
+
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic GC: building millions of row tuples would trigger it over and over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class HeaderFormat:
+    """A compiled Loghub header format: split lines into columns and join them back."""
+
+    def __init__(self, spec: str, elements: list):
+        self.spec = spec
+        self.fields: List[str] = []
+        self.column_names: List[str] = []
+        names: List[str] = []                       # of every regex group, Content included
+        self._group_optional: List[bool] = []      # per group: inside an optional part?
+        self._regex = regex.compile(self._compile(elements, [], names), regex.DOTALL)
+        if names.count(CONTENT) != 1:
+            raise FormatError(f"header format {spec!r} must contain <{CONTENT}> exactly once")
+        self._content_index = names.index(CONTENT)
+        self.column_names = names[:self._content_index] + names[self._content_index + 1:]
+        duplicated = {n for n in self.fields if self.fields.count(n) > 1}
+        if duplicated:
+            raise FormatError(f"header format {spec!r} repeats field(s) {sorted(duplicated)}")
+        self._presence = [i for i, n in enumerate(names) if n.startswith("(")]
+        self._optional_fields = [i for i, n in enumerate(names)
+                                 if self._group_optional[i] and not n.startswith("(")]
+        self._join_fmt, self._join_args = self._layout(elements, iter(range(len(names))))
+
+    @classmethod
+    def parse(cls, spec: str) -> "HeaderFormat":
+        """Compile a Loghub format string; raise FormatError if it cannot be used."""
+        if not isinstance(spec, str):
+            raise FormatError(f"header format must be a string, not {type(spec).__name__}")
+        return cls(spec, _parse_elements(spec))
+
+    def __repr__(self):
+        return f"HeaderFormat({self.spec!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, HeaderFormat) and other.spec == self.spec
+
+    def __hash__(self):
+        return hash(self.spec)
+
+    # -- building the regex and the join layout
+
+    def _compile(self, elements: list, following: list, names: List[str],
+                 optional: bool = False) -> bytes:
+        """The regex (bytes) of elements; appends the name of each group it opens to `names`."""
+        parts = []
+        for k, element in enumerate(elements):
+            if isinstance(element, _Literal):
+                parts.append(regex.escape(element.text))
+            elif isinstance(element, _Separator):
+                self._group_optional.append(optional)
+                names.append(f"_sep{sum(n.startswith('_sep') for n in names) + 1}")
+                parts.append(rb"(\s++)")
+            elif isinstance(element, _Field):
+                self._group_optional.append(optional)
+                names.append(element.name)
+                if element.name != CONTENT:
+                    self.fields.append(element.name)
+                parts.append(_field_regex(_stops(elements, k + 1, following)))
+            else:
+                self._group_optional.append(True)
+                names.append(f"({sum(n.startswith('(') for n in names) + 1})")
+                after = _stops(elements, k + 1, following)
+                inner = self._compile(element.elements, after, names, True)
+                parts.append(b"(?:()" + inner + b")?+")
+        return b"".join(parts)
+
+    def _layout(self, elements: list, group_numbers) -> tuple:
+        """The %-format (bytes) and its arguments (group indices or nested optional layouts)."""
+        fmt, args = [], []
+        for element in elements:
+            if isinstance(element, _Literal):
+                fmt.append(element.text.replace(b"%", b"%%"))
+            elif isinstance(element, _Optional):
+                presence = next(group_numbers)
+                fmt.append(b"%s")
+                args.append((presence,) + self._layout(element.elements, group_numbers))
+            else:
+                fmt.append(b"%s")
+                args.append(next(group_numbers))
+        return b"".join(fmt), args
+
+    # -- split and join
+
+    def split(self, lines: List[bytes]) -> HeaderSplit:
+        """Split lines (without terminators) into header columns and contents.
+
+        Lines that do not fit the format are listed in `misfits` and left out of the columns.
+        """
+        with _gc_paused():
+            matches = list(map(self._regex.fullmatch, lines))
+            rows = [m.groups() for m in matches if m is not None]
+            misfits = [i for i, m in enumerate(matches) if m is None] if len(rows) < len(lines) else []
+            del matches
+            n_groups = len(self.column_names) + 1
+            groups = [list(column) for column in zip(*rows)] if rows else [[] for _ in range(n_groups)]
+            del rows
+        for i in self._presence:
+            groups[i] = [ABSENT if v is None else PRESENT for v in groups[i]]
+        for i in self._optional_fields:
+            groups[i] = [b"" if v is None else v for v in groups[i]]
+        contents = groups.pop(self._content_index)
+        return HeaderSplit(groups, contents, misfits)
+
+    def join(self, columns: List[List[bytes]], contents: List[bytes]) -> List[bytes]:
+        """Rebuild the fitting lines from split()'s columns and contents (its exact inverse)."""
+        if len(columns) != len(self.column_names):
+            raise CorruptArchiveError(f"header format {self.spec!r} has {len(self.column_names)} columns,"
+                                      f" got {len(columns)}")
+        groups = list(columns)
+        groups.insert(self._content_index, contents)
+        n = len(contents)
+        if any(len(column) != n for column in groups):
+            raise CorruptArchiveError("header columns and contents differ in length")
+        for i in self._presence:
+            if not set(groups[i]) <= {PRESENT, ABSENT}:
+                raise CorruptArchiveError("presence column of an optional header part holds other values")
+        with _gc_paused():
+            return self._render(self._join_fmt, self._join_args, groups, n)
+
+    def _render(self, fmt: bytes, args: list, groups: list, n: int) -> List[bytes]:
+        values = [groups[a] if isinstance(a, int) else self._render_optional(a, groups, n) for a in args]
+        if not values:
+            return [fmt.replace(b"%%", b"%")] * n
+        if len(values) == 1:
+            return [fmt % (v,) for v in values[0]]
+        return [fmt % row for row in zip(*values)]
+
+    def _render_optional(self, layout: tuple, groups: list, n: int) -> List[bytes]:
+        presence, fmt, args = layout
+        rendered = self._render(fmt, args, groups, n)
+        return [r if p == PRESENT else b"" for p, r in zip(groups[presence], rendered)]
+
+
+def infer_format(sample: List[bytes]) -> Optional[HeaderFormat]:
+    """Infer a header format from sample lines, or None when the whole line is best left as content."""
+    return None

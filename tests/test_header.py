@@ -1,0 +1,169 @@
+"""HeaderFormat: Loghub format parsing, split/join round trips, misfits, infer_format."""
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from logzip.codec.header import HeaderFormat, HeaderSplit, infer_format
+from logzip.errors import FormatError
+
+LOGHUB_FULL_FORMATS = {
+    "HPC": "<LogId> <Node> <Component> <State> <Time> <Flag> <Content>",
+    "Hadoop": r"<Date> <Time> <Level> \[<Process>\] <Component>: <Content>",
+    "Apache": r"\[<Time>\] \[<Level>\] <Content>",
+    "Linux": r"<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>",
+    "Proxifier": r"\[<Time>\] <Program> - <Content>",
+}
+SPECS = sorted(set(LOGHUB_FULL_FORMATS.values()) | {
+    r"<Date> <Time>, <Level>                  <Component>    <Content>",
+    r"<Month>  <Date> <Time> <User> <Component>\[<PID>\]( \(<Address>\))?: <Content>",
+    r"<Time>\|<Component>\|<Pid>\|<Content>",
+    r"<Date> <Time> - <Level>  \[<Node>:<Component>@<Id>\] - <Content>",
+    "<Content>",
+    "<Content> <Level>",
+    r"<A>%s<B>\:(-(\[<C>\])?=)? <Content>",
+})
+
+
+def split_lines(data: bytes) -> list:
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    return lines
+
+
+def assert_round_trip(header: HeaderFormat, lines: list) -> HeaderSplit:
+    split = header.split(lines)
+    misfits = set(split.misfits)
+    assert split.misfits == sorted(misfits)
+    fitting = [line for i, line in enumerate(lines) if i not in misfits]
+    assert len(split.columns) == len(header.column_names)
+    assert all(len(column) == len(fitting) for column in split.columns)
+    assert len(split.contents) == len(fitting)
+    assert header.join(split.columns, split.contents) == fitting
+    for i in misfits:
+        assert header._regex.fullmatch(lines[i]) is None
+    return split
+
+
+def test_parse_fields_and_columns():
+    header = HeaderFormat.parse(LOGHUB_FULL_FORMATS["Linux"])
+    assert header.spec == LOGHUB_FULL_FORMATS["Linux"]
+    assert header.fields == ["Month", "Date", "Time", "Level", "Component", "PID"]
+    assert [n for n in header.column_names if not n.startswith(("_sep", "("))] == header.fields
+    assert len(header.column_names) == len(header.fields) + 5 + 1   # 5 separators, 1 presence
+
+
+def test_split_keeps_whitespace_and_optional_parts():
+    header = HeaderFormat.parse(LOGHUB_FULL_FORMATS["Linux"])
+    lines = [b"Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown",
+             b"Jul  1 09:00:55 combo syslogd 1.4.1: restart.",
+             b"Jul 1 09:00:55 combo kernel[]:\tx\r",
+             b"no header here"]
+    split = assert_round_trip(header, lines)
+    assert split.misfits == [3]
+    columns = dict(zip(header.column_names, split.columns))
+    assert columns["Month"] == [b"Jun", b"Jul", b"Jul"]
+    assert columns["_sep1"] == [b" ", b"  ", b" "]
+    assert columns["Component"] == [b"sshd(pam_unix)", b"syslogd 1.4.1", b"kernel"]
+    assert columns["PID"] == [b"19939", b"", b""]
+    assert columns["(1)"] == [b"1", b"0", b"1"]
+    assert split.contents == [b"check pass; user unknown", b"restart.", b"x\r"]
+
+
+def test_field_ends_at_following_text():
+    header = HeaderFormat.parse(LOGHUB_FULL_FORMATS["Proxifier"])
+    split = assert_round_trip(header, [b"[10.30 16:51:56] svchost.exe *64 - proxy:5070 close - ok"])
+    assert split.columns[header.column_names.index("Program")] == [b"svchost.exe *64"]
+    assert split.contents == [b"proxy:5070 close - ok"]
+
+
+def test_empty_input_and_no_fit():
+    header = HeaderFormat.parse(LOGHUB_FULL_FORMATS["Apache"])
+    assert_round_trip(header, [])
+    split = assert_round_trip(header, [b"", b"x", b"[a] b"])
+    assert split.misfits == [0, 1, 2]
+    assert header.join(split.columns, split.contents) == []
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("<Date> <Time>", "Content"),
+    ("<Content> <Content>", "Content"),
+    ("<A> <A> <Content>", "repeats"),
+    ("<A><B> <Content>", "directly follows"),
+    ("<A> [<B>] <Content>", "regex syntax"),
+    ("<A> .* <Content>", "regex syntax"),
+    ("<A> (<B>)? <Content>", "optional"),
+    ("<A> ( x <Content>", "unbalanced"),
+    ("<A> ) <Content>", "unbalanced"),
+    ("<A <Content>", "field name"),
+    ("<> <Content>", "field name"),
+    (r"<A>\d <Content>", "escape"),
+    ("<A> <Content>\\", "backslash"),
+])
+def test_bad_spec_raises_format_error(spec, message):
+    with pytest.raises(FormatError, match=message):
+        HeaderFormat.parse(spec)
+
+
+def test_join_rejects_mismatched_columns():
+    from logzip.errors import CorruptArchiveError
+    header = HeaderFormat.parse(LOGHUB_FULL_FORMATS["Linux"])
+    split = header.split([b"Jun 14 15:16:01 combo su[1]: x"])
+    with pytest.raises(CorruptArchiveError):
+        header.join(split.columns[:-1], split.contents)
+    with pytest.raises(CorruptArchiveError):
+        header.join(split.columns, split.contents * 2)
+    presence = header.column_names.index("(1)")
+    bad = [list(c) for c in split.columns]
+    bad[presence] = [b"2"]
+    with pytest.raises(CorruptArchiveError):
+        header.join(bad, split.contents)
+
+
+line_bytes = st.lists(st.sampled_from(b" \t\r\x00[]:|-@,()%\\abc19\xff\xc3"), max_size=40).map(bytes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(spec=st.sampled_from(SPECS), lines=st.lists(line_bytes | st.binary(max_size=30), max_size=20))
+def test_round_trip_random_bytes(spec, lines):
+    assert_round_trip(HeaderFormat.parse(spec), lines)
+
+
+word = st.text("abcXYZ019_.", min_size=1, max_size=6).map(str.encode)
+
+
+@settings(max_examples=60, deadline=None)
+@given(spec=st.sampled_from(SPECS), data=st.data())
+def test_lines_built_from_the_format_fit(spec, data):
+    """Lines joined from drawn column values (non-empty words, whitespace runs) all fit."""
+    header = HeaderFormat.parse(spec)
+    draw_value = {"_": st.sampled_from([b" ", b"  ", b"\t", b" \t "]), "(": st.sampled_from([b"0", b"1"])}
+    lines = []
+    for _ in range(data.draw(st.integers(0, 8))):
+        columns = [[data.draw(draw_value.get(name[0], word))] for name in header.column_names]
+        lines += header.join(columns, [data.draw(word)])
+    assert assert_round_trip(header, lines).misfits == []
+
+
+def test_loghub_2k_all_systems_fit(loghub_2k_systems, read_corpus):
+    for system, spec in sorted(loghub_2k_systems.items()):
+        header = HeaderFormat.parse(spec)
+        lines = split_lines(read_corpus(f"loghub-2k/{system}_2k.log"))
+        split = assert_round_trip(header, lines)
+        assert len(split.misfits) <= len(lines) // 100, system
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("system", sorted(LOGHUB_FULL_FORMATS))
+def test_loghub_full_round_trip(system, read_corpus):
+    lines = split_lines(read_corpus(f"loghub-full/{system}.log.zst"))
+    split = assert_round_trip(HeaderFormat.parse(LOGHUB_FULL_FORMATS[system]), lines)
+    assert len(split.misfits) < len(lines) * 0.6
+
+
+def test_infer_format_returns_usable_format_or_none(loghub_2k_systems, read_corpus):
+    for system in sorted(loghub_2k_systems):
+        lines = split_lines(read_corpus(f"loghub-2k/{system}_2k.log"))
+        header = infer_format(lines)
+        if header is not None:
+            assert HeaderFormat.parse(header.spec) == header
+            assert_round_trip(header, lines)
