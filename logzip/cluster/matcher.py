@@ -10,6 +10,11 @@ from typing import Dict, List, Sequence, Tuple
 
 from .template import Template, tokenize
 
+MAX_STEPS = 10000
+"""Trie edges a search may follow before it gives up on a content (bounds backtracking)."""
+CACHE_MAX_LENGTH = 4096
+"""Contents up to this length are cached, so exact repeats are matched once."""
+
 
 class Trie:
     """Templates as a flat trie: per node a literal-edge dict, slot edges, and a template id."""
@@ -62,8 +67,12 @@ class Trie:
             return -1
         literal, slots, tid = self.literal, self.slots, self.tid
         stack = [(root, 0)]
+        steps = 0
         while stack:
             node, i = stack.pop()
+            steps += 1
+            if steps > MAX_STEPS:
+                return -1
             if i == n:
                 return tid[node]
             token = tokens[i]
@@ -91,7 +100,9 @@ class PyMatcher:
         for content in contents:
             tid = cache.get(content)
             if tid is None:
-                tid = cache[content] = find(tokenize(content))
+                tid = find(tokenize(content))
+                if len(content) <= CACHE_MAX_LENGTH:
+                    cache[content] = tid
             out.append(tid)
         return out
 
@@ -110,7 +121,9 @@ class PyMatcher:
                     values = tuple(
                         tokens[p][a:len(tokens[p]) - b]
                         for p, (a, b) in zip(trie.slot_positions[tid], trie.slot_cuts[tid]))
-                hit = cache[content] = (tid, values)
+                hit = (tid, values)
+                if len(content) <= CACHE_MAX_LENGTH:
+                    cache[content] = hit
             tid, values = hit
             tids.append(tid)
             if tid < 0:
