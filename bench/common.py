@@ -1,0 +1,185 @@
+"""Pieces shared by the benchmarks: corpus files, timed subprocesses, peak memory, markdown tables.
+
+    from bench.common import corpus_files, plain_copy, run_timed, markdown_table, save_results
+
+    for path in corpus_files("loghub-full"):               # Paths under ../shared/corpora
+        with tempfile.TemporaryDirectory() as work:
+            log = plain_copy(path, work)                    # .zst decompressed to a temp file
+            run = run_timed(["gzip", "-9", "-c", str(log)], stdout=Path(work, "out.gz"))
+            print(run.seconds, run.peak_rss)                # wall time, peak RSS of the child in bytes
+
+Times are wall-clock around one child process (its start-up included), so on inputs of a few
+hundred kilobytes the start-up dominates; peak memory is the child's own maximum resident set,
+read with ``os.wait4``.
+"""
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence
+
+from corpora.shared import corpora_dir, read_corpus
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+MB = 1_000_000
+
+
+@dataclass
+class Run:
+    """One finished child process."""
+
+    seconds: float      # wall clock, from start to exit
+    cpu_seconds: float  # user + system time of the child (and the children it waited for)
+    peak_rss: int       # bytes: largest resident set of the child or one of its waited-for children
+    returncode: int
+    stderr: bytes
+
+    def check(self, argv) -> "Run":
+        """Raise CalledProcessError (with the child's error output) unless it exited with 0."""
+        if self.returncode != 0:
+            raise subprocess.CalledProcessError(self.returncode, list(map(str, argv)), stderr=self.stderr)
+        return self
+
+
+def run_timed(argv: Sequence, stdin: Optional[Path] = None, stdout: Optional[Path] = None,
+              env: Optional[dict] = None) -> Run:
+    """Run ``argv`` with stdin/stdout redirected from/to files; time it and take its peak memory."""
+    stdin_file = open(stdin, "rb") if stdin is not None else subprocess.DEVNULL
+    stdout_file = open(stdout, "wb") if stdout is not None else subprocess.DEVNULL
+    try:
+        start = time.perf_counter()
+        process = subprocess.Popen([str(a) for a in argv], stdin=stdin_file, stdout=stdout_file,
+                                   stderr=subprocess.PIPE, env=env)
+        stderr = process.stderr.read()  # a child's error output is small; reading it cannot block the child
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        process.stderr.close()
+    finally:
+        for f in (stdin_file, stdout_file):
+            if hasattr(f, "close"):
+                f.close()
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, process.returncode, stderr)
+
+
+def tool_available(name: str) -> bool:
+    return shutil.which(name) is not None
+
+
+def python_tool(module: str, script: str) -> List[str]:
+    """Command line of a console script of this project: the one beside the interpreter, else ``-m``."""
+    installed = Path(sys.executable).with_name(script)
+    return [str(installed)] if installed.exists() else [sys.executable, "-m", module]
+
+
+def corpus_files(*subdirs: str, max_bytes: Optional[int] = None) -> List[Path]:
+    """Sorted corpus files under ``subdirs`` of the shared corpora ([] when absent).
+
+    Only logs and texts are listed (not READMEs, licences, ground-truth CSV or format tables);
+    ``max_bytes`` keeps files whose decompressed size is at most that (from the corpora README).
+    """
+    root = corpora_dir()
+    if root is None:
+        return []
+    sizes = corpus_sizes(root) if max_bytes is not None else {}
+    files = []
+    for subdir in subdirs:
+        for path in sorted((root / subdir).rglob("*")):
+            if not path.is_file() or path.name in ("README.md", "LICENSE.txt") or path.suffix in (".csv", ".tsv"):
+                continue
+            if max_bytes is not None and sizes.get(relative(path), path.stat().st_size) > max_bytes:
+                continue
+            files.append(path)
+    return files
+
+
+def relative(path: Path) -> str:
+    """``path`` relative to the shared corpora (as the corpora README names files), else as is."""
+    root = corpora_dir()
+    try:
+        return str(Path(path).resolve().relative_to(root.resolve())) if root else str(path)
+    except ValueError:
+        return str(path)
+
+
+def corpus_sizes(root: Path) -> dict:
+    """File (relative to the corpora) -> decompressed bytes, from the README's file table."""
+    sizes = {}
+    for row in markdown_rows(root / "README.md"):
+        if len(row) >= 2 and row[1].isdigit():
+            sizes[row[0]] = int(row[1])
+    return sizes
+
+
+def markdown_rows(path: Path) -> Iterable[List[str]]:
+    """The cells of every markdown table row in the file at ``path`` (none when it is absent)."""
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("|") and not set(line) <= set("|-: "):
+            yield [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def plain_copy(path: Path, workdir) -> Path:
+    """``path`` itself when it is not compressed, else its decompressed content in ``workdir``."""
+    path = Path(path)
+    if path.suffix != ".zst":
+        return path
+    target = Path(workdir) / path.stem
+    target.write_bytes(read_corpus(path))
+    return target
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def mb_per_s(n_bytes: int, seconds: float) -> float:
+    return n_bytes / MB / seconds if seconds > 0 else float("inf")
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    """A GitHub markdown table; numeric columns are right-aligned, floats shown with 2 decimals."""
+    cells = [[_cell(value) for value in row] for row in rows]
+    numeric = [bool(cells) and all(_is_number(row[i]) or row[i] in ("", "-") for row in cells)
+               for i in range(len(header))]
+    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(header)]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |",
+             "|" + "|".join(("-" * (w + 1) + ":") if num else ("-" * (w + 2)) for w, num in zip(widths, numeric)) + "|"]
+    for row in cells:
+        lines.append("| " + " | ".join(c.rjust(w) if num else c.ljust(w)
+                                       for c, w, num in zip(row, widths, numeric)) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}" if value < 1000 else f"{value:.0f}"
+    return str(value).replace("|", "\\|")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def save_results(name: str, text: str) -> Path:
+    """Write ``text`` to bench/results/NAME-<UTC time>.md (the directory is not versioned)."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.md"
+    path.write_text(text, encoding="utf-8")
+    return path
