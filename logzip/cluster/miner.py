@@ -23,19 +23,19 @@ from typing import Dict, List, Sequence, Tuple
 from .matcher import build_matcher
 from .template import Template, TemplateSet, Token, tokenize
 
-# A run of non-delimiter bytes holding a digit; masked to b"#" for clustering.
 _DELIMITERS = rb"\s=:,()\[\]{}<>/\"'|;@"
-_NUMERIC_PIECE = re.compile(rb"[^%s]*[0-9][^%s]*" % (_DELIMITERS, _DELIMITERS))
+# A piece is a run of non-delimiter bytes.  Pieces holding a digit, and day and month names
+# (which vary like numbers in timestamps), are masked to b"#" for clustering.
+_VARIABLE_PIECE = re.compile(
+    rb"(?<![^%s])(?:[^%s0-9]*[0-9][^%s]*"
+    rb"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    rb"(?![A-Za-z0-9_]))" % (_DELIMITERS, _DELIMITERS, _DELIMITERS))
 _DIGITS = b"0123456789"
-# Day and month names vary like numbers in timestamps.
-_CALENDAR_WORD = re.compile(
-    rb"(?<![A-Za-z])(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
-    rb"(?![A-Za-z])")
 
 
 def _mask(content: bytes) -> bytes:
-    """The content with numeric pieces and calendar words replaced by ``#`` (same tokens)."""
-    return _NUMERIC_PIECE.sub(b"#", _CALENDAR_WORD.sub(b"#", content))
+    """The content with its variable pieces replaced by ``#`` (same tokens)."""
+    return _VARIABLE_PIECE.sub(b"#", content)
 
 
 @dataclass
@@ -65,7 +65,7 @@ class TemplateMiner:
         config = self.config
         counts = Counter(contents)
         distinct = list(counts)
-        total = len(contents)
+        weights = list(counts.values())
         remaining = list(range(len(distinct)))
         tried = set()
         support: Dict[Template, int] = {}
@@ -73,38 +73,31 @@ class TemplateMiner:
             pool = [i for i in remaining if i not in tried]
             if not pool:
                 break
-            step = max(1, len(pool) // config.sample_size)
-            sample = pool[::step][:config.sample_size]
+            sample = pool[::max(1, len(pool) // config.sample_size)][:config.sample_size]
             tried.update(sample)
-            new = [t for t in cluster([(distinct[i], counts[distinct[i]]) for i in sample], config.max_tokens,
-                                         config.max_split)
+            new = [t for t in cluster([(distinct[i], weights[i]) for i in sample],
+                                      config.max_tokens, config.max_split)
                    if t not in support]
-            tids = _assign(new, distinct, remaining)
-            covered = Counter()
+            if not new:
+                break
+            tids = build_matcher(new).assign([distinct[i] for i in remaining])
+            covered = [0] * len(new)
             for i, tid in zip(remaining, tids):
                 if tid >= 0:
-                    covered[tid] += counts[distinct[i]]
-            kept = [t for tid, t in enumerate(new) if covered[tid] >= config.min_support]
-            if len(kept) < len(new):
-                tids = _assign(kept, distinct, remaining)
-                covered = Counter()
-                for i, tid in zip(remaining, tids):
-                    if tid >= 0:
-                        covered[tid] += counts[distinct[i]]
-            for tid, template in enumerate(kept):
-                support[template] = covered[tid]
-            remaining = [i for i, tid in zip(remaining, tids) if tid < 0]
-            gain = sum(covered.values())
-            if gain == 0 or gain < config.min_gain * total:
+                    covered[tid] += weights[i]
+            # Lines of a template that is dropped stay uncovered for now: match() gives them
+            # to the kept templates they fit.
+            gain = 0
+            for tid, template in enumerate(new):
+                if covered[tid] >= config.min_support:
+                    support[template] = covered[tid]
+                    gain += covered[tid]
+                else:
+                    covered[tid] = 0
+            remaining = [i for i, tid in zip(remaining, tids) if tid < 0 or not covered[tid]]
+            if gain == 0 or gain < config.min_gain * len(contents):
                 break
-        ranked = sorted(support, key=lambda t: -support[t])
-        return TemplateSet(ranked)
-
-
-def _assign(templates: List[Template], distinct: List[bytes], indices: List[int]) -> List[int]:
-    if not templates:
-        return [-1] * len(indices)
-    return build_matcher(templates).assign([distinct[i] for i in indices])
+        return TemplateSet(sorted(support, key=lambda t: -support[t]))
 
 
 def cluster(lines: Sequence[Tuple[bytes, int]], max_tokens: int, max_split: int) -> List[Template]:
@@ -168,7 +161,7 @@ def _head(value: bytes) -> bytes:
     eq = value.find(b"=")
     if eq >= 0:
         return value[:eq + 1]
-    if _mask(value) == value or (value[:1].isalpha() and value.isalnum()):
+    if value[:1].isalpha() and value.isalnum() or not _VARIABLE_PIECE.search(value):
         return value
     return b""
 

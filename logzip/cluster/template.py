@@ -9,6 +9,7 @@ them.  Rendering a template with its slot values therefore gives back the conten
 """
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import List, Optional, Sequence, Tuple, Union
 
 from ..errors import CorruptArchiveError
@@ -37,7 +38,7 @@ class Template:
 
     tokens: Tuple[Token, ...]
 
-    @property
+    @cached_property
     def slots(self) -> List[int]:
         """Token positions of the slots, in order."""
         return [i for i, token in enumerate(self.tokens) if isinstance(token, tuple)]
