@@ -168,3 +168,18 @@ def test_edge_cases_cover_what_they_are_named_after():
     matching = loghub_regex(EDGE_CASE_FORMAT)
     assert not any(matching.match(line.decode()) for line in cases["unmatched_lines"].splitlines())
     assert sum(map(bool, map(matching.match, cases["lf"].decode().splitlines()))) > 100
+
+
+def test_demo_round_trips_and_compares(capsys, tmp_path):
+    import logzip
+    from corpora import demo
+
+    assert demo.main(["--kind", "syslog", "--size", "300kB", "--keep", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Round trip: byte-exact" in out
+    ratios = {line[:10].strip(): float(line.split()[-4]) for line in out.splitlines()
+              if line[:10].strip() in ("logzip", "gzip -6", "gzip -9", "zstd -19")}
+    assert len(ratios) == 4 and min(ratios.values()) > 1
+    sample = (tmp_path / "syslog.log").read_bytes()
+    assert sample == generate("syslog", 300_000)
+    assert logzip.decompress((tmp_path / "syslog.log.logz").read_bytes()) == sample

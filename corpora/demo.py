@@ -1,0 +1,80 @@
+"""What ``make demo`` runs: compress a generated log with logzip, check it, compare with gzip and zstd.
+
+    python -m corpora.demo [--kind hdfs] [--size 20MB] [--seed 0] [-T 1] [--keep DIR]
+
+The sample comes from the project's own generator (corpora/generate.py) and is compressed with
+the Loghub header format of its kind; all tools run in this process, one after the other.
+"""
+import argparse
+import hashlib
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import zstandard
+
+import logzip
+from corpora.generate import FORMATS, KINDS, generate, parse_size
+
+
+def timed(function, data):
+    start = time.perf_counter()
+    result = function(data)
+    return result, time.perf_counter() - start
+
+
+def baselines():
+    """(name, compress, decompress) of the general-purpose compressors to compare with."""
+    zstd_19 = zstandard.ZstdCompressor(level=19)
+    return [
+        ("gzip -6", lambda d: zlib.compress(d, 6), zlib.decompress),
+        ("gzip -9", lambda d: zlib.compress(d, 9), zlib.decompress),
+        ("zstd -19", zstd_19.compress, zstandard.ZstdDecompressor().decompress),
+    ]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m corpora.demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kind", choices=KINDS, default="hdfs", help="kind of log to generate (default: hdfs)")
+    parser.add_argument("--size", type=parse_size, default="20MB", help="sample size (default: 20MB)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("-T", "--threads", type=int, default=1, help="logzip compression threads (default: 1)")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="also write the sample and its archive to DIR")
+    args = parser.parse_args(argv)
+
+    log_format = FORMATS[args.kind]
+    data = generate(args.kind, args.size, seed=args.seed)
+    lines = data.count(b"\n")
+    print(f"Sample: {len(data) / 1e6:.1f} MB of generated {args.kind} log, {lines} lines "
+          f"(python -m corpora.generate {args.kind} --size {args.size} --seed {args.seed})")
+    print(f"Format: {log_format}\n")
+
+    archive, compress_seconds = timed(lambda d: logzip.compress(d, format=log_format, threads=args.threads), data)
+    restored, decompress_seconds = timed(logzip.decompress, archive)
+    exact = restored == data
+    rows = [("logzip", len(archive), compress_seconds, decompress_seconds)]
+    for name, compress, decompress in baselines():
+        packed, c_seconds = timed(compress, data)
+        _, d_seconds = timed(decompress, packed)
+        rows.append((name, len(packed), c_seconds, d_seconds))
+
+    mb = len(data) / 1e6
+    print(f"{'':10}{'ratio':>8}{'size MB':>10}{'compress MB/s':>16}{'decompress MB/s':>18}")
+    for name, size, c_seconds, d_seconds in rows:
+        print(f"{name:10}{len(data) / size:8.2f}{size / 1e6:10.2f}{mb / c_seconds:16.1f}{mb / d_seconds:18.1f}")
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    print(f"\nRound trip: {'byte-exact' if exact else 'MISMATCH'} (sha256 {digest}...)"
+          f"{'' if args.threads == 1 else f'; logzip ran with -T {args.threads}'}")
+
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        sample = args.keep / f"{args.kind}.log"
+        sample.write_bytes(data)
+        sample.with_name(sample.name + ".logz").write_bytes(archive)
+        print(f"Kept {sample} and {sample.name}.logz in {args.keep}")
+    return 0 if exact else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
