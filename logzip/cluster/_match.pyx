@@ -10,13 +10,14 @@ from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcmp
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 
-from .matcher import MAX_STEPS, CACHE_MAX_LENGTH
+from .matcher import CACHE_MAX_LENGTH, CACHE_PROBE, MAX_STEPS
 
 cdef uint64_t FNV_OFFSET = 14695981039346656037ULL
 cdef uint64_t FNV_PRIME = 1099511628211ULL
 cdef uint64_t ROOT = 0xFFFFFFFFULL
 cdef Py_ssize_t _max_steps = MAX_STEPS
 cdef Py_ssize_t _cache_max_length = CACHE_MAX_LENGTH
+cdef Py_ssize_t _cache_probe = CACHE_PROBE
 
 
 cdef inline uint64_t _mix(uint64_t x) noexcept nogil:
@@ -24,6 +25,34 @@ cdef inline uint64_t _mix(uint64_t x) noexcept nogil:
     x *= 0xff51afd7ed558ccdULL
     x ^= x >> 33
     return x
+
+
+cdef class RepeatCache:
+    """Results of contents already seen.  It gives up (and stops costing a hash and an insert
+    per content) when the first CACHE_PROBE lookups found fewer than one repeat in eight."""
+    cdef dict seen
+    cdef bint active
+    cdef Py_ssize_t lookups, hits
+
+    def __init__(self, bint active):
+        self.seen = {}
+        self.active = active
+
+    cdef inline object get(self, bytes content):
+        if not self.active or PyBytes_GET_SIZE(content) > _cache_max_length:
+            return None
+        self.lookups += 1
+        hit = self.seen.get(content)
+        if hit is not None:
+            self.hits += 1
+        elif self.lookups == _cache_probe and self.hits * 8 < self.lookups:
+            self.active = False
+            self.seen = {}
+        return hit
+
+    cdef inline void put(self, bytes content, object result):
+        if self.active and PyBytes_GET_SIZE(content) <= _cache_max_length:
+            self.seen[content] = result
 
 
 cdef class CMatcher:
@@ -276,39 +305,34 @@ cdef class CMatcher:
         cdef Py_ssize_t n = self._split(s, PyBytes_GET_SIZE(content))
         return self._find(s, n)
 
-    def assign(self, contents):
-        """Template id per content (-1 = none)."""
+    def assign(self, contents, bint cache=True):
+        """Template id per content (-1 = none); ``cache=False`` when contents are distinct."""
         cdef list out = []
-        cdef dict cache = {}
+        cdef RepeatCache repeats = RepeatCache(cache)
         cdef bytes content
         cdef object hit
         for content in contents:
-            if PyBytes_GET_SIZE(content) <= _cache_max_length:
-                hit = cache.get(content)
-                if hit is None:
-                    hit = cache[content] = self._find_content(content)
-                out.append(hit)
-            else:
-                out.append(self._find_content(content))
+            hit = repeats.get(content)
+            if hit is None:
+                hit = self._find_content(content)
+                repeats.put(content, hit)
+            out.append(hit)
         return out
 
     def match(self, contents):
         """(tids, columns, unmatched) as in :class:`~logzip.cluster.template.Matches`."""
         cdef list columns = [[[] for _ in range(n)] for n in self.n_slots]
         cdef list tids = [], unmatched = [], values, cols
-        cdef dict cache = {}
+        cdef RepeatCache repeats = RepeatCache(True)
         cdef bytes content
         cdef object hit
         cdef int32_t tid
         cdef Py_ssize_t k
         for content in contents:
-            hit = None
-            if PyBytes_GET_SIZE(content) <= _cache_max_length:
-                hit = cache.get(content)
+            hit = repeats.get(content)
             if hit is None:
                 hit = self._match_one(content)
-                if PyBytes_GET_SIZE(content) <= _cache_max_length:
-                    cache[content] = hit
+                repeats.put(content, hit)
             tid = (<tuple>hit)[0]
             tids.append(tid)
             if tid < 0:

@@ -6,6 +6,8 @@ the template found is the most specific one at the first position where template
 compiled matcher (``_match.pyx``) implements exactly this search; :class:`PyMatcher` is the
 reference used when the extension is not built, and by the tests to check it.
 """
+import gc
+from contextlib import contextmanager
 from typing import Dict, List, Sequence, Tuple
 
 from .template import Template, tokenize
@@ -14,6 +16,21 @@ MAX_STEPS = 10000
 """Trie edges a search may follow before it gives up on a content (bounds backtracking)."""
 CACHE_MAX_LENGTH = 4096
 """Contents up to this length are cached, so exact repeats are matched once."""
+CACHE_PROBE = 8192
+"""The compiled matcher stops caching if its first CACHE_PROBE contents repeat too seldom."""
+
+
+@contextmanager
+def gc_paused():
+    """Pause the cyclic GC while millions of values are made: with a large heap it would run
+    over and over for nothing (all the objects made stay alive)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Trie:
@@ -93,15 +110,15 @@ class PyMatcher:
     def __init__(self, templates: Sequence[Template]):
         self.trie = Trie(templates)
 
-    def assign(self, contents: Sequence[bytes]) -> List[int]:
-        """Template id per content (-1 = none)."""
+    def assign(self, contents: Sequence[bytes], cache: bool = True) -> List[int]:
+        """Template id per content (-1 = none); ``cache=False`` when contents are distinct."""
         find, cache = self.trie.find, {}
         out = []
         for content in contents:
             tid = cache.get(content)
             if tid is None:
                 tid = find(tokenize(content))
-                if len(content) <= CACHE_MAX_LENGTH:
+                if cache and len(content) <= CACHE_MAX_LENGTH:
                     cache[content] = tid
             out.append(tid)
         return out

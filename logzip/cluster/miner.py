@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
-from .matcher import build_matcher
+from .matcher import build_matcher, gc_paused
 from .template import Template, TemplateSet, Token, tokenize
 
 _DELIMITERS = rb"\s=:,()\[\]{}<>/\"'|;@"
@@ -62,6 +62,10 @@ class TemplateMiner:
         self.config = config or MinerConfig()
 
     def fit(self, contents: Sequence[bytes]) -> TemplateSet:
+        with gc_paused():
+            return self._fit(contents)
+
+    def _fit(self, contents: Sequence[bytes]) -> TemplateSet:
         config = self.config
         counts = Counter(contents)
         distinct = list(counts)
@@ -80,7 +84,7 @@ class TemplateMiner:
                    if t not in support]
             if not new:
                 break
-            tids = build_matcher(new).assign([distinct[i] for i in remaining])
+            tids = build_matcher(new).assign([distinct[i] for i in remaining], cache=False)
             covered = [0] * len(new)
             for i, tid in zip(remaining, tids):
                 if tid >= 0:
@@ -117,8 +121,7 @@ def cluster(lines: Sequence[Tuple[bytes, int]], max_tokens: int, max_split: int)
         clusters = defaultdict(list)
         for tokens, keys, weight in group:
             counts = [frequency[p][key] for p, key in enumerate(keys)]
-            shared = Counter(counts)
-            threshold = max(shared, key=lambda c: (shared[c], c))
+            threshold = max(set(counts), key=lambda c: (counts.count(c), c))
             pattern = tuple(key if c >= threshold else None for key, c in zip(keys, counts))
             clusters[pattern].append((tokens, weight))
         for pattern, members in clusters.items():
@@ -134,14 +137,9 @@ def _split(pattern: Tuple, members: List[Tuple[List[bytes], int]], max_split: in
     best = None
     for p, key in enumerate(pattern):
         if key is None:
-            heads = defaultdict(set)
-            for tokens, _ in members:
-                heads[_head(tokens[p])].add(tokens[p])
-            if (1 < len(heads) <= max_split and 2 * len(heads) <= weight
-                    and all(head.endswith(b"=") or len(values) == 1
-                            for head, values in heads.items())):
-                if best is None or len(heads) < best[0]:
-                    best = (len(heads), p)
+            n_heads = _count_heads({tokens[p] for tokens, _ in members}, max_split)
+            if 1 < n_heads and 2 * n_heads <= weight and (best is None or n_heads < best[0]):
+                best = (n_heads, p)
     if best is None:
         return [(pattern, members)]
     p = best[1]
@@ -153,6 +151,19 @@ def _split(pattern: Tuple, members: List[Tuple[List[bytes], int]], max_split: in
         key = head if all(tokens[p] == head for tokens, _ in part) else None
         out += _split(pattern[:p] + (key,) + pattern[p + 1:], part, max_split)
     return out
+
+
+def _count_heads(values, max_split: int) -> int:
+    """How many heads ``values`` have, or 0 when the column may not split: more than
+    ``max_split`` heads, or a head other than a ``key=`` with more than one value."""
+    heads = {}
+    for value in values:
+        head = _head(value)
+        if heads.setdefault(head, value) != value and not head.endswith(b"="):
+            return 0
+        if len(heads) > max_split:
+            return 0
+    return len(heads)
 
 
 def _head(value: bytes) -> bytes:

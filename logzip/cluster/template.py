@@ -111,7 +111,9 @@ class TemplateSet:
 
     def match(self, contents: Sequence[bytes]) -> Matches:
         """Assign every content to a template (or -1) and gather the slot values as columns."""
-        tids, columns, unmatched = self.matcher.match(contents)
+        from .matcher import gc_paused
+        with gc_paused():
+            tids, columns, unmatched = self.matcher.match(contents)
         return Matches(tids, columns, unmatched)
 
     def render(self, tid: int, columns: Sequence[Sequence[bytes]],
