@@ -1,21 +1,25 @@
 """Typed column encoding: a table of byte-string columns to one compressed, self-describing blob.
 
-Every column is encoded by what it holds, chosen per column (recursively for the parts):
+Every column is encoded by what it holds (recursively for the parts).  Candidate encodings are
+tried and the one zstd compresses smallest is kept:
 
-    CONST     every value the same
-    INT       decimal (or hex) integers, leading zeros kept in a padding column; stored as
-              fixed-width little-endian numbers after an optional delta and zigzag
-    DICT      few distinct values: a table of them plus an id per row
-    SHAPE     values made of digit runs in a few skeletons ('blk_-%', '%.%.%.%:%'): a skeleton id
-              per row and, per skeleton, a sub-table of its digit runs
-    LINES     anything else without b'\\n': newline-joined
-    CHUNKS    anything else: lengths plus concatenated bytes
+    CONST   every value the same
+    INT     decimal or lowercase-hex integers (leading zeros kept in a padding array)
+    SHAPE   values made of digit runs in a few skeletons ('blk_-#', '#.#.#.#:#'): a skeleton id
+            per row, then per skeleton either its digit runs as columns, or, when all its values
+            have the same length ('06:06:20', '081109'), all their digits fused into integers
+            of up to 18 digits (so a time of day is one counter)
+    DICT    few distinct values: a table of them, then an id per row
+    LINES   the values joined by newlines (no value holds one)
+    CHUNKS  lengths, then the values concatenated
 
-Blob: version/method byte, then the payload, raw or as one zstd frame (after its size):
-varint n_columns, varint n_rows, then each column as kind byte + its data.
+Integer arrays are delta- or frame-of-reference-coded and stored as byte planes.
+
+Blob: a version/method byte, then the payload: raw, or zstd-compressed after its size (varint).
+Payload: varint n_columns, varint n_rows, then each column as a kind byte and its data.
 """
 import re
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 import zstandard
@@ -24,13 +28,18 @@ from logzip.errors import CorruptArchiveError
 
 VERSION = 1
 _RAW, _ZSTD = 0, 1
-CONST, INT, DICT, SHAPE, LINES, CHUNKS = range(6)
+CONST, INT, SHAPE, DICT, LINES, CHUNKS = range(6)
 
 MAX_ROWS = 1 << 26          # no corrupt count may make the decoder allocate more
 _MAX_DEPTH = 6
+_TRIAL_LEVEL = 3            # candidates are compared by their size at this zstd level
+_SMALL = 512                # below this many bytes, compare candidates by raw size
+_FUSED_DIGITS = 18          # digits of a number that surely fits int64
 _DIGITS = re.compile(rb"[0-9]+")
-_DECIMAL = re.compile(rb"-?[0-9]{1,19}")
-_HEX = re.compile(rb"[0-9a-f]{1,15}")
+_DECIMALS = re.compile(rb"-?[0-9]{1,19}(?:\n-?[0-9]{1,19})*")
+_HEXES = re.compile(rb"[0-9a-f]{1,15}(?:\n[0-9a-f]{1,15})*")
+_POWERS_OF_10 = np.array([10 ** k for k in range(1, 20)], dtype=np.uint64)   # for digit counts
+_POWERS_OF_16 = np.array([16 ** k for k in range(1, 16)], dtype=np.uint64)
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
@@ -39,18 +48,19 @@ def encode_table(columns: List[List[bytes]], level: int = 19) -> bytes:
     rows = len(columns[0]) if columns else 0
     if any(len(column) != rows for column in columns):
         raise ValueError("all columns of a table must have the same length")
+    encoder = _Encoder()
     out = bytearray()
     _put_varint(out, len(columns))
     _put_varint(out, rows)
     for column in columns:
-        _encode_column(out, column, 0)
+        out += encoder.column(column, 0)
     payload = bytes(out)
     compressed = zstandard.ZstdCompressor(level=level).compress(payload)
-    if len(compressed) + 1 < len(payload):
-        head = bytearray((VERSION << 4 | _ZSTD,))
-        _put_varint(head, len(payload))
-        return bytes(head) + compressed
-    return bytes((VERSION << 4 | _RAW,)) + payload
+    if len(compressed) + 4 >= len(payload):
+        return bytes((VERSION << 4 | _RAW,)) + payload
+    head = bytearray((VERSION << 4 | _ZSTD,))
+    _put_varint(head, len(payload))
+    return bytes(head) + compressed
 
 
 def decode_table(blob: bytes) -> List[List[bytes]]:
@@ -76,38 +86,92 @@ def decode_table(blob: bytes) -> List[List[bytes]]:
     return columns
 
 
-# -- choosing and writing a column's encoding
+# -- encoding
 
-def _encode_column(out: bytearray, column: List[bytes], depth: int) -> None:
-    rows = len(column)
-    first = column[0] if rows else b""
-    if rows == 0 or column.count(first) == rows:
-        out.append(CONST)
-        _put_bytes(out, first)
-        return
-    ints = _parse_ints(column)
-    if ints is not None:
-        out.append(INT)
-        _put_ints(out, *ints)
-        return
-    distinct = dict.fromkeys(column)
-    if len(distinct) * 2 <= rows:
-        out.append(DICT)
-        values = list(distinct)
-        _put_varint(out, len(values))
-        _encode_column(out, values, depth + 1)
+class _Encoder:
+    """Chooses and writes the encoding of each column (one per encode_table call: not thread-safe)."""
+
+    def __init__(self):
+        self._trial = zstandard.ZstdCompressor(level=_TRIAL_LEVEL)
+
+    def column(self, column: List[bytes], depth: int) -> bytes:
+        rows = len(column)
+        first = column[0] if rows else b""
+        if rows == 0 or column.count(first) == rows:
+            return bytes((CONST,)) + _bytes_field(first)
+        candidates = [_text(column)]
+        ints = _parse_ints(column)
+        if ints is not None and not _fixed_width(column):
+            candidates.append(_ints(*ints))
+        elif depth < _MAX_DEPTH:
+            shape = self._shape(column, depth)
+            if shape is not None:
+                candidates.append(shape)
+        if depth < _MAX_DEPTH:
+            distinct = dict.fromkeys(column)
+            if len(distinct) * 2 <= rows:
+                candidates.append(self._dict(column, list(distinct), depth))
+        return min(candidates, key=self._size) if len(candidates) > 1 else candidates[0]
+
+    def _size(self, encoded: bytes) -> int:
+        return len(encoded) if len(encoded) < _SMALL else len(self._trial.compress(encoded))
+
+    def _dict(self, column: List[bytes], values: List[bytes], depth: int) -> bytes:
         ids = {value: i for i, value in enumerate(values)}
-        _put_int_array(out, np.array([ids[v] for v in column], dtype=np.int64))
-        return
-    if depth < _MAX_DEPTH and _encode_shape(out, column, depth):
-        return
-    if not any(b"\n" in value for value in column):
-        out.append(LINES)
-        _put_bytes(out, b"\n".join(column))
-        return
-    out.append(CHUNKS)
-    _put_int_array(out, np.fromiter(map(len, column), dtype=np.int64, count=rows))
-    _put_bytes(out, b"".join(column))
+        out = bytearray((DICT,))
+        _put_varint(out, len(values))
+        out += self.column(values, depth + 1)
+        _put_int_array(out, np.fromiter(map(ids.__getitem__, column), dtype=np.int64, count=len(column)))
+        return bytes(out)
+
+    def _shape(self, column: List[bytes], depth: int) -> Optional[bytes]:
+        """SHAPE encoding if the values share few skeletons around digit runs, else None."""
+        skeletons = {}          # texts between the digit runs -> skeleton id
+        skeleton_ids = []
+        members = []            # per skeleton, its values
+        split = _DIGITS.split
+        most = min(255, len(column) // 16 + 1)
+        for value in column:
+            skeleton = tuple(split(value))
+            sid = skeletons.get(skeleton)
+            if sid is None:
+                if len(skeletons) == most:
+                    return None
+                sid = skeletons[skeleton] = len(skeletons)
+                members.append([])
+            skeleton_ids.append(sid)
+            members[sid].append(value)
+        if all(len(skeleton) == 1 for skeleton in skeletons):
+            return None         # no digits at all
+        out = bytearray((SHAPE,))
+        _put_varint(out, len(skeletons))
+        if len(skeletons) > 1:
+            _put_int_array(out, np.array(skeleton_ids, dtype=np.int64))
+        for skeleton, values in zip(skeletons, members):
+            _put_varint(out, len(skeleton))
+            for text in skeleton:
+                out += _bytes_field(text)
+            if len(skeleton) == 1:
+                continue
+            if _fixed_width(values) and not skeleton[-1].endswith(b"\0"):
+                out += b"\1" + _fused(values)
+            elif skeleton != (b"", b"") or _parse_ints(values) is not None:  # else: recursion
+                out.append(0)
+                for run in zip(*map(_DIGITS.findall, values)):
+                    out += self.column(list(run), depth + 1)
+            else:
+                return None     # bare numbers of varying width: INT, DICT or text do it
+        return bytes(out)
+
+
+def _text(column: List[bytes]) -> bytes:
+    joined = b"\n".join(column)
+    if joined.count(b"\n") == len(column) - 1:
+        return bytes((LINES,)) + _bytes_field(joined)
+    out = bytearray((CHUNKS,))
+    _put_int_array(out, np.fromiter(map(len, column), dtype=np.int64, count=len(column)))
+    out += _bytes_field(b"".join(column))
+    return bytes(out)
 
 
 def _parse_ints(column: List[bytes]):
@@ -115,72 +179,97 @@ def _parse_ints(column: List[bytes]):
 
     pads[i] is how many leading zeros value i has beyond its natural spelling.
     """
-    for base, pattern in ((10, _DECIMAL), (16, _HEX)):
-        fullmatch = pattern.fullmatch
-        if not all(map(fullmatch, column)):
+    joined = b"\n".join(column)
+    for base, pattern, powers in ((10, _DECIMALS, _POWERS_OF_10), (16, _HEXES, _POWERS_OF_16)):
+        if pattern.fullmatch(joined) is None:
             continue
-        values = [int(v, base) for v in column]
-        if base == 10:
-            if min(values) < _INT64_MIN or max(values) > _INT64_MAX:
-                return None
-            if any(v == 0 and text[:1] == b"-" for v, text in zip(values, column)):
-                return None          # '-0' cannot be told apart from '0'
-            natural = [b"%d" % v for v in values]
-        else:
-            natural = [b"%x" % v for v in values]
-        pads = np.fromiter((len(t) - len(n) for t, n in zip(column, natural)), dtype=np.int64,
-                           count=len(column))
-        array = np.array(values, dtype=np.int64)
-        return base, array, pads
+        numbers = list(map(int, column)) if base == 10 else [int(v, 16) for v in column]
+        if min(numbers) < _INT64_MIN or max(numbers) > _INT64_MAX:
+            return None
+        values = np.array(numbers, dtype=np.int64)
+        magnitudes = np.abs(values).view(np.uint64)
+        natural = np.searchsorted(powers, magnitudes, side="right") + 1 + (values < 0)
+        pads = np.fromiter(map(len, column), dtype=np.int64, count=len(column)) - natural
+        if base == 10 and 0 in numbers and any(text[:1] == b"-" for text, v in zip(column, numbers) if not v):
+            return None          # '-0' would come back as '0'
+        return base, values, pads
     return None
 
 
-def _encode_shape(out: bytearray, column: List[bytes], depth: int) -> bool:
-    """Write a SHAPE column if its values share a few skeletons around digit runs."""
-    skeletons = {}          # text between the digit runs -> skeleton id
-    skeleton_ids = []
-    runs_by_skeleton = []   # per skeleton, the digit runs of each of its values
-    split, find = _DIGITS.split, _DIGITS.findall
-    most = min(255, len(column) // 16 + 1)
-    for value in column:
-        skeleton = tuple(split(value))
-        sid = skeletons.get(skeleton)
-        if sid is None:
-            if len(skeletons) == most:
-                return False
-            sid = skeletons[skeleton] = len(skeletons)
-            runs_by_skeleton.append([])
-        skeleton_ids.append(sid)
-        runs_by_skeleton[sid].append(find(value))
-    if all(len(skeleton) == 1 or skeleton == (b"", b"") for skeleton in skeletons):
-        return False        # no digit runs, or only bare numbers: nothing to split
-    out.append(SHAPE)
-    _put_varint(out, len(skeletons))
-    for skeleton in skeletons:
-        _put_varint(out, len(skeleton))
-        for text in skeleton:
-            _put_bytes(out, text)
-    _put_int_array(out, np.array(skeleton_ids, dtype=np.int64))
-    for runs in runs_by_skeleton:
-        for part in zip(*runs):
-            _encode_column(out, list(part), depth + 1)
-    return True
-
-
-# -- integer arrays
-
-def _put_ints(out: bytearray, base: int, values: np.ndarray, pads: np.ndarray) -> None:
-    out.append(base)
+def _ints(base: int, values: np.ndarray, pads: np.ndarray) -> bytes:
+    out = bytearray((INT, base, int(pads.any())))
     _put_int_array(out, values)
     if pads.any():
-        out.append(1)
         _put_int_array(out, pads)
-    else:
-        out.append(0)
+    return bytes(out)
+
+
+def _fixed_width(values: List[bytes]) -> bool:
+    """Whether all values have the same length and their digits the same places."""
+    width = len(values[0])
+    if width == 0 or any(len(value) != width for value in values):
+        return False
+    matrix = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(len(values), width)
+    digits = (matrix >= 48) & (matrix <= 57)
+    return bool(digits[0].any() and (digits == digits[0]).all())
+
+
+def _fused(values: List[bytes]) -> bytes:
+    """Same-length values' digits as few integers: each digit run (cut into pieces of at most
+    18 digits) is a number in [low, low + radix); consecutive pieces are fused in mixed radix,
+    most significant first, while the product of radices fits in 62 bits.  A time of day
+    'HH:MM:SS' thus becomes its second of the day (radices 24, 60, 60), which deltas well.
+
+    Writes the run widths, each piece's low and radix, then one integer array per fusion.
+    """
+    out = bytearray()
+    widths = [len(run) for run in _DIGITS.findall(values[0])]
+    for width in widths:
+        _put_varint(out, width)
+    matrix = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(len(values), len(values[0]))
+    places = np.flatnonzero((matrix[0] >= 48) & (matrix[0] <= 57))
+    pieces = []
+    for places_of_piece in _pieces(places, widths):
+        powers = 10 ** np.arange(len(places_of_piece) - 1, -1, -1, dtype=np.int64)
+        numbers = (matrix[:, places_of_piece].astype(np.int64) - 48) @ powers
+        low = int(numbers.min())
+        radix = int(numbers.max()) - low + 1
+        _put_varint(out, low)
+        _put_varint(out, radix)
+        pieces.append((numbers - low, radix))
+    for group in _fusions([radix for _, radix in pieces]):
+        fused = np.zeros(len(values), dtype=np.int64)
+        for k in group:
+            fused *= pieces[k][1]
+            fused += pieces[k][0]
+        _put_int_array(out, fused)
+    return bytes(out)
+
+
+def _pieces(places, widths: List[int]) -> list:
+    """The digit places cut into runs, and runs longer than 18 digits into 18-digit pieces."""
+    pieces, start = [], 0
+    for width in widths:
+        for cut in range(0, width, _FUSED_DIGITS):
+            pieces.append(places[start + cut:start + min(width, cut + _FUSED_DIGITS)])
+        start += width
+    return pieces
+
+
+def _fusions(radices: List[int]) -> List[List[int]]:
+    """Indices of the pieces fused together: consecutive, product of radices below 2**62."""
+    groups, product = [], 1 << 62
+    for k, radix in enumerate(radices):
+        if product * radix >= 1 << 62:
+            groups.append([])
+            product = 1
+        groups[-1].append(k)
+        product *= radix
+    return groups
 
 
 def _put_int_array(out: bytearray, values: np.ndarray) -> None:
-    """Write int64 values as fixed-width little-endian unsigned numbers after a transform.
+    """Write int64 values as fixed-width unsigned numbers after a transform.
 
     Flags byte: bit 4 = delta (zigzagged differences from the first value), else frame of
     reference (offsets from the minimum); low nibble = byte width (1..8).  Then the base (first
@@ -190,19 +279,23 @@ def _put_int_array(out: bytearray, values: np.ndarray) -> None:
     if not len(values):
         out += b"\x01\x00"
         return
-    base = values.min()
-    offsets = values.view(np.uint64) - values[values.argmin():][:1].view(np.uint64)
+    low = values.argmin()
+    offsets = values.view(np.uint64) - values[low:low + 1].view(np.uint64)
     offset_width = _width(int(offsets.max()))
     deltas = _zigzag(np.diff(values, prepend=values[:1]))
     delta_width = _width(int(deltas.max()))
-    use_delta = delta_width < offset_width
-    if use_delta:
-        base, encoded, width = values[0], deltas, delta_width
+    if _magnitude(deltas) < _magnitude(offsets):
+        flags, base, encoded, width = 0x10 | delta_width, values[0], deltas, delta_width
     else:
-        encoded, width = offsets, offset_width
-    out.append(use_delta << 4 | width)
+        flags, base, encoded, width = offset_width, values[low], offsets, offset_width
+    out.append(flags)
     _put_varint(out, int(_zigzag(np.array([base], dtype=np.int64))[0]))
     out += encoded.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :width].T.tobytes()
+
+
+def _magnitude(numbers: np.ndarray) -> float:
+    """Total bits of the numbers: what a delta saves, roughly."""
+    return float(np.log2(numbers.astype(np.float64) + 1).sum())
 
 
 def _zigzag(values: np.ndarray) -> np.ndarray:
@@ -210,7 +303,6 @@ def _zigzag(values: np.ndarray) -> np.ndarray:
 
 
 def _unzigzag(encoded: np.ndarray) -> np.ndarray:
-    encoded = encoded.astype(np.uint64)
     return ((encoded >> np.uint64(1)) ^ (np.uint64(0) - (encoded & np.uint64(1)))).view(np.int64)
 
 
@@ -218,7 +310,20 @@ def _width(top: int) -> int:
     return max(1, (top.bit_length() + 7) // 8)
 
 
-# -- reading
+def _put_varint(out: bytearray, n: int) -> None:
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def _bytes_field(data: bytes) -> bytes:
+    out = bytearray()
+    _put_varint(out, len(data))
+    return bytes(out) + data
+
+
+# -- decoding
 
 class _Reader:
     __slots__ = ("payload", "pos")
@@ -243,6 +348,12 @@ class _Reader:
             if shift > 63:
                 raise CorruptArchiveError("corrupt column table: varint too long")
 
+    def count(self, limit: int, what: str) -> int:
+        n = self.varint()
+        if n > limit:
+            raise CorruptArchiveError(f"corrupt column table: {what} {n} exceeds {limit}")
+        return n
+
     def take(self, n: int) -> bytes:
         end = self.pos + n
         if end > len(self.payload):
@@ -260,7 +371,7 @@ class _Reader:
         use_delta, width = flags >> 4, flags & 15
         if not 1 <= width <= 8 or use_delta > 1:
             raise CorruptArchiveError("corrupt column table: bad integer array header")
-        base = _unzigzag(np.array([self.varint()], dtype=np.uint64))
+        base = _unzigzag(np.array([self.varint() & 0xFFFF_FFFF_FFFF_FFFF], dtype=np.uint64))
         planes = np.frombuffer(self.take(count * width), dtype=np.uint8).reshape(width, count)
         matrix = np.zeros((count, 8), dtype=np.uint8)
         matrix[:, :width] = planes.T
@@ -271,6 +382,12 @@ class _Reader:
             return values
         return (encoded + base.view(np.uint64)[0]).view(np.int64)
 
+    def ids(self, count: int, n_values: int) -> np.ndarray:
+        ids = self.int_array(count)
+        if count and (ids.min() < 0 or ids.max() >= n_values):
+            raise CorruptArchiveError("corrupt column table: id out of range")
+        return ids
+
 
 def _decode_column(reader: _Reader, rows: int, depth: int) -> List[bytes]:
     if depth > _MAX_DEPTH:
@@ -280,17 +397,12 @@ def _decode_column(reader: _Reader, rows: int, depth: int) -> List[bytes]:
         return [reader.bytes()] * rows
     if kind == INT:
         return _decode_ints(reader, rows)
-    if kind == DICT:
-        n_values = reader.varint()
-        if n_values > rows:
-            raise CorruptArchiveError("corrupt column table: dictionary larger than its column")
-        values = _decode_column(reader, n_values, depth + 1)
-        ids = reader.int_array(rows)
-        if rows and (ids.min() < 0 or ids.max() >= n_values):
-            raise CorruptArchiveError("corrupt column table: dictionary id out of range")
-        return [values[i] for i in ids.tolist()]
     if kind == SHAPE:
         return _decode_shape(reader, rows, depth)
+    if kind == DICT:
+        n_values = reader.count(rows, "dictionary size")
+        values = _decode_column(reader, n_values, depth + 1)
+        return [values[i] for i in reader.ids(rows, n_values).tolist()]
     if kind == LINES:
         values = reader.bytes().split(b"\n")
         if len(values) != rows:
@@ -307,20 +419,19 @@ def _decode_column(reader: _Reader, rows: int, depth: int) -> List[bytes]:
 
 
 def _decode_ints(reader: _Reader, rows: int) -> List[bytes]:
-    base = reader.byte()
-    if base not in (10, 16):
-        raise CorruptArchiveError("corrupt column table: bad integer base")
+    base, has_pads = reader.byte(), reader.byte()
+    if base not in (10, 16) or has_pads > 1:
+        raise CorruptArchiveError("corrupt column table: bad integer column header")
     values = reader.int_array(rows).tolist()
-    has_pads = reader.byte()
-    spell = b"%d" if base == 10 else b"%x"
-    if base == 16 and any(v < 0 for v in values):
+    if base == 16 and rows and min(values) < 0:
         raise CorruptArchiveError("corrupt column table: negative hex value")
+    spell = b"%d" if base == 10 else b"%x"
     texts = [spell % v for v in values]
     if has_pads:
         pads = reader.int_array(rows).tolist()
-        if any(p < 0 or p > 64 for p in pads):
+        if pads and (min(pads) < 0 or max(pads) > 64):
             raise CorruptArchiveError("corrupt column table: bad integer padding")
-        texts = [_pad(t, p) if p else t for t, p in zip(texts, pads)]
+        texts = [_pad(text, pad) if pad else text for text, pad in zip(texts, pads)]
     return texts
 
 
@@ -331,41 +442,61 @@ def _pad(text: bytes, pad: int) -> bytes:
 
 
 def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
-    n_skeletons = reader.varint()
-    if n_skeletons > max(rows, 1):
-        raise CorruptArchiveError("corrupt column table: too many skeletons")
-    formats = []
-    for _ in range(n_skeletons):
-        n_texts = reader.varint()
-        if not 1 <= n_texts <= len(reader.payload):
-            raise CorruptArchiveError("corrupt column table: bad skeleton")
-        formats.append(b"%s".join(reader.bytes().replace(b"%", b"%%") for _ in range(n_texts)))
-    ids = reader.int_array(rows)
-    if rows and (ids.min() < 0 or ids.max() >= n_skeletons):
-        raise CorruptArchiveError("corrupt column table: skeleton id out of range")
-    counts = np.bincount(ids, minlength=n_skeletons).tolist() if rows else [0] * n_skeletons
+    n_skeletons = reader.count(max(rows, 1), "skeleton count")
+    ids = reader.ids(rows, n_skeletons) if n_skeletons > 1 else None
+    counts = np.bincount(ids, minlength=n_skeletons).tolist() if ids is not None else [rows]
     rendered = []
-    for fmt, count in zip(formats, counts):
-        parts = [_decode_column(reader, count, depth + 1) for _ in range(fmt.count(b"%s"))]
-        rendered.append([fmt % row for row in zip(*parts)] if parts else [fmt % ()] * count)
-    if n_skeletons == 1:
+    for count in counts:
+        texts = [reader.bytes() for _ in range(reader.count(len(reader.payload), "skeleton length"))]
+        if not texts:
+            raise CorruptArchiveError("corrupt column table: empty skeleton")
+        if len(texts) == 1:
+            rendered.append([texts[0]] * count)
+        elif reader.byte():
+            rendered.append(_decode_fused(reader, texts, count))
+        else:
+            runs = [_decode_column(reader, count, depth + 1) for _ in range(len(texts) - 1)]
+            fmt = b"%s".join(text.replace(b"%", b"%%") for text in texts)
+            rendered.append([fmt % row for row in zip(*runs)])
+    if ids is None:
         return rendered[0]
     iterators = [iter(values) for values in rendered]
-    return [next(iterators[i]) for i in ids.tolist()]
+    nexts = [it.__next__ for it in iterators]
+    return [nexts[i]() for i in ids.tolist()]
 
 
-# -- small helpers
-
-def _put_varint(out: bytearray, n: int) -> None:
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-
-
-def _put_bytes(out: bytearray, data: bytes) -> None:
-    _put_varint(out, len(data))
-    out += data
+def _decode_fused(reader: _Reader, texts: List[bytes], count: int) -> List[bytes]:
+    """Same-length values from their fused digits (see _fused): one matrix, filled in place."""
+    widths = [reader.count(1 << 16, "digit run width") for _ in range(len(texts) - 1)]
+    if min(widths) == 0 or texts[-1].endswith(b"\0"):
+        raise CorruptArchiveError("corrupt column table: bad fused skeleton")
+    row = bytearray()
+    places = []
+    for text, width in zip(texts, widths + [0]):
+        row += text
+        places.extend(range(len(row), len(row) + width))
+        row += b"0" * width
+    pieces = _pieces(places, widths)
+    lows, radices = [], []
+    for piece in pieces:
+        low, radix = reader.varint(), reader.varint()
+        if radix == 0 or low + radix > 10 ** len(piece):
+            raise CorruptArchiveError("corrupt column table: bad fused digit range")
+        lows.append(low)
+        radices.append(radix)
+    matrix = np.empty((count, len(row)), dtype=np.uint8)
+    matrix[:] = np.frombuffer(bytes(row), dtype=np.uint8)
+    for group in _fusions(radices):
+        fused = reader.int_array(count)
+        if count and (fused.min() < 0 or fused.max() >= np.prod([radices[k] for k in group], dtype=object)):
+            raise CorruptArchiveError("corrupt column table: fused digits out of range")
+        for k in reversed(group):
+            fused, numbers = np.divmod(fused, radices[k])
+            numbers += lows[k]
+            for place in reversed(pieces[k]):
+                numbers, digit = np.divmod(numbers, 10)
+                matrix[:, place] = digit + 48
+    return matrix.view(f"S{len(row)}").ravel().tolist()
 
 
 def _decompress(frame: bytes, size: int) -> bytes:
