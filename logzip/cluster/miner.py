@@ -79,29 +79,58 @@ class TemplateMiner:
                 break
             sample = pool[::max(1, len(pool) // config.sample_size)][:config.sample_size]
             tried.update(sample)
-            new = [t for t in cluster([(distinct[i], weights[i]) for i in sample],
-                                      config.max_tokens, config.max_split)
+            new = [t for t in dict.fromkeys(cluster([(distinct[i], weights[i]) for i in sample],
+                                                    config.max_tokens, config.max_split))
                    if t not in support]
             if not new:
                 break
-            tids = build_matcher(new).assign([distinct[i] for i in remaining], cache=False)
-            covered = [0] * len(new)
-            for i, tid in zip(remaining, tids):
-                if tid >= 0:
-                    covered[tid] += weights[i]
-            # Lines of a template that is dropped stay uncovered for now: match() gives them
-            # to the kept templates they fit.
-            gain = 0
-            for tid, template in enumerate(new):
-                if covered[tid] >= config.min_support:
-                    support[template] = covered[tid]
-                    gain += covered[tid]
-                else:
-                    covered[tid] = 0
-            remaining = [i for i, tid in zip(remaining, tids) if tid < 0 or not covered[tid]]
+            lines = [distinct[i] for i in remaining]
+            kept, tids = _prune(new, lines, [weights[i] for i in remaining], config.min_support)
+            covered = _coverage(tids, [weights[i] for i in remaining], len(kept))
+            support.update(zip(kept, covered))
+            remaining = [i for i, tid in zip(remaining, tids) if tid < 0]
+            gain = sum(covered)
             if gain == 0 or gain < config.min_gain * len(contents):
                 break
         return TemplateSet(sorted(support, key=lambda t: -support[t]))
+
+
+def _prune(templates: List[Template], lines: List[bytes], weights: List[int], min_support: int):
+    """Drop templates covering fewer than min_support lines: (kept templates, tid per line).
+
+    The lines of a dropped template go to the next template they fit (e.g. the unsplit fallback
+    of a cluster), which may keep it.  Other lines keep their template: removing templates never
+    changes the first match of the search.
+    """
+    tids = build_matcher(templates).assign(lines, cache=False)
+    while True:
+        covered = _coverage(tids, weights, len(templates))
+        weak = {tid for tid, c in enumerate(covered) if 0 < c < min_support}
+        if not weak:
+            break
+        keep = [tid for tid, c in enumerate(covered) if tid not in weak]
+        renumber = [-1] * len(templates)
+        for new_tid, tid in enumerate(keep):
+            renumber[tid] = new_tid
+        templates = [templates[tid] for tid in keep]
+        lost = [k for k, tid in enumerate(tids) if tid in weak]
+        tids = [renumber[tid] if tid >= 0 else -1 for tid in tids]
+        if templates and lost:
+            for k, tid in zip(lost, build_matcher(templates).assign([lines[k] for k in lost],
+                                                                    cache=False)):
+                tids[k] = tid
+    used = [tid for tid, c in enumerate(covered) if c > 0]
+    renumber = {tid: new_tid for new_tid, tid in enumerate(used)}
+    return [templates[tid] for tid in used], [renumber.get(tid, -1) for tid in tids]
+
+
+def _coverage(tids: List[int], weights: List[int], n_templates: int) -> List[int]:
+    """Lines (repeats included) per template id."""
+    covered = [0] * n_templates
+    for tid, weight in zip(tids, weights):
+        if tid >= 0:
+            covered[tid] += weight
+    return covered
 
 
 def cluster(lines: Sequence[Tuple[bytes, int]], max_tokens: int, max_split: int) -> List[Template]:
@@ -131,14 +160,16 @@ def cluster(lines: Sequence[Tuple[bytes, int]], max_tokens: int, max_split: int)
 
 
 def _split(pattern: Tuple, members: List[Tuple[List[bytes], int]], max_split: int):
-    """Split a cluster on the slot column with the fewest distinct heads (see _head), if there are
-    few of them, they repeat, and each head is a constant word or the key of key=value pairs."""
+    """Split a cluster on the slot column with the fewest distinct heads (see _head), if there
+    are few of them, fewer than the lines, and each is a constant word or the key of key=value
+    pairs."""
     weight = sum(w for _, w in members)
     best = None
     for p, key in enumerate(pattern):
         if key is None:
-            n_heads = _count_heads({tokens[p] for tokens, _ in members}, max_split)
-            if 1 < n_heads and 2 * n_heads <= weight and (best is None or n_heads < best[0]):
+            values = {tokens[p] for tokens, _ in members}
+            n_heads = _count_heads(values, max_split)
+            if 1 < n_heads <= weight and (best is None or n_heads < best[0]):
                 best = (n_heads, p)
     if best is None:
         return [(pattern, members)]
@@ -147,10 +178,11 @@ def _split(pattern: Tuple, members: List[Tuple[List[bytes], int]], max_split: in
     for member in members:
         parts[_head(member[0][p])].append(member)
     out = []
-    for head, part in parts.items():
-        key = head if all(tokens[p] == head for tokens, _ in part) else None
+    for value, part in parts.items():
+        key = value if all(tokens[p] == value for tokens, _ in part) else None
         out += _split(pattern[:p] + (key,) + pattern[p + 1:], part, max_split)
-    return out
+    # The unsplit cluster stays as a fallback for the lines of parts too rare to keep.
+    return out + [(pattern, members)]
 
 
 def _count_heads(values, max_split: int) -> int:
@@ -166,15 +198,18 @@ def _count_heads(values, max_split: int) -> int:
     return len(heads)
 
 
+def _is_word(value: bytes) -> bool:
+    """No digits, or letters then digits as in ``eth0``."""
+    return value[:1].isalpha() and value.isalnum() or not _VARIABLE_PIECE.search(value)
+
+
 def _head(value: bytes) -> bytes:
-    """What a column splits on: the key of a ``key=value``; the value itself when it is a word
-    (no digits, or letters then digits as in ``eth0``); else nothing: numbers never split."""
+    """What a column splits on: the key of a ``key=value``, a word itself, else nothing
+    (numbers never split a cluster)."""
     eq = value.find(b"=")
     if eq >= 0:
         return value[:eq + 1]
-    if value[:1].isalpha() and value.isalnum() or not _VARIABLE_PIECE.search(value):
-        return value
-    return b""
+    return value if _is_word(value) else b""
 
 
 def _template(pattern: Tuple, members: List[List[bytes]]) -> Template:
