@@ -9,14 +9,18 @@
             print(run.seconds, run.peak_rss)                # wall time, peak RSS of the child in bytes
 
 Times are wall-clock around one child process (its start-up included), so on inputs of a few
-hundred kilobytes the start-up dominates; peak memory is the child's own maximum resident set,
-read with ``os.wait4``.
+hundred kilobytes the start-up dominates.  Peak memory is the child's maximum resident set as GNU
+time reports it (``/usr/bin/time -f %M``): the ``ru_maxrss`` of a direct child of this process is
+no good, since at ``exec`` the kernel folds in the high-water mark of the forked parent.  Without
+GNU time it falls back to that ``ru_maxrss`` (an upper bound).
 """
+import functools
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +31,7 @@ from corpora.shared import corpora_dir, read_corpus
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 MB = 1_000_000
+GNU_TIME = "/usr/bin/time"
 
 
 @dataclass
@@ -49,22 +54,36 @@ class Run:
 def run_timed(argv: Sequence, stdin: Optional[Path] = None, stdout: Optional[Path] = None,
               env: Optional[dict] = None) -> Run:
     """Run ``argv`` with stdin/stdout redirected from/to files; time it and take its peak memory."""
-    stdin_file = open(stdin, "rb") if stdin is not None else subprocess.DEVNULL
-    stdout_file = open(stdout, "wb") if stdout is not None else subprocess.DEVNULL
+    argv = [str(a) for a in argv]
+    with tempfile.NamedTemporaryFile(prefix="bench-rss-") as rss_file:
+        if _has_gnu_time():  # -o: the report goes to a file, the child's stderr stays its own
+            argv = [GNU_TIME, "-f", "%M", "-o", rss_file.name] + argv
+        stdin_file = open(stdin, "rb") if stdin is not None else subprocess.DEVNULL
+        stdout_file = open(stdout, "wb") if stdout is not None else subprocess.DEVNULL
+        try:
+            start = time.perf_counter()
+            process = subprocess.Popen(argv, stdin=stdin_file, stdout=stdout_file, stderr=subprocess.PIPE, env=env)
+            stderr = process.stderr.read()  # error output is small; reading it to the end cannot block the child
+            _, status, usage = os.wait4(process.pid, 0)
+            seconds = time.perf_counter() - start
+            process.returncode = os.waitstatus_to_exitcode(status)
+            process.stderr.close()
+        finally:
+            for f in (stdin_file, stdout_file):
+                if hasattr(f, "close"):
+                    f.close()
+        report = Path(rss_file.name).read_text().split()
+    peak_kib = int(report[-1]) if report and report[-1].isdigit() else usage.ru_maxrss
+    return Run(seconds, usage.ru_utime + usage.ru_stime, peak_kib * 1024, process.returncode, stderr)
+
+
+@functools.lru_cache(maxsize=None)
+def _has_gnu_time() -> bool:
     try:
-        start = time.perf_counter()
-        process = subprocess.Popen([str(a) for a in argv], stdin=stdin_file, stdout=stdout_file,
-                                   stderr=subprocess.PIPE, env=env)
-        stderr = process.stderr.read()  # a child's error output is small; reading it cannot block the child
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        process.stderr.close()
-    finally:
-        for f in (stdin_file, stdout_file):
-            if hasattr(f, "close"):
-                f.close()
-    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, process.returncode, stderr)
+        probe = subprocess.run([GNU_TIME, "--version"], capture_output=True)
+    except OSError:
+        return False
+    return b"GNU" in probe.stdout + probe.stderr
 
 
 def tool_available(name: str) -> bool:
@@ -90,7 +109,7 @@ def corpus_files(*subdirs: str, max_bytes: Optional[int] = None) -> List[Path]:
     files = []
     for subdir in subdirs:
         for path in sorted((root / subdir).rglob("*")):
-            if not path.is_file() or path.name in ("README.md", "LICENSE.txt") or path.suffix in (".csv", ".tsv"):
+            if not path.is_file() or path.name.startswith("LICENSE") or path.suffix in (".md", ".csv", ".tsv"):
                 continue
             if max_bytes is not None and sizes.get(relative(path), path.stat().st_size) > max_bytes:
                 continue
