@@ -204,7 +204,7 @@ def info(index, verify):
         if corpus.shards:
             params = corpus.shards[0].index.params
             click.echo(f"sampling:      SA every {params['sa_rate']} rows, ISA every {params['isa_rate']} "
-                       f"bytes, rank every {params['sample_blocks']} blocks of 63 bits")
+                       f"bytes, rank directory every {params['sample_words']} words")
             totals = {}
             for shard in corpus.shards:
                 for key, value in shard.index.stats().items():

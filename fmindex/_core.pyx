@@ -3,24 +3,28 @@
 
 Structures (n = text bytes, H0 = zero-order entropy of the text in bits):
 
-* RRR bitvector (Raman, Raman, Rao), blocks of 63 bits. Each block is stored
-  as a class code (2 bits when the block is all 0 or all 1, else 7 bits:
-  flag + popcount) followed by its offset in the enumeration of the 63-bit
-  words of that popcount (ceil(log2 C(63, k)) bits, 0 for uniform blocks).
-  Every ``sample_blocks`` blocks a (bit pointer, rank) pair of two uint64.
-  Space: sum of the offset widths (about the nH0 of the bits) + 2 bits per
-  uniform block + 7 per mixed one + 128 / (63 * sample_blocks) bits per bit.
-  Long runs in a BWT make most blocks uniform, so logs cost ~2/63 of a bit
-  per bit where text costs close to its entropy.
-  Time: rank and access decode at most ``sample_blocks - 1`` class codes and
-  one block (at most 63 steps of the combinatorial number system): O(1).
+* Hybrid bitvector (after Kaerkkaeinen, Kempa, Puglisi, "Hybrid compression of
+  bitvectors for the FM-index", DCC 2014), in 64-bit words cut into
+  superblocks of ``sample_words`` words. Each superblock is a byte stream of
+  tokens: a run of 1..64 equal all-0 or all-1 words (1 byte), a word given by
+  the positions of its <= 6 minority bits (1 + k bytes), or a group of 1..64
+  plain words (1 + 8m bytes). A directory holds one uint64 for each
+  superblock, its byte offset and rank relative to a top-level (offset, rank)
+  pair every 65536 words (small enough to stay in cache). Space: 1 byte per
+  run + 8..56 bits per sparse word + 64 bits per dense word + 1 / sample_words
+  bits per bit. A log's BWT is
+  mostly runs (80 % to 93 % of the wavelet tree words are all-0 or all-1 on
+  the HPC and CI logs), so it costs about what its dense words cost.
+  Time: rank and access scan the tokens of one superblock (popcount on plain
+  words, <= 6 byte compares on sparse ones): O(sample_words), a few cache
+  lines.
 * Huffman-shaped wavelet tree over the BWT, all node bitvectors concatenated
-  in one RRR bitvector. Space: about n(H0 + 1) bits before compression;
-  the RRR blocks bring runs and skew down towards nHk.
-  Time: rank_c(i) and access(i) take one RRR rank per level, |code(c)| levels
-  (H0 + 1 on average).
+  in one hybrid bitvector. Space: n(H0 + 1) bits at most before compression.
+  Time: rank_c(i) and access(i) take one bitvector rank per level,
+  |code(c)| levels (H0 + 1 on average).
 * Backward search: count(P) takes |P| steps of two rank_c each, inside one
-  nogil loop. The end of text is row ``dollar_row`` of the BWT, kept out of
+  nogil loop; the two ranks of a level share their scan when they fall in
+  one superblock. The end of text is row ``dollar_row`` of the BWT, kept out of
   the wavelet tree, so every byte value 0..255 stays a plain symbol.
 * Suffix array sampled in SA order (rows 0, s, 2s, ...): locate walks LF until
   a sampled row or the end-of-text row, s steps on average; n/s log2(n) bits.
@@ -36,38 +40,16 @@ from libc.stdlib cimport malloc, free
 
 import numpy as np
 
-DEF BLOCK = 63
+DEF SPARSE_MAX = 6
+DEF TOP_WORDS = 65536   # words per top-level directory entry
+DEF PTR_BITS = 28       # directory entry: byte offset from the top entry | rank from it << 28
 DEF LINE_GROUP = 64
-
-cdef uint64_t BINOMIAL[64][64]
-cdef uint8_t WIDTH[64]
-
-
-cdef void _init_tables():
-    cdef int a, b
-    for a in range(64):
-        for b in range(64):
-            BINOMIAL[a][b] = 0
-        BINOMIAL[a][0] = 1
-        for b in range(1, a + 1):
-            BINOMIAL[a][b] = BINOMIAL[a - 1][b - 1] + BINOMIAL[a - 1][b]
-    for b in range(64):
-        WIDTH[b] = _bit_length(BINOMIAL[BLOCK][b] - 1) if BINOMIAL[BLOCK][b] > 1 else 0
-
-
-cdef inline int _bit_length(uint64_t x) nogil:
-    cdef int length = 0
-    while x:
-        x >>= 1
-        length += 1
-    return length
-
-
-_init_tables()
-
 
 cdef extern from *:
     """
+    #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    #pragma GCC target("popcnt")
+    #endif
     static inline int popcount64(unsigned long long x) { return __builtin_popcountll(x); }
     """
     int popcount64(uint64_t x) nogil
@@ -119,116 +101,222 @@ cdef inline uint64_t _packed_get(const uint64_t* words, uint64_t nwords, int wid
     return _peek(words, nwords, i * width) & _mask(width)
 
 
-# ---------------------------------------------------------------- RRR bitvector
+# ---------------------------------------------------------------- hybrid bitvector
 
-cdef inline int _class_of(uint64_t head, int* code_len) noexcept nogil:
-    if head & 1:
-        code_len[0] = 7
-        return (head >> 1) & 63
-    code_len[0] = 2
-    return BLOCK if head & 2 else 0
-
-
-def rrr_encode(const uint64_t[::1] bits, uint64_t nbits, int sample_blocks):
-    """Encode the first ``nbits`` bits of ``bits`` (LSB first); returns (stream, samples).
-
-    One zero block is appended so that rank(nbits) needs no special case.
+cdef extern from *:
     """
-    cdef uint64_t nblocks = nbits // BLOCK + 1
-    cdef uint64_t nsamples = nblocks // sample_blocks + 1
-    cdef uint64_t nwords_in = bits.shape[0]
-    samples_arr = np.zeros(2 * nsamples, dtype=np.uint64)
-    cdef uint64_t[::1] samples = samples_arr
-    # Worst case 7 + 60 bits per block; grown on demand below.
-    cdef uint64_t capacity = (nblocks * 10) // 64 + 16
-    stream_arr = np.zeros(capacity, dtype=np.uint64)
-    cdef uint64_t[::1] stream = stream_arr
-    cdef uint64_t b, pos = 0, rank = 0, value, offset, start
-    cdef int k, m, p, width
-    for b in range(nblocks):
-        if b % sample_blocks == 0:
-            samples[2 * (b // sample_blocks)] = pos
-            samples[2 * (b // sample_blocks) + 1] = rank
-        start = b * BLOCK
-        value = 0
-        if start < nbits:
-            value = _peek(&bits[0], nwords_in, start) & _mask(BLOCK)
-            if nbits - start < BLOCK:
-                value &= _mask(<int>(nbits - start))
-        k = popcount64(value)
-        width = WIDTH[k]
-        if (pos + 7 + width) // 64 + 2 >= capacity:
-            capacity *= 2
-            stream_arr = np.concatenate([stream_arr, np.zeros(capacity - stream_arr.shape[0], dtype=np.uint64)])
+    #include <string.h>
+    static inline unsigned long long load64(const unsigned char* p) {
+        unsigned long long x; memcpy(&x, p, 8); return x;
+    }
+    """
+    uint64_t load64(const uint8_t* p) nogil
+
+
+def hybrid_encode(const uint64_t[::1] bits, uint64_t nbits, int sample_words):
+    """(tokens, directory, top) of the first ``nbits`` bits of ``bits`` (LSB first).
+
+    A zero word is appended so that rank(nbits) needs no special case.
+    Tokens never cross a superblock of ``sample_words`` (<= 64) words.
+    """
+    cdef uint64_t nwords = nbits // 64 + 1, nwords_in = bits.shape[0]
+    cdef uint64_t nsuper = (nwords + sample_words - 1) // sample_words
+    cdef uint64_t ntop = (nwords + TOP_WORDS - 1) // TOP_WORDS
+    directory_arr = np.zeros(nsuper, dtype=np.uint64)
+    top_arr = np.zeros(2 * ntop, dtype=np.uint64)
+    cdef uint64_t[::1] directory = directory_arr, top = top_arr
+    cdef uint64_t capacity = nwords + 64
+    stream_arr = np.zeros(capacity, dtype=np.uint8)
+    cdef uint8_t[::1] stream = stream_arr
+    cdef uint64_t sb, w, end, run, pos = 0, ones = 0, x, minority_word
+    cdef int k, p, m, t
+    if TOP_WORDS % sample_words:
+        raise ValueError("sample_words must divide %d" % TOP_WORDS)
+    for sb in range(nsuper):
+        w = sb * sample_words
+        if w % TOP_WORDS == 0:
+            top[2 * (w // TOP_WORDS)] = pos
+            top[2 * (w // TOP_WORDS) + 1] = ones
+        directory[sb] = (pos - top[2 * (w // TOP_WORDS)]) | ((ones - top[2 * (w // TOP_WORDS) + 1]) << PTR_BITS)
+        end = min(w + sample_words, nwords)
+        if pos + 9 * (end - w) + 8 >= capacity:
+            capacity = 2 * capacity + 9 * sample_words
+            stream_arr = np.concatenate([stream_arr, np.zeros(capacity - stream_arr.shape[0], np.uint8)])
             stream = stream_arr
-        if k == 0 or k == BLOCK:
-            _put(&stream[0], pos, 2 if k == BLOCK else 0, 2)
-            pos += 2
-        else:
-            _put(&stream[0], pos, 1 | (<uint64_t>k << 1), 7)
-            pos += 7
-            offset = 0
-            m = 0
-            for p in range(BLOCK):
-                if (value >> p) & 1:
+        while w < end:
+            x = _word(&bits[0], nwords_in, nbits, w)
+            k = popcount64(x)
+            if k == 0 or k == 64:
+                run = 1
+                while w + run < end and _word(&bits[0], nwords_in, nbits, w + run) == x:
+                    run += 1
+                stream[pos] = <uint8_t>((0 if k == 0 else 64) + run - 1)
+                pos += 1
+                ones += run * k
+                w += run
+            elif k <= SPARSE_MAX or 64 - k <= SPARSE_MAX:
+                minority_word = x if k <= SPARSE_MAX else ~x
+                m = popcount64(minority_word)
+                stream[pos] = <uint8_t>((128 if k <= SPARSE_MAX else 160) + m - 1)
+                pos += 1
+                for p in range(64):
+                    if (minority_word >> p) & 1:
+                        stream[pos] = <uint8_t>p
+                        pos += 1
+                ones += k
+                w += 1
+            else:
+                m = 1
+                while w + m < end and m < 64 and _is_dense(_word(&bits[0], nwords_in, nbits, w + m)):
                     m += 1
-                    offset += BINOMIAL[p][m]
-            _put(&stream[0], pos, offset, width)
-            pos += width
-        rank += k
-    return stream_arr[: pos // 64 + 2].copy(), samples_arr
+                stream[pos] = <uint8_t>(191 + m)
+                pos += 1
+                for t in range(m):
+                    x = _word(&bits[0], nwords_in, nbits, w + t)
+                    memcpy_u64(&stream[pos], x)
+                    pos += 8
+                    ones += popcount64(x)
+                w += m
+    return stream_arr[:pos + 8].copy(), directory_arr, top_arr
 
 
-cdef struct RRR:
-    const uint64_t* stream
-    uint64_t nwords
-    const uint64_t* samples
-    uint64_t nsamples
-    uint64_t nbits
-    int sample_blocks
-
-
-cdef inline uint64_t _rrr_rank(const RRR* v, uint64_t i, int* bit) noexcept nogil:
-    """Number of 1 bits before position ``i``; ``bit`` receives bit ``i``."""
-    cdef uint64_t block = i // BLOCK, sb, pos, rank, head, offset, b
-    cdef int j = <int>(i - block * BLOCK), k, code_len, m, p
-    sb = block // v.sample_blocks
-    if sb >= v.nsamples:
-        bit[0] = 0
+cdef inline uint64_t _word(const uint64_t* bits, uint64_t nwords_in, uint64_t nbits, uint64_t w) noexcept nogil:
+    """Word w of the bitvector, bits past nbits cleared."""
+    cdef uint64_t x
+    if w * 64 >= nbits or w >= nwords_in:
         return 0
-    pos = v.samples[2 * sb]
-    rank = v.samples[2 * sb + 1]
-    b = sb * v.sample_blocks
-    while b < block:
-        head = _peek(v.stream, v.nwords, pos)
-        k = _class_of(head, &code_len)
-        pos += code_len + WIDTH[k]
-        rank += k
-        b += 1
-    head = _peek(v.stream, v.nwords, pos)
-    k = _class_of(head, &code_len)
-    if k == 0:
-        bit[0] = 0
-        return rank
-    if k == BLOCK:
-        bit[0] = 1
-        return rank + j
-    offset = _peek(v.stream, v.nwords, pos + code_len) & _mask(WIDTH[k])
-    # Combinatorial number system, highest set bit first: stop at the first one below j.
-    m = k
-    p = BLOCK - 1
-    bit[0] = 0
-    while m > 0:
-        while p >= m and BINOMIAL[p][m] > offset:
-            p -= 1
-        if p < j:
-            return rank + m
-        if p == j:
-            bit[0] = 1
-        offset -= BINOMIAL[p][m]
-        m -= 1
-        p -= 1
-    return rank
+    x = bits[w]
+    if nbits - w * 64 < 64:
+        x &= _mask(<int>(nbits - w * 64))
+    return x
+
+
+cdef inline bint _is_dense(uint64_t x) noexcept nogil:
+    cdef int k = popcount64(x)
+    return SPARSE_MAX < k < 64 - SPARSE_MAX
+
+
+cdef extern from *:
+    """
+    static inline void memcpy_u64(unsigned char* p, unsigned long long x) { memcpy(p, &x, 8); }
+    #define prefetch(p) __builtin_prefetch(p)
+    """
+    void memcpy_u64(uint8_t* p, uint64_t x) nogil
+    void prefetch(const void* p) nogil
+
+
+cdef struct Bits:
+    const uint8_t* stream
+    uint64_t nbytes
+    const uint64_t* directory
+    uint64_t nsuper
+    const uint64_t* top
+    uint64_t ntop
+    uint64_t sample_words
+
+
+cdef struct Cursor:
+    uint64_t ptr    # byte offset of the current token
+    uint64_t ones   # 1 bits before it
+    uint64_t word   # index of its first word
+
+
+cdef inline void _cursor_at(const Bits* v, Cursor* c, uint64_t word) noexcept nogil:
+    """Cursor at the first token of the superblock of ``word``."""
+    cdef uint64_t sb = word // v.sample_words, t, entry
+    if sb >= v.nsuper:
+        sb = v.nsuper - 1
+    c.word = sb * v.sample_words
+    t = c.word // TOP_WORDS
+    if t >= v.ntop:
+        t = v.ntop - 1
+    entry = v.directory[sb]
+    c.ptr = v.top[2 * t] + (entry & _mask(PTR_BITS))
+    c.ones = v.top[2 * t + 1] + (entry >> PTR_BITS)
+
+
+cdef inline uint64_t _rank_from(const Bits* v, Cursor* c, uint64_t i, int* bit) noexcept nogil:
+    """Number of 1 bits before ``i`` and (in ``bit``) bit i, moving ``c`` forward to i's token.
+
+    ``c`` must be at or before the token holding i, in the same superblock.
+    """
+    cdef uint64_t w = i >> 6, length, x, t
+    cdef int j = <int>(i & 63), h, k, count, hit
+    cdef const uint8_t* p
+    while c.ptr < v.nbytes:
+        h = v.stream[c.ptr]
+        if h < 128:  # run of equal words
+            length = (h & 63) + 1
+            if w < c.word + length:
+                if h >= 64:
+                    bit[0] = 1
+                    return c.ones + (w - c.word) * 64 + j
+                bit[0] = 0
+                return c.ones
+            if h >= 64:
+                c.ones += length * 64
+            c.word += length
+            c.ptr += 1
+        elif h < 192:  # one word given by the positions of its minority bits
+            k = (h & 31) + 1
+            if c.ptr + 1 + k > v.nbytes:
+                break
+            if w == c.word:
+                p = v.stream + c.ptr + 1
+                count = 0
+                hit = 0
+                for t in range(<uint64_t>k):
+                    if p[t] < j:
+                        count += 1
+                    elif p[t] == j:
+                        hit = 1
+                if h < 160:
+                    bit[0] = hit
+                    return c.ones + count
+                bit[0] = 1 - hit
+                return c.ones + j - count
+            c.ones += k if h < 160 else 64 - k
+            c.word += 1
+            c.ptr += 1 + k
+        else:  # group of plain words
+            length = h - 191
+            if c.ptr + 1 + 8 * length > v.nbytes:
+                break
+            p = v.stream + c.ptr + 1
+            if w < c.word + length:
+                x = c.ones
+                for t in range(w - c.word):
+                    x += popcount64(load64(p + 8 * t))
+                t = load64(p + 8 * (w - c.word))
+                bit[0] = (t >> j) & 1
+                return x + popcount64(t & _mask(j))
+            for t in range(length):
+                c.ones += popcount64(load64(p + 8 * t))
+            c.word += length
+            c.ptr += 1 + 8 * length
+    bit[0] = 0  # only a damaged stream ends before its last word
+    return c.ones
+
+
+cdef inline uint64_t _bits_rank(const Bits* v, uint64_t i, int* bit) noexcept nogil:
+    cdef Cursor c
+    _cursor_at(v, &c, i >> 6)
+    return _rank_from(v, &c, i, bit)
+
+
+cdef inline void _rank_pair(const Bits* v, uint64_t a, uint64_t b, uint64_t* ra, uint64_t* rb) noexcept nogil:
+    """Ranks of a <= b, sharing the scan when they lie in the same superblock."""
+    cdef Cursor c, d
+    cdef int bit
+    _cursor_at(v, &c, a >> 6)
+    if (b >> 6) // v.sample_words != (a >> 6) // v.sample_words:
+        _cursor_at(v, &d, b >> 6)
+        prefetch(v.stream + d.ptr)  # let the two cache misses overlap
+        ra[0] = _rank_from(v, &c, a, &bit)
+        rb[0] = _rank_from(v, &d, b, &bit)
+    else:
+        ra[0] = _rank_from(v, &c, a, &bit)
+        rb[0] = _rank_from(v, &c, b, &bit)
 
 
 # ---------------------------------------------------------------- FM-index core
@@ -296,8 +384,9 @@ def build_wavelet_bits(const uint8_t[::1] bwt, const int32_t[:, ::1] paths,
 cdef class Core:
     """Read-only queries over the arrays of one shard (they may live in an mmap)."""
 
-    cdef RRR rrr
-    cdef const uint64_t[::1] stream_view, samples_view
+    cdef Bits bits
+    cdef const uint8_t[::1] stream_view
+    cdef const uint64_t[::1] directory_view, top_view
     cdef const uint64_t[::1] node_starts, node_ones, codes, C
     cdef const int32_t[::1] children
     cdef const uint8_t[::1] code_lens
@@ -308,18 +397,20 @@ cdef class Core:
     cdef int sa_width, isa_width
     cdef int root
 
-    def __init__(self, *, stream, samples, nbits, sample_blocks, node_starts, node_ones, children,
+    def __init__(self, *, stream, directory, top, sample_words, node_starts, node_ones, children,
                  codes, code_lens, C, n, dollar_row, sa_words, sa_width, sa_rate,
                  isa_words, isa_width, isa_rate, line_anchors, line_ptrs, line_widths,
                  line_words, n_lines):
         self.stream_view = stream
-        self.samples_view = samples
-        self.rrr.stream = &self.stream_view[0]
-        self.rrr.nwords = self.stream_view.shape[0]
-        self.rrr.samples = &self.samples_view[0]
-        self.rrr.nsamples = self.samples_view.shape[0] // 2
-        self.rrr.nbits = nbits
-        self.rrr.sample_blocks = sample_blocks
+        self.directory_view = directory
+        self.bits.stream = &self.stream_view[0]
+        self.bits.nbytes = self.stream_view.shape[0]
+        self.bits.directory = &self.directory_view[0]
+        self.bits.nsuper = self.directory_view.shape[0]
+        self.top_view = top
+        self.bits.top = &self.top_view[0]
+        self.bits.ntop = self.top_view.shape[0] // 2
+        self.bits.sample_words = sample_words
         self.node_starts = node_starts
         self.node_ones = node_ones
         self.children = children
@@ -340,24 +431,29 @@ cdef class Core:
         self.line_words = line_words
         self.n_lines = n_lines
 
-    cdef inline uint64_t _rank(self, int c, uint64_t row) noexcept nogil:
-        """Occurrences of byte c in BWT rows [0, row)."""
-        cdef uint64_t i = row - (row > self.dollar_row), start, ones
-        cdef int node = 0, d, bit
+    cdef inline void _rank_pair_c(self, int c, uint64_t* lo, uint64_t* hi) noexcept nogil:
+        """lo, hi <- occurrences of byte c in BWT rows [0, lo) and [0, hi), lo <= hi."""
+        cdef uint64_t a = lo[0] - (lo[0] > self.dollar_row), b = hi[0] - (hi[0] > self.dollar_row)
+        cdef uint64_t start, base, ra, rb
+        cdef int node = 0, d
         cdef int length = self.code_lens[c]
         cdef uint64_t code = self.codes[c]
         for d in range(length):
             start = self.node_starts[node]
-            ones = _rrr_rank(&self.rrr, start + i, &bit) - self.node_ones[node]
+            base = self.node_ones[node]
+            _rank_pair(&self.bits, start + a, start + b, &ra, &rb)
             if (code >> d) & 1:
-                i = ones
+                a = ra - base
+                b = rb - base
                 node = self.children[2 * node + 1]
             else:
-                i = i - ones
+                a = a - (ra - base)
+                b = b - (rb - base)
                 node = self.children[2 * node]
             if node < 0:
                 break
-        return i
+        lo[0] = a
+        hi[0] = b
 
     cdef inline int _lf(self, uint64_t* row) noexcept nogil:
         """BWT[row] (-1 for the end of text) and row <- LF(row)."""
@@ -369,7 +465,7 @@ cdef class Core:
         i = r - (r > self.dollar_row)
         while True:
             start = self.node_starts[node]
-            ones = _rrr_rank(&self.rrr, start + i, &bit) - self.node_ones[node]
+            ones = _bits_rank(&self.bits, start + i, &bit) - self.node_ones[node]
             if bit:
                 i = ones
                 node = self.children[2 * node + 1]
@@ -393,8 +489,9 @@ cdef class Core:
             if self.code_lens[c] == 0:
                 lo = hi = 0
                 break
-            lo = self.C[c] + self._rank(c, lo)
-            hi = self.C[c] + self._rank(c, hi)
+            self._rank_pair_c(c, &lo, &hi)
+            lo += self.C[c]
+            hi += self.C[c]
         sp[0] = lo
         ep[0] = hi if hi > lo else lo
 

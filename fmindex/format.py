@@ -2,7 +2,7 @@
 
     header     magic b"FMINDEX\\0" | version u16 | n_tables u16 | header_len u32
                | n u64 | dollar_row u64 | n_lines u64 | nbits u64
-               | sa_rate u32 | isa_rate u32 | sa_width u8 | isa_width u8 | sample_blocks u16
+               | sa_rate u32 | isa_rate u32 | sa_width u8 | isa_width u8 | sample_words u16
     directory  n_tables x (name 8s | offset u64 | length u64 | crc32 u32 | 4 zero bytes)
     crc32 u32  of the header and directory
     tables     each at a 64-byte aligned offset from the start of the shard
@@ -30,8 +30,9 @@ CRC = struct.Struct("<I")
 
 # Table name -> numpy dtype; the order is the order in the file.
 TABLES = {
-    "stream": np.uint64,       # RRR blocks: class codes and offsets
-    "samples": np.uint64,      # RRR (bit pointer, rank) every sample_blocks blocks
+    "stream": np.uint8,        # wavelet tree bits: tokens of the hybrid bitvector
+    "dir": np.uint64,          # offset and rank of every superblock of sample_words words, from...
+    "top": np.uint64,          # ...the (byte offset, rank) pair of every 65536 words
     "nstarts": np.uint64,      # first bit of each wavelet tree node
     "nones": np.uint64,        # 1 bits before each node
     "children": np.int32,      # (left, right) per node; leaf = -(byte + 1)
@@ -67,7 +68,7 @@ def serialize(params: dict, tables: dict) -> bytes:
         offset = _align(offset + len(data))
     head = HEADER.pack(MAGIC, VERSION, len(TABLES), header_len, params["n"], params["dollar_row"],
                        params["n_lines"], params["nbits"], params["sa_rate"], params["isa_rate"],
-                       params["sa_width"], params["isa_width"], params["sample_blocks"])
+                       params["sa_width"], params["isa_width"], params["sample_words"])
     head += b"".join(entries)
     head += CRC.pack(zlib.crc32(head))
     out = bytearray(offset)
@@ -100,7 +101,7 @@ def parse(buffer, offset: int = 0, length: int = None):
     if zlib.crc32(view[: header_len - CRC.size]) != crc:
         raise CorruptIndexError("damaged FM-index header (checksum mismatch)")
     params = dict(zip(("n", "dollar_row", "n_lines", "nbits", "sa_rate", "isa_rate",
-                       "sa_width", "isa_width", "sample_blocks"), fields[4:]))
+                       "sa_width", "isa_width", "sample_words"), fields[4:]))
     tables, checksums = {}, {}
     for number, (key, dtype) in enumerate(TABLES.items()):
         name, start, size, table_crc = ENTRY.unpack_from(view, HEADER.size + number * ENTRY.size)

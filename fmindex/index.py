@@ -15,8 +15,9 @@ from .errors import CorruptIndexError, PatternError
 
 SA_RATE = 32        # locate: 32 LF steps per occurrence on average
 ISA_RATE = 128      # extract: at most 128 LF steps of overhead per call
-SAMPLE_BLOCKS = 32  # RRR: one (pointer, rank) pair every 32 blocks of 63 bits
+SAMPLE_WORDS = 32   # bitvector: one directory entry every 32 words of 64 bits
 LINE_GROUP = 64     # must match _core.LINE_GROUP
+WORD_SAMPLINGS = (1, 2, 4, 8, 16, 32, 64)  # powers of two up to 64: a token run never spans more
 MAX_TEXT = 2**31 - 1
 
 
@@ -121,8 +122,8 @@ class FMIndex:
         self._checksums = checksums
         self._owner = owner  # keeps the underlying buffer alive
         self._core = _core.Core(
-            stream=tables["stream"], samples=tables["samples"], nbits=params["nbits"],
-            sample_blocks=params["sample_blocks"], node_starts=tables["nstarts"],
+            stream=tables["stream"], directory=tables["dir"], top=tables["top"],
+            sample_words=params["sample_words"], node_starts=tables["nstarts"],
             node_ones=tables["nones"], children=tables["children"], codes=tables["codes"],
             code_lens=tables["codelens"], C=tables["C"], n=params["n"],
             dollar_row=params["dollar_row"], sa_words=tables["sa"], sa_width=params["sa_width"],
@@ -134,9 +135,9 @@ class FMIndex:
 
     @classmethod
     def build(cls, text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
-              sample_blocks: int = SAMPLE_BLOCKS) -> "FMIndex":
+              sample_words: int = SAMPLE_WORDS) -> "FMIndex":
         """Index ``text`` (bytes-like, < 2 GiB)."""
-        blob = build_shard(text, sa_rate=sa_rate, isa_rate=isa_rate, sample_blocks=sample_blocks)
+        blob = build_shard(text, sa_rate=sa_rate, isa_rate=isa_rate, sample_words=sample_words)
         return cls.from_buffer(blob)
 
     @classmethod
@@ -231,15 +232,15 @@ def _as_pattern(pattern) -> bytes:
 
 
 def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
-                sample_blocks: int = SAMPLE_BLOCKS) -> bytes:
+                sample_words: int = SAMPLE_WORDS) -> bytes:
     """The serialized FM-index of ``text``, its documents being its lines.
 
     Peak memory is about 6 bytes per text byte on top of the text: the 32-bit
     suffix array, freed once the BWT and the samples are taken from it, then
     the BWT and the wavelet tree bits.
     """
-    if sa_rate < 1 or isa_rate < 1 or sample_blocks < 1:
-        raise ValueError("sampling rates must be positive")
+    if sa_rate < 1 or isa_rate < 1 or sample_words not in WORD_SAMPLINGS:
+        raise ValueError(f"sampling rates must be positive, sample_words one of {WORD_SAMPLINGS}")
     data = np.frombuffer(memoryview(text).cast("B"), dtype=np.uint8)
     n = len(data)
     if n > MAX_TEXT:
@@ -255,15 +256,15 @@ def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
     nbits = int(weights.sum())
     bits = _core.build_wavelet_bits(bwt, paths, code_lens, codes, node_starts, nbits)
     del bwt
-    stream, samples = _core.rrr_encode(bits, nbits, sample_blocks)
+    stream, directory, top = _core.hybrid_encode(bits, nbits, sample_words)
     del bits
     C = np.concatenate(([1], 1 + np.cumsum(freqs))).astype(np.uint64)
     n_lines, anchors, pointers, widths, words = _line_tables(data)
     sa_width, isa_width = _width(n), _width(n)
     params = dict(n=n, dollar_row=dollar_row, n_lines=n_lines, nbits=nbits, sa_rate=sa_rate,
                   isa_rate=isa_rate, sa_width=sa_width, isa_width=isa_width,
-                  sample_blocks=sample_blocks)
-    tables = dict(stream=stream, samples=samples, nstarts=node_starts, nones=node_ones,
+                  sample_words=sample_words)
+    tables = dict(stream=stream, dir=directory, top=top, nstarts=node_starts, nones=node_ones,
                   children=children, codes=codes, codelens=code_lens, C=C,
                   sa=_core.pack(sa_samples, sa_width), isa=_core.pack(isa_samples, isa_width),
                   lanchors=anchors, lptrs=pointers, lwidths=widths, lwords=words)
@@ -280,7 +281,7 @@ def _check_structure(params: dict, tables: dict) -> None:
     nnodes = len(tables["nstarts"])
     if n > MAX_TEXT or params["dollar_row"] > n or params["n_lines"] > n:
         fail("text size fields")
-    if min(params["sa_rate"], params["isa_rate"], params["sample_blocks"]) < 1 \
+    if min(params["sa_rate"], params["isa_rate"]) < 1 or params["sample_words"] not in WORD_SAMPLINGS \
             or not 1 <= params["sa_width"] <= 64 or not 1 <= params["isa_width"] <= 64:
         fail("sampling parameters")
     if len(code_lens) != 256 or len(codes) != 256 or len(C) != 257 or nnodes < 1 \
@@ -300,9 +301,9 @@ def _check_structure(params: dict, tables: dict) -> None:
             node = int(children[2 * node + ((code >> depth) & 1)])
         if node != -(int(c) + 1):
             fail("wavelet tree codes")
-    nblocks = nbits // 63 + 1
-    if len(tables["samples"]) != 2 * (nblocks // params["sample_blocks"] + 1):
-        fail("rank samples")
+    nwords = nbits // 64 + 1
+    if len(tables["dir"]) != -(-nwords // params["sample_words"]) or len(tables["top"]) != 2 * -(-nwords // 65536):
+        fail("rank directory")
     if len(tables["sa"]) * 64 < (n // params["sa_rate"] + 1) * params["sa_width"] \
             or len(tables["isa"]) * 64 < -(-n // params["isa_rate"]) * params["isa_width"]:
         fail("suffix array samples")
