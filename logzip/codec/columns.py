@@ -40,6 +40,7 @@ _DECIMALS = re.compile(rb"-?[0-9]{1,19}(?:\n-?[0-9]{1,19})*")
 _HEXES = re.compile(rb"[0-9a-f]{1,15}(?:\n[0-9a-f]{1,15})*")
 _POWERS_OF_10 = np.array([10 ** k for k in range(1, 20)], dtype=np.uint64)   # for digit counts
 _POWERS_OF_16 = np.array([16 ** k for k in range(1, 16)], dtype=np.uint64)
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
@@ -402,7 +403,7 @@ def _decode_column(reader: _Reader, rows: int, depth: int) -> List[bytes]:
     if kind == DICT:
         n_values = reader.count(rows, "dictionary size")
         values = _decode_column(reader, n_values, depth + 1)
-        return [values[i] for i in reader.ids(rows, n_values).tolist()]
+        return _objects(values)[reader.ids(rows, n_values)].tolist()
     if kind == LINES:
         values = reader.bytes().split(b"\n")
         if len(values) != rows:
@@ -422,23 +423,39 @@ def _decode_ints(reader: _Reader, rows: int) -> List[bytes]:
     base, has_pads = reader.byte(), reader.byte()
     if base not in (10, 16) or has_pads > 1:
         raise CorruptArchiveError("corrupt column table: bad integer column header")
-    values = reader.int_array(rows).tolist()
-    if base == 16 and rows and min(values) < 0:
+    values = reader.int_array(rows)
+    negative = values < 0
+    if base == 16 and negative.any():
         raise CorruptArchiveError("corrupt column table: negative hex value")
-    spell = b"%d" if base == 10 else b"%x"
-    texts = [spell % v for v in values]
+    magnitudes = np.abs(values).view(np.uint64)
+    powers = _POWERS_OF_10 if base == 10 else _POWERS_OF_16
+    lengths = np.searchsorted(powers, magnitudes, side="right") + 1 + negative
     if has_pads:
-        pads = reader.int_array(rows).tolist()
-        if pads and (min(pads) < 0 or max(pads) > 64):
+        pads = reader.int_array(rows)
+        if rows and (pads.min() < 0 or pads.max() > 64):
             raise CorruptArchiveError("corrupt column table: bad integer padding")
-        texts = [_pad(text, pad) if pad else text for text, pad in zip(texts, pads)]
-    return texts
+        lengths += pads
+    return _spell(magnitudes, negative, lengths, base)
 
 
-def _pad(text: bytes, pad: int) -> bytes:
-    if text[:1] == b"-":
-        return b"-" + b"0" * pad + text[1:]
-    return b"0" * pad + text
+def _spell(magnitudes: np.ndarray, negative: np.ndarray, lengths: np.ndarray, base: int) -> List[bytes]:
+    """Numbers as text, zero-padded to the given lengths (sign included), group by group of
+    one length and sign: a digit matrix each, viewed as fixed-size strings."""
+    texts = np.empty(len(lengths), dtype=object)
+    digits = _HEX_DIGITS if base == 16 else _HEX_DIGITS[:10]
+    keys = lengths * 2 + negative
+    for key in np.unique(keys).tolist():
+        rows = np.flatnonzero(keys == key)
+        length, sign = divmod(key, 2)
+        matrix = np.empty((len(rows), length), dtype=np.uint8)
+        numbers = magnitudes[rows]
+        for place in range(length - 1, sign - 1, -1):
+            numbers, digit = np.divmod(numbers, np.uint64(base))
+            matrix[:, place] = digits[digit]
+        if sign:
+            matrix[:, 0] = 45
+        texts[rows] = matrix.view(f"S{length}").ravel().tolist() if length else [b""] * len(rows)
+    return texts.tolist()
 
 
 def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
@@ -460,9 +477,10 @@ def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
             rendered.append([fmt % row for row in zip(*runs)])
     if ids is None:
         return rendered[0]
-    iterators = [iter(values) for values in rendered]
-    nexts = [it.__next__ for it in iterators]
-    return [nexts[i]() for i in ids.tolist()]
+    column = np.empty(rows, dtype=object)
+    for sid, values in enumerate(rendered):
+        column[ids == sid] = values
+    return column.tolist()
 
 
 def _decode_fused(reader: _Reader, texts: List[bytes], count: int) -> List[bytes]:
@@ -497,6 +515,12 @@ def _decode_fused(reader: _Reader, texts: List[bytes], count: int) -> List[bytes
                 numbers, digit = np.divmod(numbers, 10)
                 matrix[:, place] = digit + 48
     return matrix.view(f"S{len(row)}").ravel().tolist()
+
+
+def _objects(values: List[bytes]) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _decompress(frame: bytes, size: int) -> bytes:
