@@ -92,14 +92,13 @@ cdef class CMatcher:
         self.slot_cuts = [list(c) for c in trie.slot_cuts]
         self.n_slots = list(trie.n_slots)
         literal_ids = {}
-        for edges in trie.literal:
-            for token in edges:
-                if token not in literal_ids:
-                    literal_ids[token] = len(literal_ids)
+        for _, token in trie.literal:
+            if token not in literal_ids:
+                literal_ids[token] = len(literal_ids)
         pieces = []
         pool_len = 0
         slot_pieces = {}
-        for edges in trie.slots:
+        for edges in trie.slots.values():
             for prefix, suffix, _ in edges:
                 for piece in (prefix, suffix):
                     if piece not in slot_pieces:
@@ -133,8 +132,8 @@ cdef class CMatcher:
                 h = (h + 1) & self.lit_mask
             self.lit_table[h] = lid + 1
 
-        n_nodes = len(trie.tid)
-        n_edges = sum(len(e) for e in trie.literal) + len(trie.roots)
+        n_nodes = trie.n_nodes
+        n_edges = len(trie.literal) + len(trie.roots)
         size = 16
         while size < 2 * <uint64_t>n_edges + 16:
             size <<= 1
@@ -145,11 +144,10 @@ cdef class CMatcher:
             self.edge_child[i] = -1
         for n, root in trie.roots.items():
             self._put_edge(ROOT, n, root)
-        for node, edges in enumerate(trie.literal):
-            for token, child in edges.items():
-                self._put_edge(node, literal_ids[token], child)
+        for (node, token), child in trie.literal.items():
+            self._put_edge(node, literal_ids[token], child)
 
-        n_slot_edges = sum(len(e) for e in trie.slots)
+        n_slot_edges = sum(len(e) for e in trie.slots.values())
         self.slot_start = <int32_t*>malloc((n_nodes + 1) * sizeof(int32_t))
         self.slot_child = <int32_t*>malloc((n_slot_edges + 1) * sizeof(int32_t))
         self.slot_pre_off = <int64_t*>malloc((n_slot_edges + 1) * sizeof(int64_t))
@@ -157,11 +155,15 @@ cdef class CMatcher:
         self.slot_suf_off = <int64_t*>malloc((n_slot_edges + 1) * sizeof(int64_t))
         self.slot_suf_len = <int64_t*>malloc((n_slot_edges + 1) * sizeof(int64_t))
         self.node_tid = <int32_t*>malloc((n_nodes + 1) * sizeof(int32_t))
+        for node in range(n_nodes):
+            self.node_tid[node] = -1
+        for node, tid in trie.tid.items():
+            self.node_tid[node] = tid
         e = 0
+        no_edges = ()
         for node in range(n_nodes):
             self.slot_start[node] = e
-            self.node_tid[node] = trie.tid[node]
-            for prefix, suffix, child in trie.slots[node]:
+            for prefix, suffix, child in trie.slots.get(node, no_edges):
                 self.slot_child[e] = child
                 self.slot_pre_off[e] = slot_pieces[prefix]
                 self.slot_pre_len[e] = len(prefix)

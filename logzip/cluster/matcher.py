@@ -34,47 +34,46 @@ def gc_paused():
 
 
 class Trie:
-    """Templates as a flat trie: per node a literal-edge dict, slot edges, and a template id."""
+    """Templates as a flat trie.  Nodes are numbers; ``roots[n]`` starts the templates of ``n``
+    tokens, ``literal[node, token]`` is a literal edge, ``slots[node]`` the slot edges
+    ``(prefix, suffix, child)`` in search order, ``tid[node]`` the template ending there."""
 
     def __init__(self, templates: Sequence[Template]):
         self.roots: Dict[int, int] = {}
-        self.literal: List[Dict[bytes, int]] = []
-        self.slots: List[List[Tuple[bytes, bytes, int]]] = []
-        self.tid: List[int] = []
+        self.literal: Dict[Tuple[int, bytes], int] = {}
+        self.slots: Dict[int, List[Tuple[bytes, bytes, int]]] = {}
+        self.tid: Dict[int, int] = {}
+        self.n_nodes = 0
         self.n_slots = [len(t.slots) for t in templates]
         self.slot_positions = [t.slots for t in templates]
         self.slot_cuts = [[(len(t.tokens[p][0]), len(t.tokens[p][1])) for p in t.slots]
                           for t in templates]
         for tid, template in enumerate(templates):
             self._insert(tid, template)
-        for edges in self.slots:
-            edges.sort(key=lambda e: (-(len(e[0]) + len(e[1])), e[0], e[1]))
-
-    def _new_node(self) -> int:
-        self.literal.append({})
-        self.slots.append([])
-        self.tid.append(-1)
-        return len(self.tid) - 1
+        for edges in self.slots.values():
+            if len(edges) > 1:
+                edges.sort(key=lambda e: (-(len(e[0]) + len(e[1])), e[0], e[1]))
 
     def _insert(self, tid: int, template: Template) -> None:
-        n = len(template.tokens)
-        if n not in self.roots:
-            self.roots[n] = self._new_node()
-        node = self.roots[n]
+        literal, slots = self.literal, self.slots
+        node = self.roots.get(len(template.tokens))
+        if node is None:
+            node = self.roots[len(template.tokens)] = self.n_nodes
+            self.n_nodes += 1
         for token in template.tokens:
             if isinstance(token, tuple):
-                child = next((c for p, s, c in self.slots[node] if (p, s) == token), None)
+                edges = slots.setdefault(node, [])
+                child = next((c for p, s, c in edges if (p, s) == token), None)
                 if child is None:
-                    child = self._new_node()
-                    self.slots[node].append((token[0], token[1], child))
+                    child = self.n_nodes
+                    edges.append((token[0], token[1], child))
+                    self.n_nodes += 1
             else:
-                child = self.literal[node].get(token)
-                if child is None:
-                    child = self._new_node()
-                    self.literal[node][token] = child
+                child = literal.setdefault((node, token), self.n_nodes)
+                if child == self.n_nodes:
+                    self.n_nodes += 1
             node = child
-        if self.tid[node] < 0:
-            self.tid[node] = tid
+        self.tid.setdefault(node, tid)
 
     def find(self, tokens: List[bytes]) -> int:
         """The template id of a split content, or -1."""
@@ -94,11 +93,11 @@ class Trie:
                 return tid[node]
             token = tokens[i]
             size = len(token)
-            for prefix, suffix, child in reversed(slots[node]):
+            for prefix, suffix, child in reversed(slots.get(node, ())):
                 if (len(prefix) + len(suffix) <= size and token.startswith(prefix)
                         and token.endswith(suffix)):
                     stack.append((child, i + 1))
-            child = literal[node].get(token)
+            child = literal.get((node, token))
             if child is not None:
                 stack.append((child, i + 1))
         return -1

@@ -20,6 +20,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Tuple
 
+import numpy as np
+
 from .matcher import build_matcher, gc_paused
 from .template import Template, TemplateSet, Token, tokenize
 
@@ -30,7 +32,8 @@ _VARIABLE_PIECE = re.compile(
     rb"(?<![^%s])(?:[^%s0-9]*[0-9][^%s]*"
     rb"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
     rb"(?![A-Za-z0-9_]))" % (_DELIMITERS, _DELIMITERS, _DELIMITERS))
-_DIGITS = b"0123456789"
+# The longest prefix without digits that ends with a delimiter (a non-alphanumeric ASCII byte).
+_DELIMITED_PREFIX = re.compile(rb"((?:[^0-9]*[^0-9A-Za-z\x80-\xff])?)", re.DOTALL)
 
 
 def _mask(content: bytes) -> bytes:
@@ -69,68 +72,69 @@ class TemplateMiner:
         config = self.config
         counts = Counter(contents)
         distinct = list(counts)
-        weights = list(counts.values())
-        remaining = list(range(len(distinct)))
-        tried = set()
+        weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+        remaining = np.arange(len(distinct))
+        untried = np.ones(len(distinct), dtype=bool)
         support: Dict[Template, int] = {}
         for _ in range(config.max_iterations):
-            pool = [i for i in remaining if i not in tried]
-            if not pool:
+            pool = remaining[untried[remaining]]
+            if not len(pool):
                 break
             sample = pool[::max(1, len(pool) // config.sample_size)][:config.sample_size]
-            tried.update(sample)
-            new = [t for t in dict.fromkeys(cluster([(distinct[i], weights[i]) for i in sample],
-                                                    config.max_tokens, config.max_split))
-                   if t not in support]
+            untried[sample] = False
+            clusters = cluster([(distinct[i], w) for i, w in zip(sample.tolist(),
+                                                                weights[sample].tolist())],
+                               config.max_tokens, config.max_split)
+            new = [t for t in dict.fromkeys(clusters) if t not in support]
             if not new:
                 break
-            lines = [distinct[i] for i in remaining]
-            kept, tids = _prune(new, lines, [weights[i] for i in remaining], config.min_support)
-            covered = _coverage(tids, [weights[i] for i in remaining], len(kept))
-            support.update(zip(kept, covered))
-            remaining = [i for i, tid in zip(remaining, tids) if tid < 0]
-            gain = sum(covered)
+            lines = [distinct[i] for i in remaining.tolist()]
+            kept, tids, covered = _prune(new, lines, weights[remaining], config.min_support)
+            support.update(zip(kept, covered.tolist()))
+            remaining = remaining[tids < 0]
+            gain = int(covered.sum())
             if gain == 0 or gain < config.min_gain * len(contents):
                 break
         return TemplateSet(sorted(support, key=lambda t: -support[t]))
 
 
-def _prune(templates: List[Template], lines: List[bytes], weights: List[int], min_support: int):
-    """Drop templates covering fewer than min_support lines: (kept templates, tid per line).
+def _prune(templates: List[Template], lines: List[bytes], weights: np.ndarray, min_support: int):
+    """Drop templates covering fewer than min_support lines.
 
-    The lines of a dropped template go to the next template they fit (e.g. the unsplit fallback
-    of a cluster), which may keep it.  Other lines keep their template: removing templates never
-    changes the first match of the search.
+    Returns the kept templates, the template id per line and the lines (repeats included) per
+    kept template.  The lines of a dropped template go to the next template they fit (e.g. the
+    unsplit fallback of a cluster), which may keep it.  Other lines keep their template:
+    removing templates never changes the first match of the search.
     """
-    tids = build_matcher(templates).assign(lines, cache=False)
+    tids = np.array(build_matcher(templates).assign(lines, cache=False), dtype=np.int64)
     while True:
         covered = _coverage(tids, weights, len(templates))
-        weak = {tid for tid, c in enumerate(covered) if 0 < c < min_support}
-        if not weak:
+        weak = (covered > 0) & (covered < min_support)
+        if not weak.any():
             break
-        keep = [tid for tid, c in enumerate(covered) if tid not in weak]
-        renumber = [-1] * len(templates)
-        for new_tid, tid in enumerate(keep):
-            renumber[tid] = new_tid
-        templates = [templates[tid] for tid in keep]
-        lost = [k for k, tid in enumerate(tids) if tid in weak]
-        tids = [renumber[tid] if tid >= 0 else -1 for tid in tids]
-        if templates and lost:
-            for k, tid in zip(lost, build_matcher(templates).assign([lines[k] for k in lost],
-                                                                    cache=False)):
-                tids[k] = tid
-    used = [tid for tid, c in enumerate(covered) if c > 0]
-    renumber = {tid: new_tid for new_tid, tid in enumerate(used)}
-    return [templates[tid] for tid in used], [renumber.get(tid, -1) for tid in tids]
+        lost = np.flatnonzero(_lookup(weak, tids, False))
+        tids = _lookup(np.where(weak, -1, np.cumsum(~weak) - 1), tids, -1)
+        templates = [t for t, w in zip(templates, weak.tolist()) if not w]
+        if templates and len(lost):
+            tids[lost] = build_matcher(templates).assign([lines[k] for k in lost.tolist()],
+                                                         cache=False)
+    used = covered > 0
+    tids = _lookup(np.where(used, np.cumsum(used) - 1, -1), tids, -1)
+    return [t for t, u in zip(templates, used.tolist()) if u], tids, covered[used]
 
 
-def _coverage(tids: List[int], weights: List[int], n_templates: int) -> List[int]:
+def _lookup(table: np.ndarray, tids: np.ndarray, missing) -> np.ndarray:
+    """``table[tid]`` for each template id, ``missing`` where tid is -1."""
+    matched = tids >= 0
+    return np.where(matched, table[np.where(matched, tids, 0)] if len(table) else missing,
+                    missing)
+
+
+def _coverage(tids: np.ndarray, weights: np.ndarray, n_templates: int) -> np.ndarray:
     """Lines (repeats included) per template id."""
-    covered = [0] * n_templates
-    for tid, weight in zip(tids, weights):
-        if tid >= 0:
-            covered[tid] += weight
-    return covered
+    matched = tids >= 0
+    return np.bincount(tids[matched], weights=weights[matched],
+                       minlength=n_templates).astype(np.int64)
 
 
 def cluster(lines: Sequence[Tuple[bytes, int]], max_tokens: int, max_split: int) -> List[Template]:
@@ -233,21 +237,19 @@ def _slot(values) -> Tuple[bytes, bytes]:
 
 def _common_prefix(values) -> bytes:
     lo, hi = min(values), max(values)
-    n = 0
-    for a, b in zip(lo, hi):
-        if a != b:
-            break
-        n += 1
-    return lo[:n]
+    n = min(len(lo), len(hi))
+    if hi[:n] == lo[:n]:
+        return lo[:n]
+    low, high = 0, n    # lo[:low] == hi[:low], lo[:high] != hi[:high]
+    while high - low > 1:
+        mid = (low + high) // 2
+        if lo[:mid] == hi[:mid]:
+            low = mid
+        else:
+            high = mid
+    return lo[:low]
 
 
 def _cut_prefix(prefix: bytes) -> bytes:
     """Shorten to before the first digit, then to end just after a non-alphanumeric byte."""
-    for i, b in enumerate(prefix):
-        if b in _DIGITS:
-            prefix = prefix[:i]
-            break
-    end = len(prefix)
-    while end and (prefix[end - 1:end].isalnum() or prefix[end - 1] >= 0x80):
-        end -= 1
-    return prefix[:end]
+    return _DELIMITED_PREFIX.match(prefix).group(1)
