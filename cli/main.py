@@ -83,10 +83,11 @@ def _each_file(files, action) -> None:
         try:
             action(path)
         except (LogzipError, OSError, ValueError) as error:
-            if len(files) == 1:
-                raise
-            detail = error.strerror if isinstance(error, OSError) and error.strerror else error
-            click.echo(f"logzip: {path}: {detail}", err=True)
+            if isinstance(error, OSError) and error.filename is not None:
+                message = f"{error.filename}: {error.strerror or error}"
+            else:
+                message = f"{'stdin' if path == STDIO else path}: {error}"
+            click.echo(f"logzip: {message}", err=True)
             failed = True
     if failed:
         sys.exit(1)
