@@ -100,12 +100,14 @@ class _Encoder:
         first = column[0] if rows else b""
         if rows == 0 or column.count(first) == rows:
             return bytes((CONST,)) + _bytes_field(first)
-        candidates = [_text(column)]
-        ints = _parse_ints(column)
+        joined = b"\n".join(column)
+        lines = joined.count(b"\n") == rows - 1     # no value holds a newline
+        candidates = [bytes((LINES,)) + _bytes_field(joined) if lines else _chunks(column)]
+        ints = _parse_ints(column, joined) if lines else None
         if ints is not None and not _fixed_width(column):
             candidates.append(_ints(*ints))
-        elif depth < _MAX_DEPTH:
-            shape = self._shape(column, depth)
+        elif lines and depth < _MAX_DEPTH:
+            shape = self._shape(column, joined, depth)
             if shape is not None:
                 candidates.append(shape)
         if depth < _MAX_DEPTH:
@@ -125,62 +127,59 @@ class _Encoder:
         _put_int_array(out, np.fromiter(map(ids.__getitem__, column), dtype=np.int64, count=len(column)))
         return bytes(out)
 
-    def _shape(self, column: List[bytes], depth: int) -> Optional[bytes]:
-        """SHAPE encoding if the values share few skeletons around digit runs, else None."""
-        skeletons = {}          # texts between the digit runs -> skeleton id
-        skeleton_ids = []
-        members = []            # per skeleton, its values
-        split = _DIGITS.split
-        most = min(255, len(column) // 16 + 1)
-        for value in column:
-            skeleton = tuple(split(value))
-            sid = skeletons.get(skeleton)
-            if sid is None:
-                if len(skeletons) == most:
-                    return None
-                sid = skeletons[skeleton] = len(skeletons)
-                members.append([])
-            skeleton_ids.append(sid)
-            members[sid].append(value)
-        if all(len(skeleton) == 1 for skeleton in skeletons):
-            return None         # no digits at all
+    def _shape(self, column: List[bytes], joined: bytes, depth: int) -> Optional[bytes]:
+        """SHAPE encoding if the values (newline-free, `joined`) share few skeletons around
+        digit runs, else None.  A value's skeleton is the value with each digit run replaced
+        by one '0' (its other text holds no digit)."""
+        if _DIGITS.search(joined) is None:
+            return None
+        keys = _DIGITS.sub(b"0", joined).split(b"\n")
+        skeletons = dict.fromkeys(keys)
+        if len(skeletons) > min(255, len(column) // 16 + 1):
+            return None
         out = bytearray((SHAPE,))
         _put_varint(out, len(skeletons))
         if len(skeletons) > 1:
-            _put_int_array(out, np.array(skeleton_ids, dtype=np.int64))
+            for sid, skeleton in enumerate(skeletons):
+                skeletons[skeleton] = sid
+            ids = np.fromiter(map(skeletons.__getitem__, keys), dtype=np.int64, count=len(keys))
+            _put_int_array(out, ids)
+            values_array = _objects(column)
+            members = [values_array[ids == sid].tolist() for sid in range(len(skeletons))]
+        else:
+            members = [column]
         for skeleton, values in zip(skeletons, members):
-            _put_varint(out, len(skeleton))
-            for text in skeleton:
+            texts = skeleton.split(b"0")
+            _put_varint(out, len(texts))
+            for text in texts:
                 out += _bytes_field(text)
-            if len(skeleton) == 1:
+            if len(texts) == 1:
                 continue
-            if _fixed_width(values) and not skeleton[-1].endswith(b"\0"):
+            if _fixed_width(values) and not texts[-1].endswith(b"\0"):
                 out += b"\1" + _fused(values)
-            elif skeleton != (b"", b"") or _parse_ints(values) is not None:  # else: recursion
+            elif skeleton != b"0" or _parse_ints(values, b"\n".join(values)) is not None:  # else: recursion
                 out.append(0)
-                for run in zip(*map(_DIGITS.findall, values)):
-                    out += self.column(list(run), depth + 1)
+                runs = _DIGITS.findall(joined if len(skeletons) == 1 else b"\n".join(values))
+                for k in range(len(texts) - 1):
+                    out += self.column(runs[k::len(texts) - 1], depth + 1)
             else:
                 return None     # bare numbers of varying width: INT, DICT or text do it
         return bytes(out)
 
 
-def _text(column: List[bytes]) -> bytes:
-    joined = b"\n".join(column)
-    if joined.count(b"\n") == len(column) - 1:
-        return bytes((LINES,)) + _bytes_field(joined)
+def _chunks(column: List[bytes]) -> bytes:
     out = bytearray((CHUNKS,))
     _put_int_array(out, np.fromiter(map(len, column), dtype=np.int64, count=len(column)))
     out += _bytes_field(b"".join(column))
     return bytes(out)
 
 
-def _parse_ints(column: List[bytes]):
+def _parse_ints(column: List[bytes], joined: bytes):
     """(base, values, pads) if every value is a decimal or lowercase-hex integer, else None.
 
-    pads[i] is how many leading zeros value i has beyond its natural spelling.
+    `joined` is the values joined by newlines; pads[i] is how many leading zeros value i has
+    beyond its natural spelling.
     """
-    joined = b"\n".join(column)
     for base, pattern, powers in ((10, _DECIMALS, _POWERS_OF_10), (16, _HEXES, _POWERS_OF_16)):
         if pattern.fullmatch(joined) is None:
             continue
@@ -191,7 +190,7 @@ def _parse_ints(column: List[bytes]):
         magnitudes = np.abs(values).view(np.uint64)
         natural = np.searchsorted(powers, magnitudes, side="right") + 1 + (values < 0)
         pads = np.fromiter(map(len, column), dtype=np.int64, count=len(column)) - natural
-        if base == 10 and 0 in numbers and any(text[:1] == b"-" for text, v in zip(column, numbers) if not v):
+        if base == 10 and any(column[i][:1] == b"-" for i in np.flatnonzero(values == 0).tolist()):
             return None          # '-0' would come back as '0'
         return base, values, pads
     return None
@@ -207,8 +206,9 @@ def _ints(base: int, values: np.ndarray, pads: np.ndarray) -> bytes:
 
 def _fixed_width(values: List[bytes]) -> bool:
     """Whether all values have the same length and their digits the same places."""
-    width = len(values[0])
-    if width == 0 or any(len(value) != width for value in values):
+    lengths = set(map(len, values))
+    width = lengths.pop()
+    if width == 0 or lengths:
         return False
     matrix = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(len(values), width)
     digits = (matrix >= 48) & (matrix <= 57)
