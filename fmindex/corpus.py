@@ -65,25 +65,22 @@ class Corpus:
     """Shards and documents, queried as one text."""
 
     def __init__(self, shards: List[Shard], kind: str = "lines", names: Optional[List[str]] = None,
-                 doc_starts: Optional[np.ndarray] = None, source: str = "", closer=None):
+                 doc_starts: Optional[np.ndarray] = None, source: str = "", mapping=None):
         self.shards = shards
         self.kind = kind
         self.names = names or []
         self.doc_starts = doc_starts  # None for "lines"; else n_docs + 1 offsets
         self.source = source
-        self._closer = closer
+        self._mapping = mapping  # the mmap the shards view, closed by close()
         self._raw_ends = np.array([s.raw_offset + len(s.index) for s in shards], dtype=np.int64)
 
     # ------------------------------------------------------------ context manager
 
     def close(self) -> None:
         self.shards = []
-        if self._closer is not None:
-            closer, self._closer = self._closer, None
-            try:
-                closer()
-            except BufferError:  # arrays of the caller still view the map; it closes when they go
-                pass
+        if self._mapping is not None:
+            mapping, self._mapping = self._mapping, None
+            _close(mapping)
 
     def __enter__(self):
         return self
@@ -335,8 +332,15 @@ def open(path) -> Corpus:  # noqa: A001 - like gzip.open
             return _open_fmi(path, buffer)
         raise CorruptIndexError(f"{path}: not an fmsearch index (.fmi) nor an indexed .logz archive")
     except Exception:
-        buffer.close()
+        _close(buffer)
         raise
+
+
+def _close(buffer) -> None:
+    try:
+        buffer.close()
+    except BufferError:  # arrays still view the map (the caller's, a traceback's): it closes with them
+        pass
 
 
 def _open_fmi(path: str, buffer) -> Corpus:
@@ -371,7 +375,7 @@ def _open_fmi(path: str, buffer) -> Corpus:
         except CorruptIndexError as error:
             raise CorruptIndexError(f"{path}: {error}") from None
         shards.append(Shard(index, raw_offset, first_line))
-    return Corpus(shards, kind, names, doc_starts, source=path, closer=buffer.close)
+    return Corpus(shards, kind, names, doc_starts, source=path, mapping=buffer)
 
 
 def _open_logz(path: str, buffer) -> Corpus:
@@ -386,4 +390,4 @@ def _open_logz(path: str, buffer) -> Corpus:
         except CorruptIndexError as error:
             raise CorruptIndexError(f"{path}: block {section.block}: {error}") from None
         shards.append(Shard(index, section.raw_offset, section.first_line))
-    return Corpus(shards, "lines", source=path, closer=buffer.close)
+    return Corpus(shards, "lines", source=path, mapping=buffer)
