@@ -190,7 +190,7 @@ def _cell(value) -> str:
 
 def _is_number(text: str) -> bool:
     try:
-        float(text)
+        float(text.rstrip("%"))
     except ValueError:
         return False
     return True

@@ -129,7 +129,8 @@ def benchmark_file(path: Path, tools: List[Tool], work: Path) -> List[Measure]:
 
 def tables(rows, baseline_names, with_logzip, published, startup_seconds) -> str:
     ratio_header = ["file", "size MB", "format"] + (["logzip"] if with_logzip else []) + list(baseline_names)
-    ratio_header += [f"{tool} (pub.)" for tool in PUBLISHED_TOOLS] + ["round trip"]
+    ratio_header += [f"{tool} (pub.)" for tool in PUBLISHED_TOOLS] + (["logzip vs Denum"] if with_logzip else [])
+    ratio_header += ["round trip"]
     speed_header = ["file"] + (["logzip c -T1", "logzip c -T2", "logzip d", "logzip peak MB c/d"]
                                if with_logzip else []) + [f"{name} c / d" for name in baseline_names]
     ratio_rows, speed_rows = [], []
@@ -142,7 +143,8 @@ def tables(rows, baseline_names, with_logzip, published, startup_seconds) -> str
         pub = published.get(Path(name).name.split(".")[0]) if name.startswith("loghub-full/") else None
         ratio_rows.append([name, results[0].original_bytes / MB, "Loghub" if log_format else "none"]
                           + ([logzip[0].ratio] if logzip else []) + [r.ratio for r in baselines]
-                          + [pub[t] if pub else None for t in PUBLISHED_TOOLS] + [verdict])
+                          + [pub[t] if pub else None for t in PUBLISHED_TOOLS]
+                          + ([_gap(logzip[0].ratio, pub)] if logzip else []) + [verdict])
         row = [name]
         if logzip:
             single, double = logzip[0], logzip[-1]
@@ -157,6 +159,13 @@ def tables(rows, baseline_names, with_logzip, published, startup_seconds) -> str
             + markdown_table(speed_header, speed_rows)
             + (f"\n\nTimes include starting the process: {startup_seconds:.2f} s for `logzip --version`.\n"
                if with_logzip else "\n"))
+
+
+def _gap(ratio, published_row):
+    """logzip's ratio relative to Denum's published one, as a signed percentage."""
+    if ratio is None or not published_row:
+        return None
+    return f"{100 * (ratio / published_row['Denum'] - 1):+.1f}%"
 
 
 def _speed(result: Measure, phase: str):
