@@ -60,7 +60,7 @@ def _open(index: str):
 
 
 def _out(data: bytes) -> None:
-    click.get_binary_stream("stdout").write(data)
+    click.echo(data, nl=False)  # bytes go to the binary stream as they are
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
