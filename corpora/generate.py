@@ -332,7 +332,7 @@ class _Hadoop:
     def _retry(self):
         tries = self.s.rng.randrange(10)
         return (f"Retrying connect to server: {self.master}/10.190.173.170:8030. Already tried {tries} time(s); "
-                f"retry policy is RetryUpToMaximumCountWithFixedSleep(maxRetries=10, sleepTime=1000 MILLISECONDS)"), None
+                "retry policy is RetryUpToMaximumCountWithFixedSleep(maxRetries=10, sleepTime=1000 MILLISECONDS)"), None
 
     def _jvm(self):
         return f"JVM with ID : jvm_{self.CLUSTER_TS}_{self.app:04d}_m_{self.s.rng.randrange(2, 200):06d} asked for a task", None
@@ -456,7 +456,7 @@ class _Syslog:
             f"Out of Memory: Killed process {r(300, 32000)} ({self.s.zipf(('httpd', 'python', 'java'))}).",
             f"audit({int(self.s.now)}.{r(10**9)}:0): initialized",
             f"usb 1-{r(1, 4)}: new full speed USB device using address {r(2, 9)}",
-            f"EXT3-fs: mounted filesystem with ordered data mode.",
+            "EXT3-fs: mounted filesystem with ordered data mode.",
             f" [<{r(2**25, 2**26):08x}>] do_page_fault+0x{r(16, 4096):x}/0x{r(4096, 8192):x}",
         ))
 
@@ -504,14 +504,14 @@ class _Apache:
             ("authz_core:error", True,
              lambda: f"AH01630: client denied by server configuration: /var/www/html/{self._path()}"),
             ("ssl:info", True, lambda: f"AH01964: Connection to child {self.s.rng.randrange(200)} established "
-                                       f"(server www.example.com:443)"),
+                                       "(server www.example.com:443)"),
             ("proxy_fcgi:error", True, lambda: "AH01071: Got error 'Primary script unknown'"),
             ("core:error", True, lambda: f"AH00126: Invalid URI in request GET /{self._path()} HTTP/1.1"),
             ("reqtimeout:info", True, lambda: "AH01382: Request header read timeout"),
             ("autoindex:error", True,
              lambda: f"AH01276: Cannot serve directory /var/www/html/{self.s.zipf(('uploads', 'images', 'tmp'))}/: "
-                     f"No matching DirectoryIndex (index.html,index.php) found, and server-generated directory "
-                     f"index forbidden by Options directive"),
+                     "No matching DirectoryIndex (index.html,index.php) found, and server-generated directory "
+                     "index forbidden by Options directive"),
             ("proxy:error", False, lambda: "(111)Connection refused: AH00957: HTTP: attempt to connect to "
                                            "127.0.0.1:8080 (localhost) failed"),
             ("ssl:warn", False, lambda: "AH01909: www.example.com:443:0 server certificate does NOT include "
@@ -527,9 +527,9 @@ class _Apache:
 
     def _php_warning(self):
         r = self.s.rng.randrange
-        problem = self.s.zipf((f"Undefined variable $item", f"Undefined array key \"id\"",
-                               f"Trying to access array offset on value of type null",
-                               f"Division by zero"))
+        problem = self.s.zipf(("Undefined variable $item", "Undefined array key \"id\"",
+                               "Trying to access array offset on value of type null",
+                               "Division by zero"))
         script = self.s.zipf(self.scripts)
         return (f"PHP Warning:  {problem} in /var/www/html/{script} on line {r(10, 900)}, "
                 f"referer: https://www.example.com/{self._path()}")
