@@ -15,6 +15,7 @@ the same bytes (``random.Random`` is seeded and nothing depends on hashing, loca
 """
 import argparse
 import json
+import os
 import random
 import re
 import sys
@@ -718,6 +719,8 @@ def main(argv=None):
     try:
         for chunk in iter_chunks(args.kind, args.size, args.seed, args.crlf):
             out.write(chunk)
+    except BrokenPipeError:  # `... | head`: stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         if args.output:
             out.close()
