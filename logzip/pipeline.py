@@ -4,6 +4,7 @@ Memory stays bounded whatever the input size: at most ``threads + 1`` blocks
 are held at once, each at most ``block_size`` bytes of input.
 """
 import concurrent.futures
+import signal
 from collections import deque
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, Optional
@@ -105,6 +106,11 @@ def read_chunks(fileobj: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
         yield chunk
 
 
+def _leave_interrupts_to_the_parent() -> None:
+    """Workers ignore Ctrl-C: the parent cancels them and cleans up, with one message."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class BlockCompressor:
     """Feeds blocks to workers and collects their results in order, ``threads + 1`` at most in flight."""
 
@@ -113,7 +119,8 @@ class BlockCompressor:
         self._pool = None
         self._pending = deque()
         if params.threads > 1:
-            self._pool = concurrent.futures.ProcessPoolExecutor(max_workers=params.threads)
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=params.threads, initializer=_leave_interrupts_to_the_parent)
 
     def submit(self, raw: bytes) -> Iterator[CompressedBlock]:
         """Queue ``raw``; yield the blocks that are done and must leave to bound memory."""

@@ -96,3 +96,25 @@ def test_templates_csv_has_a_row_per_line(log, tmp_path):
     logzip("compress", "--format", FORMAT, log)
     from_archive = logzip("templates", "--csv", tmp_path / "app.log.logz")
     assert from_archive.stdout == result.stdout
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_interrupt_leaves_no_partial_archive(tmp_path, threads):
+    import signal
+    import time
+
+    from corpora.generate import generate
+
+    big = tmp_path / "big.log"
+    big.write_bytes(generate("hadoop", 12 << 20, seed=1))
+    process = subprocess.Popen([sys.executable, "-m", "logzip.cli.main", "compress", "-T", str(threads),
+                                "--block-size", "2M", str(big)], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.decode().strip().splitlines() == ["logzip: interrupted"]
+    assert [p.name for p in tmp_path.iterdir()] == ["big.log"]
