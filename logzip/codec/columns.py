@@ -24,6 +24,7 @@ from typing import List, Optional
 import numpy as np
 import zstandard
 
+from logzip.codec import _columns
 from logzip.errors import CorruptArchiveError
 
 VERSION = 1
@@ -40,7 +41,7 @@ _DECIMALS = re.compile(rb"-?[0-9]{1,19}(?:\n-?[0-9]{1,19})*")
 _HEXES = re.compile(rb"[0-9a-f]{1,15}(?:\n[0-9a-f]{1,15})*")
 _POWERS_OF_10 = np.array([10 ** k for k in range(1, 20)], dtype=np.uint64)   # for digit counts
 _POWERS_OF_16 = np.array([16 ** k for k in range(1, 16)], dtype=np.uint64)
-_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_NO_PADS = np.zeros(0, dtype=np.int64)
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
@@ -424,38 +425,12 @@ def _decode_ints(reader: _Reader, rows: int) -> List[bytes]:
     if base not in (10, 16) or has_pads > 1:
         raise CorruptArchiveError("corrupt column table: bad integer column header")
     values = reader.int_array(rows)
-    negative = values < 0
-    if base == 16 and negative.any():
+    if base == 16 and rows and values.min() < 0:
         raise CorruptArchiveError("corrupt column table: negative hex value")
-    magnitudes = np.abs(values).view(np.uint64)
-    powers = _POWERS_OF_10 if base == 10 else _POWERS_OF_16
-    lengths = np.searchsorted(powers, magnitudes, side="right") + 1 + negative
-    if has_pads:
-        pads = reader.int_array(rows)
-        if rows and (pads.min() < 0 or pads.max() > 64):
-            raise CorruptArchiveError("corrupt column table: bad integer padding")
-        lengths += pads
-    return _spell(magnitudes, negative, lengths, base)
-
-
-def _spell(magnitudes: np.ndarray, negative: np.ndarray, lengths: np.ndarray, base: int) -> List[bytes]:
-    """Numbers as text, zero-padded to the given lengths (sign included), group by group of
-    one length and sign: a digit matrix each, viewed as fixed-size strings."""
-    texts = np.empty(len(lengths), dtype=object)
-    digits = _HEX_DIGITS if base == 16 else _HEX_DIGITS[:10]
-    keys = lengths * 2 + negative
-    for key in np.unique(keys).tolist():
-        rows = np.flatnonzero(keys == key)
-        length, sign = divmod(key, 2)
-        matrix = np.empty((len(rows), length), dtype=np.uint8)
-        numbers = magnitudes[rows]
-        for place in range(length - 1, sign - 1, -1):
-            numbers, digit = np.divmod(numbers, np.uint64(base))
-            matrix[:, place] = digits[digit]
-        if sign:
-            matrix[:, 0] = 45
-        texts[rows] = matrix.view(f"S{length}").ravel().tolist() if length else [b""] * len(rows)
-    return texts.tolist()
+    pads = reader.int_array(rows) if has_pads else _NO_PADS
+    if has_pads and rows and (pads.min() < 0 or pads.max() > 64):
+        raise CorruptArchiveError("corrupt column table: bad integer padding")
+    return _columns.spell(values, pads, base)
 
 
 def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
@@ -473,8 +448,7 @@ def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
             rendered.append(_decode_fused(reader, texts, count))
         else:
             runs = [_decode_column(reader, count, depth + 1) for _ in range(len(texts) - 1)]
-            fmt = b"%s".join(text.replace(b"%", b"%%") for text in texts)
-            rendered.append([fmt % row for row in zip(*runs)])
+            rendered.append(_columns.fill(texts, runs))
     if ids is None:
         return rendered[0]
     column = np.empty(rows, dtype=object)
