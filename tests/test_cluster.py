@@ -1,4 +1,7 @@
 """Template miner and matcher: exact round trips, serialisation, grouping accuracy, determinism."""
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -9,11 +12,12 @@ from hypothesis import strategies as st
 from bench.grouping import grouping_accuracy, load_system, predicted_groups
 from corpora.shared import loghub_2k_formats
 from logzip.cluster import MinerConfig, Template, TemplateMiner, TemplateSet
-from logzip.cluster.matcher import PyMatcher, build_matcher
+from logzip.cluster.matcher import MAX_STEPS, PyMatcher, build_matcher
 from logzip.cluster.template import tokenize
 from logzip.errors import CorruptArchiveError
 
 SYSTEMS = sorted(loghub_2k_formats())
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def rebuild(tset: TemplateSet, contents):
@@ -112,12 +116,24 @@ def test_from_bytes_rejects_damage():
             TemplateSet.from_bytes(bad)
 
 
-def test_fit_is_deterministic():
-    contents = [b"user u%d logged %s from 10.0.%d.%d" % (i % 7, [b"in", b"out"][i % 2], i % 5, i)
-                for i in range(3000)]
-    first = TemplateMiner(MinerConfig(sample_size=500)).fit(contents)
-    second = TemplateMiner(MinerConfig(sample_size=500)).fit(list(contents))
-    assert first.to_bytes() == second.to_bytes()
+DETERMINISM_SCRIPT = """
+import hashlib, sys
+from logzip.cluster import MinerConfig, TemplateMiner
+contents = [b"user u%d logged %s from 10.0.%d.%d" % (i % 7, [b"in", b"out"][i % 2], i % 5, i)
+            for i in range(3000)] + [b"job %d state %s" % (i, b"ABCDEFG"[i % 7:][:1]) for i in range(99)]
+tset = TemplateMiner(MinerConfig(sample_size=500)).fit(contents)
+sys.stdout.write(hashlib.sha256(tset.to_bytes()).hexdigest())
+"""
+
+
+def test_fit_is_deterministic_across_processes():
+    """Same templates in the same order whatever the interpreter's hash seed."""
+    digests = set()
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        digests.add(subprocess.run([sys.executable, "-c", DETERMINISM_SCRIPT], env=env, check=True,
+                                   capture_output=True, cwd=ROOT).stdout)
+    assert len(digests) == 1
 
 
 # -- real logs -----------------------------------------------------------------------------------
@@ -154,3 +170,16 @@ def test_round_trip_full_log(name, read_corpus):
     tset = TemplateMiner().fit(lines)
     assert rebuild(tset, lines) == lines
     assert sum(t < 0 for t in tset.match(lines).tids) < len(lines) // 100
+
+
+def test_search_budget_is_the_same_in_both_matchers():
+    """A search that would follow more than MAX_STEPS edges gives up, identically."""
+    side = 101
+    assert side * side > MAX_STEPS
+    templates = [Template(((b"a" * i, b"a" * j), b"end%d_%d" % (i, j)))
+                 for i in range(side) for j in range(side)]
+    lines = [b"a" * 300 + b" end0_0", b"a" * 300 + b" end100_100"]
+    for matcher in (PyMatcher(templates), build_matcher(templates)):
+        tids, columns, unmatched = matcher.match(lines)
+        assert tids == [-1, len(templates) - 1]
+        assert unmatched == lines[:1] and columns[-1] == [[b"a" * 100]]

@@ -43,6 +43,7 @@ class Trie:
         self.literal: Dict[Tuple[int, bytes], int] = {}
         self.slots: Dict[int, List[Tuple[bytes, bytes, int]]] = {}
         self.tid: Dict[int, int] = {}
+        self._slot_child: Dict[Tuple[int, Tuple[bytes, bytes]], int] = {}
         self.n_nodes = 0
         self.n_slots = [len(t.slots) for t in templates]
         self.slot_positions = [t.slots for t in templates]
@@ -55,18 +56,16 @@ class Trie:
                 edges.sort(key=lambda e: (-(len(e[0]) + len(e[1])), e[0], e[1]))
 
     def _insert(self, tid: int, template: Template) -> None:
-        literal, slots = self.literal, self.slots
+        literal, slots, slot_child = self.literal, self.slots, self._slot_child
         node = self.roots.get(len(template.tokens))
         if node is None:
             node = self.roots[len(template.tokens)] = self.n_nodes
             self.n_nodes += 1
         for token in template.tokens:
             if isinstance(token, tuple):
-                edges = slots.setdefault(node, [])
-                child = next((c for p, s, c in edges if (p, s) == token), None)
-                if child is None:
-                    child = self.n_nodes
-                    edges.append((token[0], token[1], child))
+                child = slot_child.setdefault((node, token), self.n_nodes)
+                if child == self.n_nodes:
+                    slots.setdefault(node, []).append((token[0], token[1], child))
                     self.n_nodes += 1
             else:
                 child = literal.setdefault((node, token), self.n_nodes)
