@@ -1,7 +1,7 @@
 """What ``logzip info`` reports: blocks, stream sizes, templates, ratio."""
 from collections import Counter
 
-from .codec.block import section_sizes, stored_templates
+from .codec.block import StoredBlock
 from .container import ArchiveReader
 
 
@@ -11,8 +11,9 @@ def describe_archive(path: str) -> str:
         streams = Counter()
         n_blocks = n_templates = index_bytes = 0
         for block, payload in reader.blocks():
-            streams.update(section_sizes(payload))
-            n_templates += len(stored_templates(payload)[0])
+            stored = StoredBlock(payload)
+            streams.update(stored.section_sizes())
+            n_templates += len(stored.templates)
             index_bytes += block.index_len
             n_blocks += 1
         archive_size = stream.tell()

@@ -30,6 +30,9 @@ from .header import HeaderFormat, infer_format
 from .lines import join_lines, split_lines
 
 PAYLOAD_VERSION = 1
+SECTION_NAMES = ("meta", "line endings", "misfit line numbers", "misfit lines", "header fields",
+                 "templates", "template ids", "unmatched contents")
+PARAMETERS = "template parameters"
 _COUNT = struct.Struct("<I")
 _FIXED_SECTIONS = 8
 
@@ -101,48 +104,90 @@ def encode_model(model: BlockModel, level: int) -> bytes:
     return _pack_sections(sections)
 
 
+class StoredBlock:
+    """The sections of one payload, parsed and checked on demand."""
+
+    def __init__(self, payload: bytes):
+        self.sections = _unpack_sections(payload)
+        if len(self.sections) < _FIXED_SECTIONS:
+            raise CorruptArchiveError("corrupt archive: block has too few sections")
+        try:
+            meta = json.loads(self.sections[0])
+            self.n_lines, self.n_fitting = int(meta["n_lines"]), int(meta["n_fitting"])
+            self.spec = meta["format"]
+        except (ValueError, KeyError, TypeError):
+            raise CorruptArchiveError("corrupt archive: block metadata is damaged") from None
+        if meta.get("v") != PAYLOAD_VERSION:
+            raise CorruptArchiveError(f"unsupported block version {meta.get('v')}")
+        self._zstd = zstandard.ZstdDecompressor()
+        self.templates = TemplateSet.from_bytes(self._unzstd(5))
+        if len(self.sections) != _FIXED_SECTIONS + len(self.templates):
+            raise CorruptArchiveError("corrupt archive: block section count disagrees with its templates")
+
+    def _unzstd(self, section: int) -> bytes:
+        try:
+            return self._zstd.decompress(self.sections[section])
+        except zstandard.ZstdError as error:
+            raise CorruptArchiveError(f"corrupt archive: {error}") from None
+
+    def group_ids(self) -> np.ndarray:
+        """Per fitting line: 0 when no template matched, else template id + 1."""
+        n_templates = len(self.templates)
+        dtype = np.uint16 if n_templates < 0xFFFF else np.uint32
+        ids = np.frombuffer(self._unzstd(6), dtype=dtype)
+        if len(ids) != self.n_fitting or (len(ids) and int(ids.max()) > n_templates):
+            raise CorruptArchiveError("corrupt archive: template ids are damaged")
+        return ids
+
+    def misfit_rows(self) -> np.ndarray:
+        rows = np.cumsum(np.frombuffer(self._unzstd(2), dtype=np.uint32), dtype=np.int64)
+        if len(rows) and (rows[-1] >= self.n_lines or np.any(np.diff(rows) <= 0)):
+            raise CorruptArchiveError("corrupt archive: misfit line numbers are damaged")
+        return rows
+
+    def contents(self, ids: np.ndarray) -> list:
+        counts = np.bincount(ids, minlength=len(self.templates) + 1).tolist()
+        groups = [_single_column(decode_table(self.sections[7]))]
+        for tid in range(len(self.templates)):
+            columns = decode_table(self.sections[_FIXED_SECTIONS + tid])
+            groups.append(self.templates.render(tid, columns, counts[tid + 1]))
+        return _scatter_groups(ids, groups, counts)
+
+    def decode(self) -> bytes:
+        contents = self.contents(self.group_ids())
+        if self.spec is None:
+            fitting = contents
+        else:
+            fitting = _header_from_spec(self.spec).join(decode_table(self.sections[4]), contents)
+        misfit_rows = self.misfit_rows()
+        misfit_lines = _single_column(decode_table(self.sections[3]))
+        if len(misfit_rows) != len(misfit_lines) or len(fitting) + len(misfit_lines) != self.n_lines:
+            raise CorruptArchiveError("corrupt archive: line counts disagree within a block")
+        lines = _merge_rows(fitting, misfit_rows, misfit_lines, self.n_lines)
+        return join_lines(lines, self.sections[1])
+
+    def line_template_ids(self) -> np.ndarray:
+        """Template id of each line, -1 for no template or a line outside the header format."""
+        ids = self.group_ids().astype(np.int64) - 1
+        return _line_ids(self.n_lines, self.misfit_rows(), ids)
+
+    def section_sizes(self) -> dict:
+        """Stored bytes per kind of stream (parameters summed over templates)."""
+        sizes = dict(zip(SECTION_NAMES, map(len, self.sections)))
+        sizes[PARAMETERS] = sum(map(len, self.sections[_FIXED_SECTIONS:]))
+        return sizes
+
+
 def decode_block(payload: bytes) -> bytes:
     """Inverse of :func:`encode_block`."""
-    sections = _unpack_sections(payload)
-    if len(sections) < _FIXED_SECTIONS:
-        raise CorruptArchiveError("corrupt archive: block has too few sections")
-    try:
-        meta = json.loads(sections[0])
-        n_lines, n_fitting = int(meta["n_lines"]), int(meta["n_fitting"])
-        spec = meta["format"]
-    except (ValueError, KeyError, TypeError):
-        raise CorruptArchiveError("corrupt archive: block metadata is damaged") from None
-    if meta.get("v") != PAYLOAD_VERSION:
-        raise CorruptArchiveError(f"unsupported block version {meta.get('v')}")
-    zstd = zstandard.ZstdDecompressor()
-    templates = TemplateSet.from_bytes(_unzstd(zstd, sections[5]))
-    n_templates = len(templates)
-    if len(sections) != _FIXED_SECTIONS + n_templates:
-        raise CorruptArchiveError("corrupt archive: block section count disagrees with its templates")
-    id_dtype = np.uint16 if n_templates < 0xFFFF else np.uint32
-    ids = np.frombuffer(_unzstd(zstd, sections[6]), dtype=id_dtype)
-    if len(ids) != n_fitting or (n_fitting and int(ids.max()) > n_templates):
-        raise CorruptArchiveError("corrupt archive: template ids are damaged")
+    return StoredBlock(payload).decode()
 
-    counts = np.bincount(ids, minlength=n_templates + 1).tolist()
-    groups = [_single_column(decode_table(sections[7]))]
-    for tid in range(n_templates):
-        columns = decode_table(sections[_FIXED_SECTIONS + tid])
-        groups.append(templates.render(tid, columns, counts[tid + 1]))
-    contents = _scatter_groups(ids, groups, counts)
 
-    if spec is None:
-        fitting = contents
-    else:
-        header = _header_from_spec(spec)
-        fitting = header.join(decode_table(sections[4]), contents)
-    misfit_rows = np.cumsum(np.frombuffer(_unzstd(zstd, sections[2]), dtype=np.uint32),
-                            dtype=np.int64)
-    misfit_lines = _single_column(decode_table(sections[3]))
-    if len(misfit_rows) != len(misfit_lines) or len(fitting) + len(misfit_lines) != n_lines:
-        raise CorruptArchiveError("corrupt archive: line counts disagree within a block")
-    lines = _merge_rows(fitting, misfit_rows, misfit_lines, n_lines)
-    return join_lines(lines, sections[1])
+def model_templates(model: BlockModel):
+    """The template set of a block just analysed and the template id of each line, as
+    :meth:`StoredBlock.line_template_ids` gives them for a stored one."""
+    ids = np.asarray(model.template_ids, dtype=np.int64)
+    return model.templates, _line_ids(model.n_lines, np.asarray(model.misfit_rows, dtype=np.int64), ids)
 
 
 def _header_from_spec(spec: str) -> HeaderFormat:
@@ -187,8 +232,6 @@ def _scatter_groups(ids: np.ndarray, groups: List[list], counts: List[int]) -> l
 def _merge_rows(fitting: list, misfit_rows: np.ndarray, misfit_lines: list, n_lines: int) -> list:
     if not misfit_lines:
         return list(fitting)
-    if misfit_rows[-1] >= n_lines or (len(misfit_rows) > 1 and np.any(np.diff(misfit_rows) <= 0)):
-        raise CorruptArchiveError("corrupt archive: misfit line numbers are damaged")
     is_misfit = np.zeros(n_lines, dtype=bool)
     is_misfit[misfit_rows] = True
     # Index into fitting + misfit_lines: fitting rows count up from 0, misfits from len(fitting).
@@ -196,13 +239,6 @@ def _merge_rows(fitting: list, misfit_rows: np.ndarray, misfit_lines: list, n_li
     source[~is_misfit] = np.arange(len(fitting))
     source[is_misfit] = np.arange(len(fitting), n_lines)
     return _gather(list(fitting) + misfit_lines, source.tolist())
-
-
-def _unzstd(zstd: zstandard.ZstdDecompressor, data: bytes) -> bytes:
-    try:
-        return zstd.decompress(data)
-    except zstandard.ZstdError as error:
-        raise CorruptArchiveError(f"corrupt archive: {error}") from None
 
 
 def _pack_sections(sections: List[bytes]) -> bytes:
@@ -226,39 +262,6 @@ def _unpack_sections(payload: bytes) -> List[bytes]:
         sections.append(bytes(view[start:start + length]))
         start += length
     return sections
-
-
-SECTION_NAMES = ("meta", "line endings", "misfit line numbers", "misfit lines", "header fields",
-                 "templates", "template ids", "unmatched contents")
-PARAMETERS = "template parameters"
-
-
-def section_sizes(payload: bytes) -> dict:
-    """Stored bytes per kind of stream in one block payload (parameters summed over templates)."""
-    sections = _unpack_sections(payload)
-    sizes = dict(zip(SECTION_NAMES, map(len, sections)))
-    sizes[PARAMETERS] = sum(map(len, sections[_FIXED_SECTIONS:]))
-    return sizes
-
-
-def stored_templates(payload: bytes):
-    """The template set of a block payload and the template id of each of its lines
-    (-1 for a line with no template or that does not fit the header format)."""
-    sections = _unpack_sections(payload)
-    if len(sections) < _FIXED_SECTIONS:
-        raise CorruptArchiveError("corrupt archive: block has too few sections")
-    zstd = zstandard.ZstdDecompressor()
-    templates = TemplateSet.from_bytes(_unzstd(zstd, sections[5]))
-    id_dtype = np.uint16 if len(templates) < 0xFFFF else np.uint32
-    ids = np.frombuffer(_unzstd(zstd, sections[6]), dtype=id_dtype).astype(np.int64) - 1
-    misfit_rows = np.cumsum(np.frombuffer(_unzstd(zstd, sections[2]), dtype=np.uint32), dtype=np.int64)
-    return templates, _line_ids(len(ids) + len(misfit_rows), misfit_rows, ids)
-
-
-def model_templates(model: BlockModel):
-    """Like :func:`stored_templates`, for a block just analysed."""
-    ids = np.asarray(model.template_ids, dtype=np.int64)
-    return model.templates, _line_ids(model.n_lines, np.asarray(model.misfit_rows, dtype=np.int64), ids)
 
 
 def _line_ids(n_lines: int, misfit_rows: np.ndarray, fitting_ids: np.ndarray) -> np.ndarray:
