@@ -18,7 +18,7 @@ from .common import run
 
 SUFFIX = ".logz"
 STDIO = "-"
-PROGRESS_THRESHOLD = 64 << 20
+PROGRESS_THRESHOLD = 16 << 20
 
 
 def _parse_size(text: str) -> int:
@@ -39,17 +39,16 @@ def _input(path: str):
             yield stream
 
 
+@contextlib.contextmanager
 def _progress(path: str, stream):
-    """Chunks of ``stream``, with a progress bar when a person watches a long job."""
-    chunks = read_chunks(stream)
-    size = os.path.getsize(path) if path != STDIO and os.path.isfile(path) else 0
+    """Yield a callable that shows how far ``stream`` has been consumed, on a
+    progress bar when a person watches a long job (else it does nothing)."""
+    size = os.fstat(stream.fileno()).st_size if path != STDIO else 0
     if size < PROGRESS_THRESHOLD or not sys.stderr.isatty():
-        yield from chunks
+        yield lambda: None
         return
     with click.progressbar(length=size, label=os.path.basename(path), file=sys.stderr) as bar:
-        for chunk in chunks:
-            yield chunk
-            bar.update(len(chunk))
+        yield lambda: bar.update(stream.tell() - bar.pos)
 
 
 def _output_path(source: str, output: str, to_stdout: bool, suffix_change) -> str:
@@ -126,9 +125,11 @@ def compress(files, output, to_stdout, force, level, threads, log_format, block_
             raise LogzipError(f"already has the {SUFFIX} suffix; unchanged")
         target = _output_path(source, output, to_stdout, lambda path: path + SUFFIX)
         with _input(source) as stream, _output(target, force, source, False) as sink:
-            with logzip.LogzipFile(None, "wb", fileobj=sink, params=params) as archive:
-                for chunk in _progress(source, stream):
+            with logzip.LogzipFile(None, "wb", fileobj=sink, params=params) as archive, \
+                    _progress(source, stream) as advance:
+                for chunk in read_chunks(stream):
                     archive.write(chunk)
+                    advance()
 
     _each_file(files, compress_one)
 
@@ -153,9 +154,11 @@ def decompress(files, output, to_stdout, force):
     def decompress_one(source):
         target = _output_path(source, output, to_stdout, _strip_suffix)
         with _input(source) as stream, _output(target, force, source, True) as sink:
-            with logzip.LogzipFile(None, "rb", fileobj=stream) as archive:
+            with logzip.LogzipFile(None, "rb", fileobj=stream) as archive, \
+                    _progress(source, stream) as advance:
                 for chunk in read_chunks(archive):
                     sink.write(chunk)
+                    advance()
 
     _each_file(files, decompress_one)
 
