@@ -160,10 +160,19 @@ def test_loghub_full_round_trip(system, read_corpus):
     assert len(split.misfits) < len(lines) * 0.6
 
 
-def test_infer_format_returns_usable_format_or_none(loghub_2k_systems, read_corpus):
+def test_infer_format_finds_headers_of_logs_and_none_in_prose(loghub_2k_systems, read_corpus):
     for system in sorted(loghub_2k_systems):
         lines = split_lines(read_corpus(f"loghub-2k/{system}_2k.log"))
         header = infer_format(lines)
+        if system in ("Hadoop", "Linux", "Apache", "Proxifier", "HPC"):
+            assert header is not None, system
         if header is not None:
             assert HeaderFormat.parse(header.spec) == header
             assert_round_trip(header, lines)
+    prose = split_lines(read_corpus("text/alice29.txt.zst"))[200:2200]
+    assert infer_format(prose) is None
+
+
+def test_infer_format_needs_enough_lines():
+    assert infer_format([]) is None
+    assert infer_format([b"2015-10-18 18:01:47 INFO x"] * 5) is None
