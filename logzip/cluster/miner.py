@@ -32,8 +32,11 @@ _VARIABLE_PIECE = re.compile(
     rb"(?<![^%s])(?:[^%s0-9]*[0-9][^%s]*"
     rb"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
     rb"(?![A-Za-z0-9_]))" % (_DELIMITERS, _DELIMITERS, _DELIMITERS))
-# The longest prefix without digits that ends with a delimiter (a non-alphanumeric ASCII byte).
-_DELIMITED_PREFIX = re.compile(rb"((?:[^0-9]*[^0-9A-Za-z\x80-\xff])?)", re.DOTALL)
+# The longest prefix of at most 64 printable ASCII bytes, no digits, that ends with a delimiter
+# (a non-alphanumeric byte).  Bounding slot prefixes and suffixes keeps the slot edges of a trie
+# node few even on binary data.
+_DELIMITED_PREFIX = re.compile(
+    rb"((?:[\x20-\x2f\x3a-\x7e]{0,63}[\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e])?)")
 
 
 def _mask(content: bytes) -> bytes:
@@ -51,7 +54,9 @@ class MinerConfig:
     min_support: int = 2
     """A template must cover at least this many lines (repeats included) to be kept."""
     min_gain: float = 0.0005
-    """Stop once an iteration covers less than this fraction of all lines."""
+    """Stop once an iteration covers less than this fraction of all lines ..."""
+    min_yield: float = 0.05
+    """... or less than this fraction of the number of lines it sampled (text without templates)."""
     max_split: int = 5
     """A word column with at most this many distinct values splits a cluster in one per value."""
     max_tokens: int = 512
@@ -84,7 +89,10 @@ class TemplateMiner:
             untried[sample] = False
             clusters = cluster([(distinct[i], w) for i, w in zip(sample.tolist(),
                                                                 weights[sample].tolist())],
-                               config.max_tokens, config.max_split)
+                               config.max_tokens, config.max_split,
+                               # Every line left is in the sample: a cluster too small for a
+                               # template cannot grow.
+                               config.min_support if len(sample) == len(remaining) else 0)
             new = [t for t in dict.fromkeys(clusters) if t not in support]
             if not new:
                 break
@@ -93,7 +101,7 @@ class TemplateMiner:
             support.update(zip(kept, covered.tolist()))
             remaining = remaining[tids < 0]
             gain = int(covered.sum())
-            if gain == 0 or gain < config.min_gain * len(contents):
+            if gain < max(1, config.min_gain * len(contents), config.min_yield * len(sample)):
                 break
         return TemplateSet(sorted(support, key=lambda t: -support[t]))
 
@@ -137,8 +145,10 @@ def _coverage(tids: np.ndarray, weights: np.ndarray, n_templates: int) -> np.nda
                        minlength=n_templates).astype(np.int64)
 
 
-def cluster(lines: Sequence[Tuple[bytes, int]], max_tokens: int, max_split: int) -> List[Template]:
-    """One template per cluster of ``lines`` (distinct contents with their counts)."""
+def cluster(lines: Sequence[Tuple[bytes, int]], max_tokens: int, max_split: int,
+            min_weight: int = 0) -> List[Template]:
+    """One template per cluster of ``lines`` (distinct contents with their counts) holding at
+    least ``min_weight`` lines."""
     by_length: Dict[int, list] = defaultdict(list)
     for line, weight in lines:
         tokens = tokenize(line)
@@ -158,6 +168,8 @@ def cluster(lines: Sequence[Tuple[bytes, int]], max_tokens: int, max_split: int)
             pattern = tuple(key if c >= threshold else None for key, c in zip(keys, counts))
             clusters[pattern].append((tokens, weight))
         for pattern, members in clusters.items():
+            if sum(weight for _, weight in members) < min_weight:
+                continue
             for pattern, members in _split(pattern, members, max_split):
                 templates.append(_template(pattern, [tokens for tokens, _ in members]))
     return templates
@@ -219,7 +231,7 @@ def _head(value: bytes) -> bytes:
 def _template(pattern: Tuple, members: List[List[bytes]]) -> Template:
     tokens: List[Token] = []
     for p, key in enumerate(pattern):
-        values = {m[p] for m in members}
+        values = {m[p] for m in members} if len(members) > 1 else {members[0][p]}
         if key is not None and len(values) == 1 and key == members[0][p]:
             tokens.append(members[0][p])
         else:
@@ -251,5 +263,5 @@ def _common_prefix(values) -> bytes:
 
 
 def _cut_prefix(prefix: bytes) -> bytes:
-    """Shorten to before the first digit, then to end just after a non-alphanumeric byte."""
+    """The longest start of ``prefix`` that _DELIMITED_PREFIX allows."""
     return _DELIMITED_PREFIX.match(prefix).group(1)
