@@ -152,7 +152,6 @@ def test_loghub_2k_all_systems_fit(loghub_2k_systems, read_corpus):
         assert len(split.misfits) <= len(lines) // 100, system
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("system", sorted(LOGHUB_FULL_FORMATS))
 def test_loghub_full_round_trip(system, read_corpus):
     lines = split_lines(read_corpus(f"loghub-full/{system}.log.zst"))
