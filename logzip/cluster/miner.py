@@ -229,9 +229,13 @@ def _head(value: bytes) -> bytes:
 
 
 def _template(pattern: Tuple, members: List[List[bytes]]) -> Template:
+    """Literal where the cluster shares the pattern's token, else a slot."""
+    if len(members) == 1:
+        return Template(tuple(token if key == token else _slot((token,))
+                              for key, token in zip(pattern, members[0])))
     tokens: List[Token] = []
     for p, key in enumerate(pattern):
-        values = {m[p] for m in members} if len(members) > 1 else {members[0][p]}
+        values = {m[p] for m in members}
         if key is not None and len(values) == 1 and key == members[0][p]:
             tokens.append(members[0][p])
         else:
