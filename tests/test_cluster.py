@@ -1,5 +1,6 @@
 """Template miner and matcher: exact round trips, serialisation, grouping accuracy, determinism."""
 import os
+import pickle
 import subprocess
 import sys
 from collections import Counter
@@ -106,6 +107,14 @@ def test_render_escapes_percent_and_checks_columns():
         tset.render(0, [[b"1"], [b"2"]])
     with pytest.raises(ValueError):
         tset.render(1, [])
+
+
+def test_template_set_pickles_after_matching():
+    contents = [b"a %d b" % i for i in range(5)]
+    tset = TemplateMiner().fit(contents)
+    before = tset.match(contents)
+    copy = pickle.loads(pickle.dumps(tset))
+    assert copy == tset and copy.match(contents) == before
 
 
 def test_from_bytes_rejects_damage():

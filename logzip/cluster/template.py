@@ -102,6 +102,10 @@ class TemplateSet:
     def __repr__(self) -> str:
         return f"TemplateSet({len(self.templates)} templates)"
 
+    def __reduce__(self):
+        # Pickled as its serialisation: the compiled matcher does not pickle.
+        return TemplateSet.from_bytes, (self.to_bytes(),)
+
     @property
     def matcher(self):
         if self._matcher is None:
