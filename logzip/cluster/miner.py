@@ -182,7 +182,7 @@ def _split(pattern: Tuple, members: List[Tuple[List[bytes], int]], max_split: in
     weight = sum(w for _, w in members)
     best = None
     for p, key in enumerate(pattern):
-        if key is None:
+        if key is None or b"#" in key:
             values = {tokens[p] for tokens, _ in members}
             n_heads = _count_heads(values, max_split)
             if 1 < n_heads <= weight and (best is None or n_heads < best[0]):
@@ -215,8 +215,9 @@ def _count_heads(values, max_split: int) -> int:
 
 
 def _is_word(value: bytes) -> bool:
-    """No digits, or letters then digits as in ``eth0``."""
-    return value[:1].isalpha() and value.isalnum() or not _VARIABLE_PIECE.search(value)
+    """No digits nor calendar names, or letters then digits as in ``eth0``."""
+    return (not _VARIABLE_PIECE.search(value)
+            or value[:1].isalpha() and value.isalnum() and not value.isalpha())
 
 
 def _head(value: bytes) -> bytes:
