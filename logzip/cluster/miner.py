@@ -171,7 +171,10 @@ def cluster(lines: Sequence[Tuple[bytes, int]], max_tokens: int, max_split: int,
             if sum(weight for _, weight in members) < min_weight:
                 continue
             for pattern, members in _split(pattern, members, max_split):
-                templates.append(_template(pattern, [tokens for tokens, _ in members]))
+                template = _template(pattern, [tokens for tokens, _ in members])
+                # A template of bare slots would take any line of its length.
+                if any(t != (b"", b"") for t in template.tokens):
+                    templates.append(template)
     return templates
 
 
