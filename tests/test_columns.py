@@ -3,6 +3,7 @@ import itertools
 import random
 
 import pytest
+import zstandard
 from hypothesis import given, settings, strategies as st
 
 from logzip.codec.columns import MAX_ROWS, decode_table, encode_table
@@ -97,25 +98,57 @@ def corrupt_variants(blob, rng):
         yield bytes(damaged)
 
 
-@pytest.mark.parametrize("level", [-1, 19])    # -1 keeps many payloads raw: damage reaches the parser
-def test_corrupt_blobs_raise_corrupt_archive_error(level):
+def raw_form(blob):
+    """The same table stored uncompressed, so that damage reaches the column parser."""
+    if blob[0] & 15 == 0:
+        return blob
+    size, shift, pos = 0, 0, 1
+    while True:
+        size |= (blob[pos] & 0x7F) << shift
+        shift, pos = shift + 7, pos + 1
+        if blob[pos - 1] < 0x80:
+            break
+    payload = zstandard.ZstdDecompressor().decompress(blob[pos:], max_output_size=size)
+    return bytes([blob[0] & 0xF0]) + payload
+
+
+CORRUPTIBLE = [[b"%d" % i for i in range(50)], [b"a", b"b\n"] * 25, [b"x%d.%d" % (i, i * 7) for i in range(50)],
+               [b"same"] * 50, [b"%05d" % (i * 37 % 1000) for i in range(50)], [b"k%d" % (i % 3) for i in range(50)],
+               [b"12:%02d:%02d" % (i // 60, i % 60) for i in range(50)], [b"-%d" % i for i in range(50)],
+               [b"%x" % (i * 999) for i in range(50)], [b"n%d" % i if i % 3 else b"" for i in range(50)]]
+
+
+@pytest.mark.parametrize("stored", ["zstd", "raw"])
+def test_corrupt_blobs_raise_corrupt_archive_error(stored):
     rng = random.Random(1)
-    columns = [[b"%d" % i for i in range(50)], [b"a", b"b\n"] * 25, [b"x%d.%d" % (i, i * 7) for i in range(50)],
-               [b"same"] * 50, [b"%05d" % (i * 37 % 1000) for i in range(50)], [b"k%d" % (i % 3) for i in range(50)]]
-    blob = encode_table(columns, level)
+    blob = encode_table(CORRUPTIBLE, 19)
+    assert decode_table(raw_form(blob)) == CORRUPTIBLE
+    if stored == "raw":
+        blob = raw_form(blob)
     for damaged in corrupt_variants(blob, rng):
         try:
             decoded = decode_table(damaged)
         except CorruptArchiveError:
             continue
-        assert all(isinstance(v, bytes) for column in decoded for v in column)
+        assert all(type(v) is bytes for column in decoded for v in column)
+
+
+def test_expected_rows_checked():
+    blob = encode_table([[b"a"] * 7])
+    assert decode_table(blob, rows=7) == [[b"a"] * 7]
+    with pytest.raises(CorruptArchiveError):
+        decode_table(blob, rows=8)
 
 
 def test_huge_counts_rejected():
-    blob = bytes([0x10]) + bytes([0x01]) + b"\xff\xff\xff\xff\x0f" + bytes([0]) + b"\x00"
-    with pytest.raises(CorruptArchiveError):
-        decode_table(blob)
-    assert MAX_ROWS < 1 << 30
+    """Counts far beyond the data fail before anything that large is allocated."""
+    huge_rows = bytes([0x10]) + bytes([0x01]) + b"\xff\xff\xff\xff\x0f" + bytes([0]) + b"\x00"
+    blob = encode_table([[b"%d" % i for i in range(1000)]])
+    huge_size = blob[:1] + b"\xff" * 8 + b"\x7f" + blob[3:]
+    for damaged in (huge_rows, huge_size):
+        with pytest.raises(CorruptArchiveError):
+            decode_table(damaged)
+    assert MAX_ROWS <= 1 << 26
 
 
 @pytest.mark.parametrize("system, spec", sorted(LOGHUB_FULL_FORMATS.items()))

@@ -31,7 +31,7 @@ VERSION = 1
 _RAW, _ZSTD = 0, 1
 CONST, INT, SHAPE, DICT, LINES, CHUNKS = range(6)
 
-MAX_ROWS = 1 << 26          # no corrupt count may make the decoder allocate more
+MAX_ROWS = 1 << 26          # cells a table may have when decode_table is not told its rows
 _MAX_DEPTH = 6
 _TRIAL_LEVEL = 3            # candidates are compared by their size at this zstd level
 _SMALL = 512                # below this many bytes, compare candidates by raw size
@@ -65,8 +65,12 @@ def encode_table(columns: List[List[bytes]], level: int = 19) -> bytes:
     return bytes(head) + compressed
 
 
-def decode_table(blob: bytes) -> List[List[bytes]]:
-    """Decode a blob made by encode_table; CorruptArchiveError if it is damaged."""
+def decode_table(blob: bytes, rows: Optional[int] = None) -> List[List[bytes]]:
+    """Decode a blob made by encode_table; CorruptArchiveError if it is damaged.
+
+    `rows`, when the caller knows it, is checked against the table's row count before
+    anything is allocated; otherwise tables of more than MAX_ROWS cells are refused.
+    """
     if not blob:
         raise CorruptArchiveError("corrupt column table: empty")
     version, method = blob[0] >> 4, blob[0] & 15
@@ -79,10 +83,12 @@ def decode_table(blob: bytes) -> List[List[bytes]]:
     else:
         payload = bytes(blob[1:])
     reader = _Reader(payload)
-    n_columns, rows = reader.varint(), reader.varint()
-    if n_columns > len(payload) or n_columns * max(rows, 1) > MAX_ROWS:
-        raise CorruptArchiveError(f"corrupt column table: {n_columns} columns of {rows} rows")
-    columns = [_decode_column(reader, rows, 0) for _ in range(n_columns)]
+    n_columns, n_rows = reader.varint(), reader.varint()
+    if rows is not None and n_rows != rows:
+        raise CorruptArchiveError(f"corrupt column table: {n_rows} rows where {rows} are expected")
+    if n_columns > len(payload) or (rows is None and n_columns * max(n_rows, 1) > MAX_ROWS):
+        raise CorruptArchiveError(f"corrupt column table: {n_columns} columns of {n_rows} rows")
+    columns = [_decode_column(reader, n_rows, 0) for _ in range(n_columns)]
     if reader.pos != len(payload):
         raise CorruptArchiveError("corrupt column table: trailing bytes")
     return columns
@@ -499,11 +505,18 @@ def _objects(values: List[bytes]) -> np.ndarray:
 
 def _decompress(frame: bytes, size: int) -> bytes:
     """Decompress a zstd frame that must give exactly `size` bytes, never allocating more."""
+    chunks, total = [], 0
     try:
         with zstandard.ZstdDecompressor().stream_reader(frame) as stream:
-            payload = stream.read(size + 1)
+            while total <= size:
+                chunk = stream.read(min(size + 1 - total, 1 << 22))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
     except zstandard.ZstdError as error:
         raise CorruptArchiveError(f"corrupt column table: {error}") from None
+    payload = b"".join(chunks)
     if len(payload) != size:
         raise CorruptArchiveError("corrupt column table: size mismatch")
     return payload
