@@ -32,6 +32,7 @@ _RAW, _ZSTD = 0, 1
 CONST, INT, SHAPE, DICT, LINES, CHUNKS = range(6)
 
 MAX_ROWS = 1 << 26          # cells a table may have when decode_table is not told its rows
+MAX_DECODED_BYTES = 1 << 30 # bytes one column part may decode to (a block is at most 1 GiB)
 _MAX_DEPTH = 6
 _TRIAL_LEVEL = 3            # candidates are compared by their size at this zstd level
 _SMALL = 512                # below this many bytes, compare candidates by raw size
@@ -448,6 +449,7 @@ def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
         texts = [reader.bytes() for _ in range(reader.count(len(reader.payload), "skeleton length"))]
         if not texts:
             raise CorruptArchiveError("corrupt column table: empty skeleton")
+        _check_size(count * sum(map(len, texts)))
         if len(texts) == 1:
             rendered.append([texts[0]] * count)
         elif reader.byte():
@@ -466,8 +468,9 @@ def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
 def _decode_fused(reader: _Reader, texts: List[bytes], count: int) -> List[bytes]:
     """Same-length values from their fused digits (see _fused): one matrix, filled in place."""
     widths = [reader.count(1 << 16, "digit run width") for _ in range(len(texts) - 1)]
-    if min(widths) == 0 or texts[-1].endswith(b"\0"):
+    if min(widths) == 0 or sum(widths) > 9 * len(reader.payload) or texts[-1].endswith(b"\0"):
         raise CorruptArchiveError("corrupt column table: bad fused skeleton")
+    _check_size(count * (sum(widths) + sum(map(len, texts))))
     row = bytearray()
     places = []
     for text, width in zip(texts, widths + [0]):
@@ -495,6 +498,11 @@ def _decode_fused(reader: _Reader, texts: List[bytes], count: int) -> List[bytes
                 numbers, digit = np.divmod(numbers, 10)
                 matrix[:, place] = digit + 48
     return matrix.view(f"S{len(row)}").ravel().tolist()
+
+
+def _check_size(n_bytes: int) -> None:
+    if n_bytes > MAX_DECODED_BYTES:
+        raise CorruptArchiveError(f"corrupt column table: would decode to {n_bytes} bytes")
 
 
 def _objects(values: List[bytes]) -> np.ndarray:
