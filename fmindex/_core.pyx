@@ -1,27 +1,33 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""The hot part of the FM-index: compressed bitvector, wavelet tree, search.
+"""The hot part of the FM-index: compressed wavelet tree, backward search, locate, extract, lines.
 
 Structures (n = text bytes, H0 = zero-order entropy of the text in bits):
 
-* Hybrid bitvector (after Kaerkkaeinen, Kempa, Puglisi, "Hybrid compression of
-  bitvectors for the FM-index", DCC 2014), in 64-bit words cut into
-  superblocks of ``sample_words`` words. Each superblock is a byte stream of
-  tokens: a run of 1..64 equal all-0 or all-1 words (1 byte), a word given by
-  the positions of its <= 6 minority bits (1 + k bytes), or a group of 1..64
-  plain words (1 + 8m bytes). A directory holds one uint64 for each
-  superblock, its byte offset and rank relative to a top-level (offset, rank)
-  pair every 65536 words (small enough to stay in cache). Space: 1 byte per
-  run + 8..56 bits per sparse word + 64 bits per dense word + 1 / sample_words
-  bits per bit. A log's BWT is
-  mostly runs (80 % to 93 % of the wavelet tree words are all-0 or all-1 on
-  the HPC and CI logs), so it costs about what its dense words cost.
-  Time: rank and access scan the tokens of one superblock (popcount on plain
-  words, <= 6 byte compares on sparse ones): O(sample_words), a few cache
-  lines.
-* Huffman-shaped wavelet tree over the BWT, all node bitvectors concatenated
-  in one hybrid bitvector. Space: n(H0 + 1) bits at most before compression.
-  Time: rank_c(i) and access(i) take one bitvector rank per level,
-  |code(c)| levels (H0 + 1 on average).
+* 4-ary Huffman-shaped wavelet tree over the BWT: each internal node holds one
+  2-bit digit per symbol of its subtree, all node sequences concatenated in
+  one digit sequence of sum(|code(c)| occ(c)) digits (n(H0/2 + 1) at most).
+  Half the levels of a binary tree, so half the dependent cache misses.
+* Digit sequence, compressed by words of 32 digits cut into superblocks of
+  ``sample_words`` words (after the hybrid bitvectors of Kaerkkaeinen, Kempa,
+  Puglisi, DCC 2014). A superblock is a byte stream of tokens:
+    run       1 byte: 1..16 words of one repeated digit
+    sparse    1 + k bytes: one word as its majority digit and the (position,
+              digit) of its k <= 6 other digits (k <= 4 if it has two digits)
+    two-digit 5 bytes: one word of two digits a < b, one bit a digit
+    plain     1 + 8m bytes: m <= 64 words as they are
+  A directory holds one uint64 per superblock: its byte offset and the
+  counts of digits 0, 1, 2 before it, 16 bits each, relative to a top entry
+  (offset, three counts) every 2048 words, small enough to stay in cache.
+  Space: per word of 32 digits, 1/16 byte in long runs, 2 to 7 bytes when
+  sparse, 5 for two digits, 8 plain; + 64 / sample_words bits for the
+  directory. The BWT of a log is mostly runs (75 % of the words of the HPC
+  log, 92 % of the CI logs), so an index costs little more than its few
+  mixed stretches.
+  Time: rank_d(i) reads one directory entry and scans the tokens of one
+  superblock (popcounts on plain and two-digit words, byte compares on
+  sparse ones): O(sample_words) instructions, about two cache misses.
+* rank_c(i) and access(i): one digit rank per level, |code(c)| levels (about
+  H0/2 + 1); access scans a second time (cache-hot) for the digit it found.
 * Backward search: count(P) takes |P| steps of two rank_c each, inside one
   nogil loop; the two ranks of a level share their scan when they fall in
   one superblock. The end of text is row ``dollar_row`` of the BWT, kept out of
@@ -35,14 +41,18 @@ Structures (n = text bytes, H0 = zero-order entropy of the text in bits):
   pointer and width per group): line_of(offset) is a binary search over the
   groups and a scan of at most 63 lengths.
 """
-from libc.stdint cimport uint8_t, uint32_t, int32_t, uint64_t, int64_t
+from libc.stdint cimport uint8_t, uint32_t, int32_t, uint64_t
 from libc.stdlib cimport malloc, free
 
 import numpy as np
 
-DEF SPARSE_MAX = 6
-DEF TOP_WORDS = 65536   # words per top-level directory entry
-DEF PTR_BITS = 28       # directory entry: byte offset from the top entry | rank from it << 28
+DEF SPARSE_MAX = 6      # words with at most this many digits unlike the others are stored sparse
+DEF RUN_MAX = 16        # words in one run token
+DEF GROUP_MAX = 64      # words in one group of plain words
+DEF SPARSE = 1
+DEF TWO_DIGITS = 2
+DEF PLAIN = 3
+DEF TOP_WORDS = 2048    # words per top entry: offsets and counts relative to it fit 16 bits
 DEF LINE_GROUP = 64
 
 cdef extern from *:
@@ -101,7 +111,7 @@ cdef inline uint64_t _packed_get(const uint64_t* words, uint64_t nwords, int wid
     return _peek(words, nwords, i * width) & _mask(width)
 
 
-# ---------------------------------------------------------------- hybrid bitvector
+# ---------------------------------------------------------------- digit sequence
 
 cdef extern from *:
     """
@@ -109,103 +119,150 @@ cdef extern from *:
     static inline unsigned long long load64(const unsigned char* p) {
         unsigned long long x; memcpy(&x, p, 8); return x;
     }
+    static inline void store64(unsigned char* p, unsigned long long x) { memcpy(p, &x, 8); }
+    #define prefetch(p) __builtin_prefetch(p)
+    #define LOW 0x5555555555555555ULL  /* bit 0 of every 2-bit digit */
     """
     uint64_t load64(const uint8_t* p) nogil
+    void store64(uint8_t* p, uint64_t x) nogil
+    void prefetch(const void* p) nogil
+    const uint64_t LOW
 
 
-def hybrid_encode(const uint64_t[::1] bits, uint64_t nbits, int sample_words):
-    """(tokens, directory, top) of the first ``nbits`` bits of ``bits`` (LSB first).
+cdef inline uint64_t _digit_count(uint64_t x, int s, int n) noexcept nogil:
+    """How many of the first n (0..32) digits of word x equal s."""
+    cdef uint64_t y = x ^ (<uint64_t>s * LOW)
+    cdef uint64_t z = ~(y | (y >> 1)) & LOW
+    if n < 32:
+        z &= (<uint64_t>1 << (2 * n)) - 1
+    return popcount64(z)
 
-    A zero word is appended so that rank(nbits) needs no special case.
-    Tokens never cross a superblock of ``sample_words`` (<= 64) words.
+
+cdef inline uint64_t _digit_word(const uint64_t* digits, uint64_t nwords_in, uint64_t ndigits,
+                                 uint64_t w) noexcept nogil:
+    """Word w of the digit sequence, digits past ndigits cleared."""
+    cdef uint64_t x
+    if w * 32 >= ndigits or w >= nwords_in:
+        return 0
+    x = digits[w]
+    if ndigits - w * 32 < 32:
+        x &= (<uint64_t>1 << (2 * (ndigits - w * 32))) - 1
+    return x
+
+
+cdef inline int _word_kind(uint64_t x, int* majority, int* others, int* second) noexcept nogil:
+    """How a non-uniform word is stored: SPARSE, TWO_DIGITS or PLAIN.
+
+    ``majority``: its most frequent digit, ``others``: how many digits differ from
+    it, ``second``: the other digit when there are two.
     """
-    cdef uint64_t nwords = nbits // 64 + 1, nwords_in = bits.shape[0]
+    cdef int s, count, best_count = -1, distinct = 0
+    for s in range(4):
+        count = <int>_digit_count(x, s, 32)
+        if count:
+            distinct += 1
+            if count > best_count:
+                if best_count > 0:
+                    second[0] = majority[0]
+                majority[0], best_count = s, count
+            else:
+                second[0] = s
+    others[0] = 32 - best_count
+    if others[0] <= SPARSE_MAX and (distinct > 2 or others[0] <= 4):
+        return SPARSE
+    return TWO_DIGITS if distinct == 2 else PLAIN
+
+
+def digits_encode(const uint64_t[::1] digits, uint64_t ndigits, int sample_words):
+    """(tokens, directory, top) of the first ``ndigits`` 2-bit digits of ``digits`` (32 a word).
+
+    A zero word is appended so that rank(ndigits) needs no special case. Tokens
+    never cross a superblock of ``sample_words`` words.
+    """
+    cdef uint64_t nwords = ndigits // 32 + 1, nwords_in = digits.shape[0]
     cdef uint64_t nsuper = (nwords + sample_words - 1) // sample_words
     cdef uint64_t ntop = (nwords + TOP_WORDS - 1) // TOP_WORDS
+    if TOP_WORDS % sample_words or sample_words > GROUP_MAX:
+        raise ValueError("sample_words must be a power of two up to %d" % GROUP_MAX)
     directory_arr = np.zeros(nsuper, dtype=np.uint64)
-    top_arr = np.zeros(2 * ntop, dtype=np.uint64)
+    top_arr = np.zeros(4 * ntop, dtype=np.uint64)
     cdef uint64_t[::1] directory = directory_arr, top = top_arr
-    cdef uint64_t capacity = nwords + 64
+    cdef uint64_t capacity = nwords * 2 + 64
     stream_arr = np.zeros(capacity, dtype=np.uint8)
     cdef uint8_t[::1] stream = stream_arr
-    cdef uint64_t sb, w, end, run, pos = 0, ones = 0, x, minority_word
-    cdef int k, p, m, t
-    if TOP_WORDS % sample_words:
-        raise ValueError("sample_words must divide %d" % TOP_WORDS)
+    cdef uint64_t counts[4]
+    cdef uint64_t sb, w, end, run, pos = 0, x, t, mask
+    cdef int s, k, p, m, q, majority, other, kind, a, b
+    counts[0] = counts[1] = counts[2] = counts[3] = 0
     for sb in range(nsuper):
         w = sb * sample_words
+        t = 4 * (w // TOP_WORDS)
         if w % TOP_WORDS == 0:
-            top[2 * (w // TOP_WORDS)] = pos
-            top[2 * (w // TOP_WORDS) + 1] = ones
-        directory[sb] = (pos - top[2 * (w // TOP_WORDS)]) | ((ones - top[2 * (w // TOP_WORDS) + 1]) << PTR_BITS)
+            top[t] = pos
+            top[t + 1], top[t + 2], top[t + 3] = counts[0], counts[1], counts[2]
+        directory[sb] = ((pos - top[t]) | ((counts[0] - top[t + 1]) << 16)
+                         | ((counts[1] - top[t + 2]) << 32) | ((counts[2] - top[t + 3]) << 48))
         end = min(w + sample_words, nwords)
         if pos + 9 * (end - w) + 8 >= capacity:
             capacity = 2 * capacity + 9 * sample_words
             stream_arr = np.concatenate([stream_arr, np.zeros(capacity - stream_arr.shape[0], np.uint8)])
             stream = stream_arr
         while w < end:
-            x = _word(&bits[0], nwords_in, nbits, w)
-            k = popcount64(x)
-            if k == 0 or k == 64:
+            x = _digit_word(&digits[0], nwords_in, ndigits, w)
+            s = x & 3
+            if x == <uint64_t>s * LOW:  # one digit repeated: a run of such words
                 run = 1
-                while w + run < end and _word(&bits[0], nwords_in, nbits, w + run) == x:
+                while w + run < end and run < RUN_MAX and _digit_word(&digits[0], nwords_in, ndigits, w + run) == x:
                     run += 1
-                stream[pos] = <uint8_t>((0 if k == 0 else 64) + run - 1)
+                stream[pos] = <uint8_t>((s << 4) | (run - 1))
                 pos += 1
-                ones += run * k
+                counts[s] += 32 * run
                 w += run
-            elif k <= SPARSE_MAX or 64 - k <= SPARSE_MAX:
-                minority_word = x if k <= SPARSE_MAX else ~x
-                m = popcount64(minority_word)
-                stream[pos] = <uint8_t>((128 if k <= SPARSE_MAX else 160) + m - 1)
+                continue
+            kind = _word_kind(x, &majority, &k, &other)
+            if kind == SPARSE:  # the majority digit, then (position, digit) of the others
+                stream[pos] = <uint8_t>(0x40 | (majority << 4) | (k - 1))
                 pos += 1
-                for p in range(64):
-                    if (minority_word >> p) & 1:
-                        stream[pos] = <uint8_t>p
+                for p in range(32):
+                    q = (x >> (2 * p)) & 3
+                    if q != majority:
+                        stream[pos] = <uint8_t>((p << 2) | q)
                         pos += 1
-                ones += k
+                        counts[q] += 1
+                counts[majority] += 32 - k
                 w += 1
-            else:
-                m = 1
-                while w + m < end and m < 64 and _is_dense(_word(&bits[0], nwords_in, nbits, w + m)):
-                    m += 1
-                stream[pos] = <uint8_t>(191 + m)
-                pos += 1
-                for t in range(m):
-                    x = _word(&bits[0], nwords_in, nbits, w + t)
-                    memcpy_u64(&stream[pos], x)
-                    pos += 8
-                    ones += popcount64(x)
-                w += m
+                continue
+            if kind == TWO_DIGITS:  # digits a < b, then one bit a digit: set for b
+                a, b = min(majority, other), max(majority, other)
+                stream[pos] = <uint8_t>(0x80 | (a << 2) | b)
+                mask = 0
+                for p in range(32):
+                    if ((x >> (2 * p)) & 3) == b:
+                        mask |= <uint64_t>1 << p
+                store64(&stream[pos + 1], mask)  # 4 bytes used, the next token overwrites the rest
+                pos += 5
+                counts[b] += popcount64(mask)
+                counts[a] += 32 - popcount64(mask)
+                w += 1
+                continue
+            m = 1  # a group of plain words
+            while w + m < end and m < GROUP_MAX:
+                if _word_kind(_digit_word(&digits[0], nwords_in, ndigits, w + m), &majority, &k, &other) != PLAIN:
+                    break
+                m += 1
+            stream[pos] = <uint8_t>(0xC0 | (m - 1))
+            pos += 1
+            for p in range(m):
+                x = _digit_word(&digits[0], nwords_in, ndigits, w + p)
+                store64(&stream[pos], x)
+                pos += 8
+                for q in range(4):
+                    counts[q] += _digit_count(x, q, 32)
+            w += m
     return stream_arr[:pos + 8].copy(), directory_arr, top_arr
 
 
-cdef inline uint64_t _word(const uint64_t* bits, uint64_t nwords_in, uint64_t nbits, uint64_t w) noexcept nogil:
-    """Word w of the bitvector, bits past nbits cleared."""
-    cdef uint64_t x
-    if w * 64 >= nbits or w >= nwords_in:
-        return 0
-    x = bits[w]
-    if nbits - w * 64 < 64:
-        x &= _mask(<int>(nbits - w * 64))
-    return x
-
-
-cdef inline bint _is_dense(uint64_t x) noexcept nogil:
-    cdef int k = popcount64(x)
-    return SPARSE_MAX < k < 64 - SPARSE_MAX
-
-
-cdef extern from *:
-    """
-    static inline void memcpy_u64(unsigned char* p, unsigned long long x) { memcpy(p, &x, 8); }
-    #define prefetch(p) __builtin_prefetch(p)
-    """
-    void memcpy_u64(uint8_t* p, uint64_t x) nogil
-    void prefetch(const void* p) nogil
-
-
-cdef struct Bits:
+cdef struct Digits:
     const uint8_t* stream
     uint64_t nbytes
     const uint64_t* directory
@@ -217,13 +274,13 @@ cdef struct Bits:
 
 cdef struct Cursor:
     uint64_t ptr    # byte offset of the current token
-    uint64_t ones   # 1 bits before it
     uint64_t word   # index of its first word
+    uint64_t count  # digits s before it
 
 
-cdef inline void _cursor_at(const Bits* v, Cursor* c, uint64_t word) noexcept nogil:
-    """Cursor at the first token of the superblock of ``word``."""
-    cdef uint64_t sb = word // v.sample_words, t, entry
+cdef inline void _cursor_at(const Digits* v, Cursor* c, uint64_t word, int s) noexcept nogil:
+    """Cursor at the first token of the superblock of ``word``, counting digit s."""
+    cdef uint64_t sb = word // v.sample_words, t, entry, c0, c1, c2
     if sb >= v.nsuper:
         sb = v.nsuper - 1
     c.word = sb * v.sample_words
@@ -231,92 +288,120 @@ cdef inline void _cursor_at(const Bits* v, Cursor* c, uint64_t word) noexcept no
     if t >= v.ntop:
         t = v.ntop - 1
     entry = v.directory[sb]
-    c.ptr = v.top[2 * t] + (entry & _mask(PTR_BITS))
-    c.ones = v.top[2 * t + 1] + (entry >> PTR_BITS)
+    c.ptr = v.top[4 * t] + (entry & 0xFFFF)
+    c0 = v.top[4 * t + 1] + ((entry >> 16) & 0xFFFF)
+    c1 = v.top[4 * t + 2] + ((entry >> 32) & 0xFFFF)
+    c2 = v.top[4 * t + 3] + (entry >> 48)
+    c.count = c0 if s == 0 else c1 if s == 1 else c2 if s == 2 else c.word * 32 - c0 - c1 - c2
 
 
-cdef inline uint64_t _rank_from(const Bits* v, Cursor* c, uint64_t i, int* bit) noexcept nogil:
-    """Number of 1 bits before ``i`` and (in ``bit``) bit i, moving ``c`` forward to i's token.
+cdef inline uint64_t _rank_from(const Digits* v, Cursor* c, uint64_t i, int s, int* digit) noexcept nogil:
+    """Digits s before position i, and (in ``digit``) digit i; moves ``c`` forward to i's token.
 
-    ``c`` must be at or before the token holding i, in the same superblock.
+    ``c`` counts s and lies at or before the token holding i, in the same superblock.
     """
-    cdef uint64_t w = i >> 6, length, x, t
-    cdef int j = <int>(i & 63), h, k, count, hit
+    cdef uint64_t w = i >> 5, length, r, x, t
+    cdef int j = <int>(i & 31), h, k, sym, before, before_s, e
     cdef const uint8_t* p
     while c.ptr < v.nbytes:
         h = v.stream[c.ptr]
-        if h < 128:  # run of equal words
-            length = (h & 63) + 1
+        if h < 0x40:  # run of words of one digit
+            sym = h >> 4
+            length = (h & 15) + 1
             if w < c.word + length:
-                if h >= 64:
-                    bit[0] = 1
-                    return c.ones + (w - c.word) * 64 + j
-                bit[0] = 0
-                return c.ones
-            if h >= 64:
-                c.ones += length * 64
+                digit[0] = sym
+                return c.count + ((w - c.word) * 32 + j if sym == s else 0)
+            if sym == s:
+                c.count += 32 * length
             c.word += length
             c.ptr += 1
-        elif h < 192:  # one word given by the positions of its minority bits
-            k = (h & 31) + 1
+        elif h < 0x80:  # one word: its majority digit, then (position, digit) of the others
+            sym = (h >> 4) & 3
+            k = (h & 15) + 1
             if c.ptr + 1 + k > v.nbytes:
                 break
+            p = v.stream + c.ptr + 1
             if w == c.word:
-                p = v.stream + c.ptr + 1
-                count = 0
-                hit = 0
+                before = before_s = 0
+                digit[0] = sym
                 for t in range(<uint64_t>k):
-                    if p[t] < j:
-                        count += 1
-                    elif p[t] == j:
-                        hit = 1
-                if h < 160:
-                    bit[0] = hit
-                    return c.ones + count
-                bit[0] = 1 - hit
-                return c.ones + j - count
-            c.ones += k if h < 160 else 64 - k
+                    e = p[t]
+                    if (e >> 2) < j:
+                        before += 1
+                        before_s += (e & 3) == s
+                    elif (e >> 2) == j:
+                        digit[0] = e & 3
+                return c.count + (j - before if sym == s else before_s)
+            if sym == s:
+                c.count += 32 - k
+            else:
+                for t in range(<uint64_t>k):
+                    c.count += (p[t] & 3) == s
             c.word += 1
             c.ptr += 1 + k
+        elif h < 0xC0:  # one word of two digits a < b: a mask of the b ones
+            if c.ptr + 9 > v.nbytes:  # an 8-byte load; the stream ends with 8 spare bytes
+                break
+            x = <uint32_t>load64(v.stream + c.ptr + 1)
+            sym = (h >> 2) & 3  # a
+            if w == c.word:
+                digit[0] = (h & 3) if (x >> j) & 1 else sym
+                r = popcount64(x & ((<uint64_t>1 << j) - 1))
+                return c.count + (r if s == (h & 3) else j - r if s == sym else 0)
+            if s == (h & 3):
+                c.count += popcount64(x)
+            elif s == sym:
+                c.count += 32 - popcount64(x)
+            c.word += 1
+            c.ptr += 5
         else:  # group of plain words
-            length = h - 191
+            length = (h & 0x3F) + 1
             if c.ptr + 1 + 8 * length > v.nbytes:
                 break
             p = v.stream + c.ptr + 1
             if w < c.word + length:
-                x = c.ones
+                r = c.count
                 for t in range(w - c.word):
-                    x += popcount64(load64(p + 8 * t))
-                t = load64(p + 8 * (w - c.word))
-                bit[0] = (t >> j) & 1
-                return x + popcount64(t & _mask(j))
+                    r += _digit_count(load64(p + 8 * t), s, 32)
+                x = load64(p + 8 * (w - c.word))
+                digit[0] = (x >> (2 * j)) & 3
+                return r + _digit_count(x, s, j)
             for t in range(length):
-                c.ones += popcount64(load64(p + 8 * t))
+                c.count += _digit_count(load64(p + 8 * t), s, 32)
             c.word += length
             c.ptr += 1 + 8 * length
-    bit[0] = 0  # only a damaged stream ends before its last word
-    return c.ones
+    digit[0] = 0  # only a damaged stream ends before its last word
+    return c.count
 
 
-cdef inline uint64_t _bits_rank(const Bits* v, uint64_t i, int* bit) noexcept nogil:
+cdef inline uint64_t _rank(const Digits* v, uint64_t i, int s, int* digit) noexcept nogil:
     cdef Cursor c
-    _cursor_at(v, &c, i >> 6)
-    return _rank_from(v, &c, i, bit)
+    _cursor_at(v, &c, i >> 5, s)
+    return _rank_from(v, &c, i, s, digit)
 
 
-cdef inline void _rank_pair(const Bits* v, uint64_t a, uint64_t b, uint64_t* ra, uint64_t* rb) noexcept nogil:
-    """Ranks of a <= b, sharing the scan when they lie in the same superblock."""
+cdef inline uint64_t _access_rank(const Digits* v, uint64_t i, int* digit) noexcept nogil:
+    """Digit i and the number of equal digits before it (a second, cache-hot scan when it is not 0)."""
+    cdef uint64_t r = _rank(v, i, 0, digit)
+    if digit[0] != 0:
+        r = _rank(v, i, digit[0], digit)
+    return r
+
+
+cdef inline void _rank_pair(const Digits* v, uint64_t a, uint64_t b, int s,
+                            uint64_t* ra, uint64_t* rb) noexcept nogil:
+    """Digits s before a <= b, sharing the scan when both lie in one superblock."""
     cdef Cursor c, d
-    cdef int bit
-    _cursor_at(v, &c, a >> 6)
-    if (b >> 6) // v.sample_words != (a >> 6) // v.sample_words:
-        _cursor_at(v, &d, b >> 6)
+    cdef int digit
+    _cursor_at(v, &c, a >> 5, s)
+    if (b >> 5) // v.sample_words != (a >> 5) // v.sample_words:
+        _cursor_at(v, &d, b >> 5, s)
         prefetch(v.stream + d.ptr)  # let the two cache misses overlap
-        ra[0] = _rank_from(v, &c, a, &bit)
-        rb[0] = _rank_from(v, &d, b, &bit)
+        ra[0] = _rank_from(v, &c, a, s, &digit)
+        rb[0] = _rank_from(v, &d, b, s, &digit)
     else:
-        ra[0] = _rank_from(v, &c, a, &bit)
-        rb[0] = _rank_from(v, &c, b, &bit)
+        ra[0] = _rank_from(v, &c, a, s, &digit)
+        rb[0] = _rank_from(v, &c, b, s, &digit)
 
 
 # ---------------------------------------------------------------- FM-index core
@@ -354,13 +439,13 @@ def build_bwt(const uint8_t[::1] text, const int32_t[::1] sa, uint64_t sa_rate, 
     return bwt_arr, dollar_row, sa_arr, isa_arr
 
 
-def build_wavelet_bits(const uint8_t[::1] bwt, const int32_t[:, ::1] paths,
-                       const uint8_t[::1] code_lens, const uint64_t[::1] codes,
-                       const uint64_t[::1] node_starts, uint64_t nbits):
-    """Concatenated node bitvectors of the wavelet tree (node bits in BWT order)."""
-    cdef uint64_t n = bwt.shape[0], i, nnodes = node_starts.shape[0]
+def build_wavelet_digits(const uint8_t[::1] bwt, const int32_t[:, ::1] paths,
+                         const uint8_t[::1] code_lens, const uint64_t[::1] codes,
+                         const uint64_t[::1] node_starts, uint64_t ndigits):
+    """Concatenated node digit sequences of the 4-ary wavelet tree (node digits in BWT order)."""
+    cdef uint64_t n = bwt.shape[0], i, position, nnodes = node_starts.shape[0]
     cdef int d, c, node
-    out = np.zeros(nbits // 64 + 2, dtype=np.uint64)
+    out = np.zeros(ndigits // 32 + 2, dtype=np.uint64)
     cdef uint64_t[::1] words = out
     cdef uint64_t* cursor = <uint64_t*> malloc(nnodes * sizeof(uint64_t))
     if cursor == NULL:
@@ -373,9 +458,9 @@ def build_wavelet_bits(const uint8_t[::1] bwt, const int32_t[:, ::1] paths,
                 c = bwt[i]
                 for d in range(code_lens[c]):
                     node = paths[c, d]
-                    if (codes[c] >> d) & 1:
-                        words[cursor[node] >> 6] |= (<uint64_t>1) << (cursor[node] & 63)
+                    position = cursor[node]
                     cursor[node] += 1
+                    words[position >> 5] |= ((codes[c] >> (2 * d)) & 3) << (2 * (position & 31))
     finally:
         free(cursor)
     return out
@@ -384,10 +469,10 @@ def build_wavelet_bits(const uint8_t[::1] bwt, const int32_t[:, ::1] paths,
 cdef class Core:
     """Read-only queries over the arrays of one shard (they may live in an mmap)."""
 
-    cdef Bits bits
+    cdef Digits seq
     cdef const uint8_t[::1] stream_view
     cdef const uint64_t[::1] directory_view, top_view
-    cdef const uint64_t[::1] node_starts, node_ones, codes, C
+    cdef const uint64_t[::1] node_starts, node_counts, codes, C
     cdef const int32_t[::1] children
     cdef const uint8_t[::1] code_lens
     cdef const uint64_t[::1] sa_words, isa_words
@@ -395,24 +480,23 @@ cdef class Core:
     cdef const uint8_t[::1] line_widths
     cdef readonly uint64_t n, dollar_row, sa_rate, isa_rate, n_lines
     cdef int sa_width, isa_width
-    cdef int root
 
-    def __init__(self, *, stream, directory, top, sample_words, node_starts, node_ones, children,
+    def __init__(self, *, stream, directory, top, sample_words, node_starts, node_counts, children,
                  codes, code_lens, C, n, dollar_row, sa_words, sa_width, sa_rate,
                  isa_words, isa_width, isa_rate, line_anchors, line_ptrs, line_widths,
                  line_words, n_lines):
         self.stream_view = stream
         self.directory_view = directory
-        self.bits.stream = &self.stream_view[0]
-        self.bits.nbytes = self.stream_view.shape[0]
-        self.bits.directory = &self.directory_view[0]
-        self.bits.nsuper = self.directory_view.shape[0]
+        self.seq.stream = &self.stream_view[0]
+        self.seq.nbytes = self.stream_view.shape[0]
+        self.seq.directory = &self.directory_view[0]
+        self.seq.nsuper = self.directory_view.shape[0]
         self.top_view = top
-        self.bits.top = &self.top_view[0]
-        self.bits.ntop = self.top_view.shape[0] // 2
-        self.bits.sample_words = sample_words
+        self.seq.top = &self.top_view[0]
+        self.seq.ntop = self.top_view.shape[0] // 4
+        self.seq.sample_words = sample_words
         self.node_starts = node_starts
-        self.node_ones = node_ones
+        self.node_counts = node_counts
         self.children = children
         self.codes = codes
         self.code_lens = code_lens
@@ -435,21 +519,17 @@ cdef class Core:
         """lo, hi <- occurrences of byte c in BWT rows [0, lo) and [0, hi), lo <= hi."""
         cdef uint64_t a = lo[0] - (lo[0] > self.dollar_row), b = hi[0] - (hi[0] > self.dollar_row)
         cdef uint64_t start, base, ra, rb
-        cdef int node = 0, d
+        cdef int node = 0, d, digit
         cdef int length = self.code_lens[c]
         cdef uint64_t code = self.codes[c]
         for d in range(length):
+            digit = (code >> (2 * d)) & 3
             start = self.node_starts[node]
-            base = self.node_ones[node]
-            _rank_pair(&self.bits, start + a, start + b, &ra, &rb)
-            if (code >> d) & 1:
-                a = ra - base
-                b = rb - base
-                node = self.children[2 * node + 1]
-            else:
-                a = a - (ra - base)
-                b = b - (rb - base)
-                node = self.children[2 * node]
+            base = self.node_counts[4 * node + digit]
+            _rank_pair(&self.seq, start + a, start + b, digit, &ra, &rb)
+            a = ra - base
+            b = rb - base
+            node = self.children[4 * node + digit]
             if node < 0:
                 break
         lo[0] = a
@@ -457,24 +537,17 @@ cdef class Core:
 
     cdef inline int _lf(self, uint64_t* row) noexcept nogil:
         """BWT[row] (-1 for the end of text) and row <- LF(row)."""
-        cdef uint64_t r = row[0], i, start, ones
-        cdef int node = 0, bit, c
+        cdef uint64_t r = row[0], i
+        cdef int node = 0, digit, c
         if r == self.dollar_row:
             row[0] = 0
             return -1
         i = r - (r > self.dollar_row)
-        while True:
-            start = self.node_starts[node]
-            ones = _bits_rank(&self.bits, start + i, &bit) - self.node_ones[node]
-            if bit:
-                i = ones
-                node = self.children[2 * node + 1]
-            else:
-                i = i - ones
-                node = self.children[2 * node]
-            if node < 0:
-                break
-        c = -node - 1
+        while node >= 0:
+            i = _access_rank(&self.seq, self.node_starts[node] + i, &digit)  # sets digit first
+            i -= self.node_counts[4 * node + digit]
+            node = self.children[4 * node + digit]
+        c = -node - 1  # 256 only for a dummy leaf of a damaged index; C[256] exists
         r = self.C[c] + i
         row[0] = r if r <= self.n else self.n  # a damaged index must not walk out of range
         return c

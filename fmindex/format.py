@@ -1,7 +1,7 @@
 """Serialized layout of one FM-index shard (all integers little-endian).
 
     header     magic b"FMINDEX\\0" | version u16 | n_tables u16 | header_len u32
-               | n u64 | dollar_row u64 | n_lines u64 | nbits u64
+               | n u64 | dollar_row u64 | n_lines u64 | ndigits u64
                | sa_rate u32 | isa_rate u32 | sa_width u8 | isa_width u8 | sample_words u16
     directory  n_tables x (name 8s | offset u64 | length u64 | crc32 u32 | 4 zero bytes)
     crc32 u32  of the header and directory
@@ -30,14 +30,14 @@ CRC = struct.Struct("<I")
 
 # Table name -> numpy dtype; the order is the order in the file.
 TABLES = {
-    "stream": np.uint8,        # wavelet tree bits: tokens of the hybrid bitvector
-    "dir": np.uint64,          # offset and rank of every superblock of sample_words words, from...
-    "top": np.uint64,          # ...the (byte offset, rank) pair of every 65536 words
-    "nstarts": np.uint64,      # first bit of each wavelet tree node
-    "nones": np.uint64,        # 1 bits before each node
-    "children": np.int32,      # (left, right) per node; leaf = -(byte + 1)
-    "codes": np.uint64,        # Huffman code of each byte, first branch in bit 0
-    "codelens": np.uint8,      # its length, 0 when the byte does not occur
+    "stream": np.uint8,        # wavelet tree digits: tokens (runs, sparse words, plain words)
+    "dir": np.uint64,          # offset and digit counts of every superblock of sample_words words,
+    "top": np.uint64,          # relative to the (offset, counts of 0, 1, 2) of every 2048 words
+    "nstarts": np.uint64,      # first digit of each wavelet tree node
+    "ncounts": np.uint64,      # digits 0, 1, 2, 3 before each node
+    "children": np.int32,      # 4 per node; leaf = -(byte + 1), -257 = no byte
+    "codes": np.uint64,        # 4-ary Huffman code of each byte, first digit in bits 0-1
+    "codelens": np.uint8,      # its length in digits, 0 when the byte does not occur
     "C": np.uint64,            # 257 entries: first BWT row of each byte
     "sa": np.uint64,           # packed SA samples (rows 0, sa_rate, ...)
     "isa": np.uint64,          # packed ISA samples (positions 0, isa_rate, ...)
@@ -67,7 +67,7 @@ def serialize(params: dict, tables: dict) -> bytes:
         blobs.append((offset, data))
         offset = _align(offset + len(data))
     head = HEADER.pack(MAGIC, VERSION, len(TABLES), header_len, params["n"], params["dollar_row"],
-                       params["n_lines"], params["nbits"], params["sa_rate"], params["isa_rate"],
+                       params["n_lines"], params["ndigits"], params["sa_rate"], params["isa_rate"],
                        params["sa_width"], params["isa_width"], params["sample_words"])
     head += b"".join(entries)
     head += CRC.pack(zlib.crc32(head))
@@ -100,7 +100,7 @@ def parse(buffer, offset: int = 0, length: int = None):
     (crc,) = CRC.unpack_from(view, header_len - CRC.size)
     if zlib.crc32(view[: header_len - CRC.size]) != crc:
         raise CorruptIndexError("damaged FM-index header (checksum mismatch)")
-    params = dict(zip(("n", "dollar_row", "n_lines", "nbits", "sa_rate", "isa_rate",
+    params = dict(zip(("n", "dollar_row", "n_lines", "ndigits", "sa_rate", "isa_rate",
                        "sa_width", "isa_width", "sample_words"), fields[4:]))
     tables, checksums = {}, {}
     for number, (key, dtype) in enumerate(TABLES.items()):

@@ -17,7 +17,8 @@ SA_RATE = 32        # locate: 32 LF steps per occurrence on average
 ISA_RATE = 128      # extract: at most 128 LF steps of overhead per call
 SAMPLE_WORDS = 32   # bitvector: one directory entry every 32 words of 64 bits
 LINE_GROUP = 64     # must match _core.LINE_GROUP
-WORD_SAMPLINGS = (1, 2, 4, 8, 16, 32, 64)  # powers of two up to 64: a token run never spans more
+WORD_SAMPLINGS = (1, 2, 4, 8, 16, 32, 64)  # powers of two up to the longest token
+DUMMY = -257        # child of a wavelet tree node that no byte reaches
 MAX_TEXT = 2**31 - 1
 
 
@@ -26,62 +27,61 @@ def _width(value: int) -> int:
 
 
 def _huffman(freqs: np.ndarray):
-    """Huffman-shaped wavelet tree over the bytes with non-zero ``freqs``.
+    """4-ary Huffman-shaped wavelet tree over the bytes with non-zero ``freqs``.
 
-    Returns (children, codes, code_lens, paths, node_weights, node_ones): internal
-    nodes are numbered breadth-first from the root 0; a child < 0 is the leaf
-    of byte -(child + 1). A text of fewer than two distinct bytes gets
-    zero-weight dummy leaves, so the root is always an internal node.
+    Returns (children, codes, code_lens, paths, node_weights, node_counts):
+    internal nodes are numbered breadth-first from the root 0, each with four
+    children (digits 0..3); a child < 0 is the leaf of byte -(child + 1), or
+    DUMMY, a zero-weight leaf that pads the tree to a full 4-ary one. A code
+    holds one digit per level, the root's in bits 0-1. node_counts[4 k + d]
+    is the number of digits d in the nodes before node k.
     """
-    symbols = [int(c) for c in np.flatnonzero(freqs)]
-    for dummy in range(256):
-        if len(symbols) >= 2:
-            break
-        if dummy not in symbols:
-            symbols.append(dummy)
     order = itertools.count()
-    heap = [(int(freqs[c]), next(order), ("leaf", c)) for c in symbols]
+    heap = [(int(freqs[c]), next(order), ("leaf", int(c))) for c in np.flatnonzero(freqs)]
+    while len(heap) < 4 or (len(heap) - 1) % 3:
+        heap.append((0, next(order), ("dummy",)))
     heapq.heapify(heap)
     while len(heap) > 1:
-        w1, _, a = heapq.heappop(heap)
-        w2, _, b = heapq.heappop(heap)
-        heapq.heappush(heap, (w1 + w2, next(order), ("node", a, b, w1 + w2, w2)))
+        merged = [heapq.heappop(heap) for _ in range(4)]
+        weight = sum(entry[0] for entry in merged)
+        heapq.heappush(heap, (weight, next(order), ("node", [entry[2] for entry in merged],
+                                                    [entry[0] for entry in merged])))
     root = heap[0][2]
 
     internal, queue = [], [root]
     while queue:  # breadth first
         node = queue.pop(0)
         internal.append(node)
-        queue.extend(child for child in node[1:3] if child[0] == "node")
+        queue.extend(child for child in node[1] if child[0] == "node")
     ids = {id(node): number for number, node in enumerate(internal)}
-    children = np.empty(2 * len(internal), dtype=np.int32)
-    weights = np.empty(len(internal), dtype=np.uint64)
-    ones = np.empty(len(internal), dtype=np.uint64)
+    children = np.empty(4 * len(internal), dtype=np.int32)
+    digit_weights = np.empty((len(internal), 4), dtype=np.uint64)
     for number, node in enumerate(internal):
-        for side, child in enumerate(node[1:3]):
-            children[2 * number + side] = ids[id(child)] if child[0] == "node" else -(child[1] + 1)
-        weights[number] = node[3]
-        ones[number] = node[4]
+        for digit, child in enumerate(node[1]):
+            children[4 * number + digit] = (ids[id(child)] if child[0] == "node" else
+                                            -(child[1] + 1) if child[0] == "leaf" else DUMMY)
+        digit_weights[number] = node[2]
 
     codes = np.zeros(256, dtype=np.uint64)
     code_lens = np.zeros(256, dtype=np.uint8)
-    paths = np.zeros((256, 64), dtype=np.int32)
+    paths = np.zeros((256, 32), dtype=np.int32)
 
     def walk(node, code, depth, path):
-        for side, child in enumerate(node[1:3]):
-            branch = code | (side << depth)
-            route = path + [ids[id(node)]]
+        route = path + [ids[id(node)]]
+        for digit, child in enumerate(node[1]):
+            branch = code | (digit << (2 * depth))
             if child[0] == "node":
                 walk(child, branch, depth + 1, route)
-            elif freqs[child[1]]:
-                if depth + 1 > 64:
-                    raise ValueError("Huffman code longer than 64 bits")
+            elif child[0] == "leaf":
+                if depth + 1 > 32:
+                    raise ValueError("Huffman code longer than 32 digits")
                 codes[child[1]], code_lens[child[1]] = branch, depth + 1
                 paths[child[1], : depth + 1] = route
 
     walk(root, 0, 0, [])
-    node_ones = np.concatenate(([0], np.cumsum(ones)[:-1])).astype(np.uint64)
-    return children, codes, code_lens, paths, weights, node_ones
+    weights = digit_weights.sum(axis=1, dtype=np.uint64)
+    node_counts = np.concatenate((np.zeros((1, 4), np.uint64), np.cumsum(digit_weights, axis=0)[:-1]))
+    return children, codes, code_lens, paths, weights, node_counts.astype(np.uint64).ravel()
 
 
 def _line_tables(text: np.ndarray):
@@ -124,7 +124,7 @@ class FMIndex:
         self._core = _core.Core(
             stream=tables["stream"], directory=tables["dir"], top=tables["top"],
             sample_words=params["sample_words"], node_starts=tables["nstarts"],
-            node_ones=tables["nones"], children=tables["children"], codes=tables["codes"],
+            node_counts=tables["ncounts"], children=tables["children"], codes=tables["codes"],
             code_lens=tables["codelens"], C=tables["C"], n=params["n"],
             dollar_row=params["dollar_row"], sa_words=tables["sa"], sa_width=params["sa_width"],
             sa_rate=params["sa_rate"], isa_words=tables["isa"], isa_width=params["isa_width"],
@@ -251,20 +251,20 @@ def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
     bwt, dollar_row, sa_samples, isa_samples = _core.build_bwt(data, sa, sa_rate, isa_rate)
     del sa
     freqs = np.bincount(bwt, minlength=256)
-    children, codes, code_lens, paths, weights, node_ones = _huffman(freqs)
+    children, codes, code_lens, paths, weights, node_counts = _huffman(freqs)
     node_starts = np.concatenate(([0], np.cumsum(weights)[:-1])).astype(np.uint64)
-    nbits = int(weights.sum())
-    bits = _core.build_wavelet_bits(bwt, paths, code_lens, codes, node_starts, nbits)
+    ndigits = int(weights.sum())
+    digits = _core.build_wavelet_digits(bwt, paths, code_lens, codes, node_starts, ndigits)
     del bwt
-    stream, directory, top = _core.hybrid_encode(bits, nbits, sample_words)
-    del bits
+    stream, directory, top = _core.digits_encode(digits, ndigits, sample_words)
+    del digits
     C = np.concatenate(([1], 1 + np.cumsum(freqs))).astype(np.uint64)
     n_lines, anchors, pointers, widths, words = _line_tables(data)
     sa_width, isa_width = _width(n), _width(n)
-    params = dict(n=n, dollar_row=dollar_row, n_lines=n_lines, nbits=nbits, sa_rate=sa_rate,
+    params = dict(n=n, dollar_row=dollar_row, n_lines=n_lines, ndigits=ndigits, sa_rate=sa_rate,
                   isa_rate=isa_rate, sa_width=sa_width, isa_width=isa_width,
                   sample_words=sample_words)
-    tables = dict(stream=stream, dir=directory, top=top, nstarts=node_starts, nones=node_ones,
+    tables = dict(stream=stream, dir=directory, top=top, nstarts=node_starts, ncounts=node_counts,
                   children=children, codes=codes, codelens=code_lens, C=C,
                   sa=_core.pack(sa_samples, sa_width), isa=_core.pack(isa_samples, isa_width),
                   lanchors=anchors, lptrs=pointers, lwidths=widths, lwords=words)
@@ -276,7 +276,7 @@ def _check_structure(params: dict, tables: dict) -> None:
     def fail(what):
         raise CorruptIndexError(f"damaged FM-index: {what}")
 
-    n, nbits = params["n"], params["nbits"]
+    n, ndigits = params["n"], params["ndigits"]
     children, code_lens, codes, C = tables["children"], tables["codelens"], tables["codes"], tables["C"]
     nnodes = len(tables["nstarts"])
     if n > MAX_TEXT or params["dollar_row"] > n or params["n_lines"] > n:
@@ -285,12 +285,12 @@ def _check_structure(params: dict, tables: dict) -> None:
             or not 1 <= params["sa_width"] <= 64 or not 1 <= params["isa_width"] <= 64:
         fail("sampling parameters")
     if len(code_lens) != 256 or len(codes) != 256 or len(C) != 257 or nnodes < 1 \
-            or len(children) != 2 * nnodes or len(tables["nones"]) != nnodes:
+            or len(children) != 4 * nnodes or len(tables["ncounts"]) != 4 * nnodes:
         fail("wavelet tree tables")
     if C[0] != 1 or C[256] != n + 1 or np.any(np.diff(C.astype(np.int64)) < 0):
         fail("symbol counts")
-    parents = np.arange(len(children)) // 2
-    if np.any(tables["nstarts"] > nbits) or np.any(children >= nnodes) or np.any(children < -256) \
+    parents = np.arange(len(children)) // 4
+    if np.any(tables["nstarts"] > ndigits) or np.any(children >= nnodes) or np.any(children < DUMMY) \
             or np.any((children >= 0) & (children <= parents)):  # children after parents: no cycles
         fail("wavelet tree nodes")
     for c in np.flatnonzero(code_lens):  # every code must lead to its own leaf
@@ -298,11 +298,11 @@ def _check_structure(params: dict, tables: dict) -> None:
         for depth in range(int(code_lens[c])):
             if node < 0:
                 fail("wavelet tree codes")
-            node = int(children[2 * node + ((code >> depth) & 1)])
+            node = int(children[4 * node + ((code >> (2 * depth)) & 3)])
         if node != -(int(c) + 1):
             fail("wavelet tree codes")
-    nwords = nbits // 64 + 1
-    if len(tables["dir"]) != -(-nwords // params["sample_words"]) or len(tables["top"]) != 2 * -(-nwords // 65536):
+    nwords = ndigits // 32 + 1
+    if len(tables["dir"]) != -(-nwords // params["sample_words"]) or len(tables["top"]) != 4 * -(-nwords // 2048):
         fail("rank directory")
     if len(tables["sa"]) * 64 < (n // params["sa_rate"] + 1) * params["sa_width"] \
             or len(tables["isa"]) * 64 < -(-n // params["isa_rate"]) * params["isa_width"]:
