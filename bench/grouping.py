@@ -36,14 +36,16 @@ def grouping_accuracy(truth: Sequence, predicted: Sequence) -> float:
         true_groups[t].append(i)
         predicted_groups[p].append(i)
     correct = sum(len(lines) for lines in predicted_groups.values()
-                  if len({truth[i] for i in lines}) == 1 and len(true_groups[truth[lines[0]]]) == len(lines))
+                  if len({truth[i] for i in lines}) == 1
+                  and len(true_groups[truth[lines[0]]]) == len(lines))
     return correct / len(truth) if truth else 1.0
 
 
 def load_system(corpora: Path, system: str):
     """(contents, event ids) of one Loghub-2k system."""
     root = corpora / "loghub-2k"
-    with open(root / f"{system}_2k.log_structured_corrected.csv", newline="", encoding="utf-8") as f:
+    structured = root / f"{system}_2k.log_structured_corrected.csv"
+    with open(structured, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     events = [row["EventId"] for row in rows]
     contents = _split_contents(root, system)

@@ -37,7 +37,8 @@ def check_round_trip(contents, config=None):
     assert rebuild(tset, contents) == contents
     assert TemplateSet.from_bytes(tset.to_bytes()) == tset
     # The compiled matcher (when built) and the reference agree on every line.
-    assert build_matcher(tset.templates).match(contents) == PyMatcher(tset.templates).match(contents)
+    compiled, reference = build_matcher(tset.templates), PyMatcher(tset.templates)
+    assert compiled.match(contents) == reference.match(contents)
     return tset
 
 
@@ -96,7 +97,8 @@ def test_templates_and_columns():
 def test_low_cardinality_words_split_clusters():
     contents = [b"Link %s on port %d" % (state, i) for i in range(20) for state in (b"up", b"down")]
     tset = TemplateMiner().fit(contents)
-    assert sorted(t.text for t in tset.templates) == ["Link down on port <*>", "Link up on port <*>"]
+    assert sorted(t.text for t in tset.templates) == ["Link down on port <*>",
+                                                      "Link up on port <*>"]
 
 
 def test_render_escapes_percent_and_checks_columns():
@@ -129,7 +131,8 @@ DETERMINISM_SCRIPT = """
 import hashlib, sys
 from logzip.cluster import MinerConfig, TemplateMiner
 contents = [b"user u%d logged %s from 10.0.%d.%d" % (i % 7, [b"in", b"out"][i % 2], i % 5, i)
-            for i in range(3000)] + [b"job %d state %s" % (i, b"ABCDEFG"[i % 7:][:1]) for i in range(99)]
+            for i in range(3000)]
+contents += [b"job %d state %s" % (i, b"ABCDEFG"[i % 7:][:1]) for i in range(99)]
 tset = TemplateMiner(MinerConfig(sample_size=500)).fit(contents)
 sys.stdout.write(hashlib.sha256(tset.to_bytes()).hexdigest())
 """

@@ -1,19 +1,25 @@
-"""Learn templates from log contents by iterative clustering (Logzip, ASE'19), with
-frequency-pattern grouping in the spirit of Brain (Yu et al., TSC'23).
+"""Learn templates from log contents by iterative clustering (Logzip, ASE'19), with the
+frequency-pattern grouping of Brain (Yu et al., TSC'23).
 
-Each iteration samples distinct contents not yet covered, clusters the sample, turns every cluster
-into a template, and matches the uncovered contents against the new templates; it stops when an
-iteration no longer improves coverage.  Clustering a sample:
+Each iteration samples distinct contents not tried yet, clusters the sample, makes a template of
+every cluster, and matches the contents still uncovered against the new templates, dropping those
+that cover fewer than ``min_support`` lines.  It stops when an iteration covers too few lines.
 
-1. Split every content on single spaces and group the lines by token count.
-2. Mask the digit-bearing pieces of each token (``blk_-123`` -> ``blk_-#``, ``ambient=45`` ->
-   ``ambient=#``), so that numbers never tell clusters apart.
-3. Within a token count, count each (position, masked token).  A line's *pattern* is the set of
-   its tokens whose count is at least the count shared by most of its tokens (the longest common
+Clustering a sample:
+
+1. Tokenize (see :func:`~logzip.cluster.template.tokenize`) and group the lines by token count.
+2. Mask the variable pieces of each token (runs between delimiters that hold a digit, and day or
+   month names: ``blk_-123`` -> ``#``, ``ambient=45`` -> ``ambient=#``), so that numbers never
+   tell clusters apart.
+3. Within a token count, count each (position, masked token).  A line's *pattern* keeps its
+   tokens whose count is at least the count shared by most of its tokens (the longest common
    pattern); lines with the same pattern form a cluster.
-4. A cluster's template keeps a token literal where the cluster agrees on it and it holds no digit;
-   elsewhere it has a slot, with the prefix and suffix (up to a delimiter, no digits) common to
-   the cluster's values, so that parameter columns hold only what varies.
+4. A cluster is split on its slot column with the fewest distinct constant words (``up``/``down``,
+   ``eth0``) or ``key=`` keys, when there are at most ``max_split`` of them; the unsplit cluster
+   stays as a fallback for parts too rare to keep.
+5. A cluster's template keeps a token literal where the cluster agrees on it and it is not
+   masked; elsewhere it has a slot, with the prefix and suffix (printable, no digits, cut at a
+   delimiter) common to the cluster's values, so that parameter columns hold only what varies.
 """
 import re
 from collections import Counter, defaultdict
@@ -33,8 +39,8 @@ _VARIABLE_PIECE = re.compile(
     rb"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
     rb"(?![A-Za-z0-9_]))" % (_DELIMITERS, _DELIMITERS, _DELIMITERS))
 # The longest prefix of at most 64 printable ASCII bytes or tabs, no digits, that ends with a
-# delimiter (a non-alphanumeric byte).  Bounding slot prefixes and suffixes keeps the slot edges of a trie
-# node few even on binary data.
+# delimiter (a non-alphanumeric byte).  Bounding slot prefixes and suffixes keeps the slot edges
+# of a trie node few, even on binary data.
 _DELIMITED_PREFIX = re.compile(
     rb"((?:[\t\x20-\x2f\x3a-\x7e]{0,63}[\t\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e])?)")
 
@@ -58,7 +64,7 @@ class MinerConfig:
     min_yield: float = 0.05
     """... or less than this fraction of the number of lines it sampled (text without templates)."""
     max_split: int = 5
-    """A word column with at most this many distinct values splits a cluster in one per value."""
+    """A column with at most this many distinct words or keys splits a cluster, one per value."""
     max_tokens: int = 512
     """Contents with more tokens are left to the unmatched stream."""
 

@@ -2,10 +2,13 @@
 
 A content is split on every space that follows a non-space byte or starts the content, so a run of
 spaces stays glued to the token after it (``b"Jul  9"`` -> ``[b"Jul", b" 9"]``) and token counts do
-not depend on padding; ``b' '.join`` restores the content exactly.  A template is a sequence of the same number of tokens, each either a literal token or
-a slot.  A slot has a literal prefix and suffix and stands for any token that starts with the
-prefix and ends with the suffix without the two overlapping; the slot's value is what lies between
-them.  Rendering a template with its slot values therefore gives back the content byte for byte.
+not depend on padding; ``b' '.join`` restores the content exactly.
+
+A template is a sequence of tokens, each either a literal token or a slot, and matches the
+contents of as many tokens that agree with its literal tokens.  A slot has a literal prefix and
+suffix and stands for any token that starts with the prefix and ends with the suffix without the
+two overlapping; the slot's value is what lies between them.  Rendering a template with its slot
+values therefore gives back the content byte for byte.
 """
 import re
 from dataclasses import dataclass
