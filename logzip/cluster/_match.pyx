@@ -214,12 +214,15 @@ cdef class CMatcher:
         self.capacity = cap
         return 0
 
-    cdef Py_ssize_t _split(self, const char* s, Py_ssize_t size) except -1:
-        """Split like template.tokenize; fill token bounds and literal ids; return the count."""
+    cdef Py_ssize_t _split(self, const char* s, Py_ssize_t size) except -2:
+        """Split like template.tokenize; fill token bounds and literal ids; return the count,
+        or -1 (and fill nothing) when no template has that many tokens."""
         cdef Py_ssize_t n = 1, i
         for i in range(size):
             if s[i] == 32 and (i == 0 or s[i - 1] != 32):
                 n += 1
+        if self._edge(ROOT, <uint64_t>n) < 0:
+            return -1
         self._grow(n)
         cdef Py_ssize_t t = 0, start = 0
         cdef uint64_t h = FNV_OFFSET
@@ -305,7 +308,7 @@ cdef class CMatcher:
     cdef int32_t _find_content(self, bytes content) except -2:
         cdef const char* s = PyBytes_AS_STRING(content)
         cdef Py_ssize_t n = self._split(s, PyBytes_GET_SIZE(content))
-        return self._find(s, n)
+        return self._find(s, n) if n >= 0 else -1
 
     def assign(self, contents, bint cache=True):
         """Template id per content (-1 = none); ``cache=False`` when contents are distinct."""
@@ -349,7 +352,7 @@ cdef class CMatcher:
     cdef tuple _match_one(self, bytes content):
         cdef const char* s = PyBytes_AS_STRING(content)
         cdef Py_ssize_t n = self._split(s, PyBytes_GET_SIZE(content))
-        cdef int32_t tid = self._find(s, n)
+        cdef int32_t tid = self._find(s, n) if n >= 0 else -1
         if tid < 0:
             return (tid, None)
         cdef list values = []
