@@ -196,9 +196,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def save_results(name: str, text: str) -> Path:
-    """Write ``text`` to bench/results/NAME-<UTC time>.md (the directory is not versioned)."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.md"
+def save_results(name: str, text: str, directory: Path = RESULTS_DIR) -> Path:
+    """Write ``text`` to DIRECTORY/NAME-<UTC time>.md (by default bench/results/, not versioned)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.md"
     path.write_text(text, encoding="utf-8")
     return path

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
-from bench.common import (MB, Run, corpus_files, markdown_rows, markdown_table, mb_per_s, plain_copy,
+from bench.common import (MB, RESULTS_DIR, Run, corpus_files, markdown_rows, markdown_table, mb_per_s, plain_copy,
                           python_tool, relative, run_timed, save_results, sha256_file, tool_available)
 from corpora.shared import corpora_dir, loghub_2k_formats
 
@@ -128,37 +128,56 @@ def benchmark_file(path: Path, tools: List[Tool], work: Path) -> List[Measure]:
 
 
 def tables(rows, baseline_names, with_logzip, published, startup_seconds) -> str:
-    ratio_header = ["file", "size MB", "format"] + (["logzip"] if with_logzip else []) + list(baseline_names)
-    ratio_header += [f"{tool} (pub.)" for tool in PUBLISHED_TOOLS] + (["logzip vs Denum"] if with_logzip else [])
-    ratio_header += ["round trip"]
-    speed_header = ["file"] + (["logzip c -T1", "logzip c -T2", "logzip d", "logzip peak MB c/d"]
-                               if with_logzip else []) + [f"{name} c / d" for name in baseline_names]
-    ratio_rows, speed_rows = [], []
+    """Markdown: a ratio table and a speed table for each corpus set (loghub-full, loghub-2k, ...)."""
+    groups = {}
+    for row in rows:
+        name = row[0]
+        groups.setdefault(name.split("/")[0] if "/" in name and not name.startswith("/") else "files", []).append(row)
+    sections = []
+    for group, members in groups.items():
+        with_published = any(name.startswith("loghub-full/") for name, _, _ in members)
+        sections.append(f"### {group}: compression ratio (original / compressed, higher is better)\n\n"
+                        + _ratio_table(members, baseline_names, with_logzip, published if with_published else None)
+                        + f"\n\n### {group}: speed (MB/s of original data; c = compression, d = decompression)\n\n"
+                        + _speed_table(members, baseline_names, with_logzip))
+    notes = ["All tools on one core (xz -T1, zstd -T1) except logzip -T2. Times are wall clock and include "
+             "starting the process" + (f" ({startup_seconds:.2f} s for `logzip --version`)." if with_logzip else ".")]
+    if any(name.startswith("loghub-full/") for name, _, _ in rows):
+        notes.append("(pub.): ratios published by the LogShrink and Denum authors on the same Loghub files.")
+    return "\n\n".join(sections + notes) + "\n"
+
+
+def _ratio_table(rows, baseline_names, with_logzip, published) -> str:
+    header = ["file", "size MB", "format"] + (["logzip"] if with_logzip else []) + list(baseline_names)
+    if published is not None:
+        header += [f"{tool} (pub.)" for tool in PUBLISHED_TOOLS] + (["logzip vs Denum"] if with_logzip else [])
+    table = []
     for name, log_format, results in rows:
         by_tool = {r.tool: r for r in results}
-        logzip = [by_tool[t] for t in ("logzip -T1", "logzip -T2") if t in by_tool]
-        baselines = [by_tool[n] for n in baseline_names]
+        ratios = [by_tool[t].ratio for t in (["logzip -T1"] if with_logzip else []) + list(baseline_names)]
+        row = [name, results[0].original_bytes / MB, "Loghub" if log_format else "none"] + ratios
+        if published is not None:
+            pub = published.get(Path(name).name.split(".")[0]) if name.startswith("loghub-full/") else None
+            row += [pub[t] if pub else None for t in PUBLISHED_TOOLS]
+            row += [_gap(ratios[0], pub)] if with_logzip else []
         failures = [r for r in results if not r.round_trip_ok]
-        verdict = "ok" if not failures else "; ".join(f"{r.tool}: {r.error or 'differs'}" for r in failures)
-        pub = published.get(Path(name).name.split(".")[0]) if name.startswith("loghub-full/") else None
-        ratio_rows.append([name, results[0].original_bytes / MB, "Loghub" if log_format else "none"]
-                          + ([logzip[0].ratio] if logzip else []) + [r.ratio for r in baselines]
-                          + [pub[t] if pub else None for t in PUBLISHED_TOOLS]
-                          + ([_gap(logzip[0].ratio, pub)] if logzip else []) + [verdict])
+        table.append(row + ["ok" if not failures else "; ".join(f"{r.tool}: {r.error or 'differs'}" for r in failures)])
+    return markdown_table(header + ["round trip"], table)
+
+
+def _speed_table(rows, baseline_names, with_logzip) -> str:
+    header = ["file"] + (["logzip c", "logzip c -T2", "logzip d", "logzip peak MB c / d"] if with_logzip else [])
+    table = []
+    for name, _, results in rows:
+        by_tool = {r.tool: r for r in results}
         row = [name]
-        if logzip:
-            single, double = logzip[0], logzip[-1]
+        if with_logzip:
+            single, double = by_tool["logzip -T1"], by_tool["logzip -T2"]
             row += [_speed(single, "compression"), _speed(double, "compression"), _speed(single, "decompression"),
                     " / ".join(f"{run.peak_rss / MB:.0f}" if run else "-"
                                for run in (single.compression, single.decompression))]
-        speed_rows.append(row + [r.speeds() for r in baselines])
-    return ("### Compression ratio (original / compressed, higher is better)\n\n"
-            + markdown_table(ratio_header, ratio_rows)
-            + "\n\n(pub.): ratios published by the LogShrink and Denum authors on the same Loghub files.\n\n"
-            "### Speed (MB/s of original data, one core unless -T2; c = compression, d = decompression)\n\n"
-            + markdown_table(speed_header, speed_rows)
-            + (f"\n\nTimes include starting the process: {startup_seconds:.2f} s for `logzip --version`.\n"
-               if with_logzip else "\n"))
+        table.append(row + [by_tool[n].speeds() for n in baseline_names])
+    return markdown_table(header + [f"{n} c / d" for n in baseline_names], table)
 
 
 def _gap(ratio, published_row):
@@ -182,6 +201,7 @@ def main(argv=None):
     parser.add_argument("--tools", default="logzip," + ",".join(t.name.split()[0] for t in BASELINES),
                         help="comma-separated: logzip,gzip,bzip2,xz,zstd (default: all)")
     parser.add_argument("--format", help="Loghub header format for the FILES given (default: by file name)")
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="where to save the tables (default: %(default)s)")
     args = parser.parse_args(argv)
 
     wanted = set(args.tools.split(","))
@@ -209,7 +229,7 @@ def main(argv=None):
     startup = run_timed(python_tool("logzip.cli.main", "logzip") + ["--version"]).seconds if "logzip" in wanted else 0
     report = tables(rows, [t.name for t in baselines], "logzip" in wanted, published_ratios(), startup)
     print(report)
-    print(f"saved to {save_results('compression', report)}", file=sys.stderr)
+    print(f"saved to {save_results('compression', report, args.results)}", file=sys.stderr)
     failed = sum(not all(r.round_trip_ok for r in results) for _, _, results in rows)
     return 1 if failed else 0
 

@@ -47,3 +47,20 @@ def test_corpus_files_lists_logs_only(corpora_dir, tmp_path):
     assert {path.name for path in small} == {"Linux.log.zst", "Proxifier.log.zst"}
     plain = plain_copy(corpora_dir / "loghub-full" / "Linux.log.zst", tmp_path)
     assert sha256_file(plain).startswith("9ef66a377aa89f23")  # the corpora README's checksum
+
+
+def test_compression_bench_on_a_generated_log(tmp_path, capsys):
+    from bench import compression
+    from corpora.generate import FORMATS, generate
+
+    log = tmp_path / "hdfs.log"
+    log.write_bytes(generate("hdfs", 300_000, seed=4))
+    status = compression.main([str(log), "--tools", "logzip,gzip", "--format", FORMATS["hdfs"],
+                               "--results", str(tmp_path / "results")])
+    report = capsys.readouterr().out
+    assert status == 0
+    row = next(line for line in report.splitlines() if line.startswith(f"| {log}") and "Loghub" in line)
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    logzip_ratio, gzip_ratio, verdict = float(cells[3]), float(cells[4]), cells[-1]
+    assert verdict == "ok" and logzip_ratio > gzip_ratio > 3
+    assert [p.read_text() for p in (tmp_path / "results").iterdir()] == [report.removesuffix("\n")]
