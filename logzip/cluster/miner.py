@@ -21,6 +21,7 @@ Clustering a sample:
    masked; elsewhere it has a slot, with the prefix and suffix (printable, no digits, cut at a
    delimiter) common to the cluster's values, so that parameter columns hold only what varies.
 """
+import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -58,7 +59,11 @@ class MinerConfig:
     """Distinct contents clustered per iteration."""
     max_iterations: int = 10
     min_support: int = 2
-    """A template must cover at least this many lines (repeats included) to be kept."""
+    """A template must cover at least this many lines (repeats included) to be kept ..."""
+    support_share: float = 0.001
+    """... or this share of all lines, if more, but at most support_cap lines: a template and
+    its columns cost more than a few lines left to the unmatched stream."""
+    support_cap: int = 30
     min_gain: float = 0.0005
     """Stop once an iteration covers less than this fraction of all lines ..."""
     min_yield: float = 0.05
@@ -87,6 +92,8 @@ class TemplateMiner:
         remaining = np.arange(len(distinct))
         untried = np.ones(len(distinct), dtype=bool)
         support: Dict[Template, int] = {}
+        min_support = max(config.min_support,
+                          min(config.support_cap, math.ceil(config.support_share * len(contents))))
         for _ in range(config.max_iterations):
             pool = remaining[untried[remaining]]
             if not len(pool):
@@ -98,12 +105,12 @@ class TemplateMiner:
                                config.max_tokens, config.max_split,
                                # Every line left is in the sample: a cluster too small for a
                                # template cannot grow.
-                               config.min_support if len(sample) == len(remaining) else 0)
+                               min_support if len(sample) == len(remaining) else 0)
             new = [t for t in dict.fromkeys(clusters) if t not in support]
             if not new:
                 break
             lines = [distinct[i] for i in remaining.tolist()]
-            kept, tids, covered = _prune(new, lines, weights[remaining], config.min_support)
+            kept, tids, covered = _prune(new, lines, weights[remaining], min_support)
             support.update(zip(kept, covered.tolist()))
             remaining = remaining[tids < 0]
             gain = int(covered.sum())
