@@ -63,8 +63,10 @@ def main(argv=None):
     print(f"{'':10}{'ratio':>8}{'size MB':>10}{'compress MB/s':>16}{'decompress MB/s':>18}")
     for name, size, c_seconds, d_seconds in rows:
         print(f"{name:10}{len(data) / size:8.2f}{size / 1e6:10.2f}{mb / c_seconds:16.1f}{mb / d_seconds:18.1f}")
+    best_other = min(rows[1:], key=lambda row: row[1])
+    print(f"\nlogzip's archive is {rows[0][1] / best_other[1]:.0%} the size of {best_other[0]}'s.")
     digest = hashlib.sha256(data).hexdigest()[:16]
-    print(f"\nRound trip: {'byte-exact' if exact else 'MISMATCH'} (sha256 {digest}...)"
+    print(f"Round trip: {'byte-exact' if exact else 'MISMATCH'} (sha256 {digest}...)"
           f"{'' if args.threads == 1 else f'; logzip ran with -T {args.threads}'}")
 
     if args.keep:
