@@ -60,7 +60,7 @@ class _Source:
         return self.now
 
     def zipf(self, items, exponent=1.2):
-        """An item of ``items``, the first ones far more often (rank ``r`` has weight ``1/r**s``)."""
+        """An item of ``items``, the first ones far more often (rank ``r`` has weight ``1/r**exponent``)."""
         key = (len(items), exponent)
         if key not in self._cum_weights:
             self._cum_weights[key] = list(accumulate(1.0 / r**exponent for r in range(1, len(items) + 1)))
@@ -71,7 +71,7 @@ class _Source:
 
     def recent(self, items):
         """An item of ``items`` biased towards the end: recent objects are the busy ones."""
-        return items[int(len(items) * (1.0 - self.rng.random() ** 3))]
+        return items[len(items) - 1 - int(len(items) * self.rng.random() ** 3)]
 
     def ip(self, prefix="10.251"):
         return f"{prefix}.{self.rng.randrange(1, 255)}.{self.rng.randrange(1, 255)}"
