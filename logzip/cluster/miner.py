@@ -198,7 +198,7 @@ def _split(pattern: Tuple, members: List[Tuple[List[bytes], int]], max_split: in
     weight = sum(w for _, w in members)
     best = None
     for p, key in enumerate(pattern):
-        if key is None or b"#" in key:
+        if key is None:
             values = {tokens[p] for tokens, _ in members}
             n_heads = _count_heads(values, max_split)
             if 1 < n_heads <= weight and (best is None or n_heads < best[0]):
