@@ -1,7 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Hot loops of column decoding: spelling integers and filling skeletons, one bytes object per row."""
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.list cimport PyList_GET_ITEM, PyList_New, PyList_SET_ITEM
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF
 from libc.stdint cimport int64_t, uint64_t
 from libc.string cimport memcpy, memset
 
@@ -50,35 +53,55 @@ def fill(list texts, list runs):
     """
     cdef Py_ssize_t n_runs = len(runs), n, i, k, size, fixed = 0
     cdef char *out
-    cdef list run
+    cdef PyObject *part
+    cdef PyObject **columns
+    cdef const char **literals
+    cdef Py_ssize_t *literal_sizes
     if n_runs == 0 or len(texts) != n_runs + 1:
         raise ValueError("fill: needs n >= 1 runs and n + 1 texts")
-    for k in range(n_runs + 1):
-        fixed += len(<bytes?>texts[k])
     n = len(<list?>runs[0])
     for k in range(n_runs):
-        run = <list?>runs[k]
-        if len(run) != n:
+        if len(<list?>runs[k]) != n:
             raise ValueError("fill: runs differ in length")
-        for i in range(n):
-            if type(<object>PyList_GET_ITEM(run, i)) is not bytes:
-                raise TypeError("fill: runs must hold bytes")
-    result = [None] * n
-    for i in range(n):
-        size = fixed
+    for k in range(n_runs + 1):
+        fixed += len(<bytes?>texts[k])
+    columns = <PyObject **>PyMem_Malloc(n_runs * sizeof(PyObject *))
+    literals = <const char **>PyMem_Malloc((n_runs + 1) * sizeof(char *))
+    literal_sizes = <Py_ssize_t *>PyMem_Malloc((n_runs + 1) * sizeof(Py_ssize_t))
+    if columns == NULL or literals == NULL or literal_sizes == NULL:
+        PyMem_Free(columns)
+        PyMem_Free(literals)
+        PyMem_Free(literal_sizes)
+        raise MemoryError()
+    try:
         for k in range(n_runs):
-            size += PyBytes_GET_SIZE(<object>PyList_GET_ITEM(<list>PyList_GET_ITEM(runs, k), i))
-        row = PyBytes_FromStringAndSize(NULL, size)
-        out = PyBytes_AS_STRING(row)
+            columns[k] = <PyObject *>runs[k]
         for k in range(n_runs + 1):
-            part = <object>PyList_GET_ITEM(texts, k)
-            size = PyBytes_GET_SIZE(part)
-            memcpy(out, PyBytes_AS_STRING(part), size)
-            out += size
-            if k < n_runs:
-                part = <object>PyList_GET_ITEM(<list>PyList_GET_ITEM(runs, k), i)
-                size = PyBytes_GET_SIZE(part)
-                memcpy(out, PyBytes_AS_STRING(part), size)
+            literals[k] = PyBytes_AS_STRING(texts[k])
+            literal_sizes[k] = PyBytes_GET_SIZE(texts[k])
+        result = PyList_New(n)
+        for i in range(n):
+            size = fixed
+            for k in range(n_runs):
+                part = PyList_GET_ITEM(<object>columns[k], i)
+                if not PyBytes_CheckExact(<object>part):
+                    raise TypeError("fill: runs must hold bytes")
+                size += PyBytes_GET_SIZE(<object>part)
+            row = PyBytes_FromStringAndSize(NULL, size)
+            out = PyBytes_AS_STRING(row)
+            memcpy(out, literals[0], literal_sizes[0])
+            out += literal_sizes[0]
+            for k in range(n_runs):
+                part = PyList_GET_ITEM(<object>columns[k], i)
+                size = PyBytes_GET_SIZE(<object>part)
+                memcpy(out, PyBytes_AS_STRING(<object>part), size)
                 out += size
-        result[i] = row
-    return result
+                memcpy(out, literals[k + 1], literal_sizes[k + 1])
+                out += literal_sizes[k + 1]
+            Py_INCREF(row)
+            PyList_SET_ITEM(result, i, row)
+        return result
+    finally:
+        PyMem_Free(columns)
+        PyMem_Free(literals)
+        PyMem_Free(literal_sizes)

@@ -27,6 +27,7 @@ if sys.version_info >= (3, 11):     # possessive quantifiers; re matches faster 
 else:
     import regex
 
+from logzip.codec._columns import fill
 from logzip.errors import CorruptArchiveError, FormatError
 
 CONTENT = "Content"
@@ -203,7 +204,7 @@ class HeaderFormat:
         self._presence = [i for i, n in enumerate(names) if n.startswith("(")]
         self._optional_fields = [i for i, n in enumerate(names)
                                  if self._group_optional[i] and not n.startswith("(")]
-        self._join_fmt, self._join_args = self._layout(elements, iter(range(len(names))))
+        self._join_texts, self._join_args = self._layout(elements, iter(range(len(names))))
         simple = [_Field(n) if i % 2 == 0 else _Separator() for i, n in enumerate(names)]
         self._words = len(self.fields) if elements == simple and names[-1] == CONTENT else None
 
@@ -251,19 +252,20 @@ class HeaderFormat:
         return b"".join(parts)
 
     def _layout(self, elements: list, group_numbers) -> tuple:
-        """The %-format (bytes) and its arguments (group indices or nested optional layouts)."""
-        fmt, args = [], []
+        """The literal texts around the arguments, and the arguments: group indices, or the
+        layouts of optional parts as (presence group index, texts, arguments)."""
+        texts, args = [b""], []
         for element in elements:
             if isinstance(element, _Literal):
-                fmt.append(element.text.replace(b"%", b"%%"))
+                texts[-1] += element.text
             elif isinstance(element, _Optional):
                 presence = next(group_numbers)
-                fmt.append(b"%s")
                 args.append((presence,) + self._layout(element.elements, group_numbers))
+                texts.append(b"")
             else:
-                fmt.append(b"%s")
                 args.append(next(group_numbers))
-        return b"".join(fmt), args
+                texts.append(b"")
+        return texts, args
 
     # -- split and join
 
@@ -331,19 +333,17 @@ class HeaderFormat:
             if not set(groups[i]) <= {PRESENT, ABSENT}:
                 raise CorruptArchiveError("presence column of an optional header part holds other values")
         with _gc_paused():
-            return self._render(self._join_fmt, self._join_args, groups, n)
+            return self._render(self._join_texts, self._join_args, groups, n)
 
-    def _render(self, fmt: bytes, args: list, groups: list, n: int) -> List[bytes]:
-        values = [groups[a] if isinstance(a, int) else self._render_optional(a, groups, n) for a in args]
-        if not values:
-            return [fmt.replace(b"%%", b"%")] * n
-        if len(values) == 1:
-            return [fmt % (v,) for v in values[0]]
-        return [fmt % row for row in zip(*values)]
+    def _render(self, texts: List[bytes], args: list, groups: list, n: int) -> List[bytes]:
+        columns = [groups[a] if isinstance(a, int) else self._render_optional(a, groups, n) for a in args]
+        if not columns:
+            return [texts[0]] * n
+        return fill(texts, columns)
 
     def _render_optional(self, layout: tuple, groups: list, n: int) -> List[bytes]:
-        presence, fmt, args = layout
-        rendered = self._render(fmt, args, groups, n)
+        presence, texts, args = layout
+        rendered = self._render(texts, args, groups, n)
         return [r if p == PRESENT else b"" for p, r in zip(groups[presence], rendered)]
 
 
