@@ -18,6 +18,7 @@ Integer arrays are delta- or frame-of-reference-coded and stored as byte planes.
 Blob: a version/method byte, then the payload: raw, or zstd-compressed after its size (varint).
 Payload: varint n_columns, varint n_rows, then each column as a kind byte and its data.
 """
+import itertools
 import re
 from typing import List, Optional
 
@@ -460,8 +461,7 @@ def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
     if ids is None:
         return rendered[0]
     column = np.empty(rows, dtype=object)
-    for sid, values in enumerate(rendered):
-        column[ids == sid] = values
+    column[np.argsort(ids, kind="stable")] = list(itertools.chain.from_iterable(rendered))
     return column.tolist()
 
 
