@@ -42,7 +42,7 @@ Structures (n = text bytes, H0 = zero-order entropy of the text in bits):
   groups and a scan of at most 63 lengths.
 """
 from libc.stdint cimport uint8_t, uint32_t, int32_t, uint64_t
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport free, malloc, realloc
 
 import numpy as np
 
@@ -54,6 +54,7 @@ DEF TWO_DIGITS = 2
 DEF PLAIN = 3
 DEF TOP_WORDS = 2048    # words per top entry: offsets and counts relative to it fit 16 bits
 DEF LINE_GROUP = 64
+DEF NO_TRIGRAM = 0xFFFFFFFF
 
 cdef extern from *:
     """
@@ -407,36 +408,88 @@ cdef inline void _rank_pair(const Digits* v, uint64_t a, uint64_t b, int s,
 # ---------------------------------------------------------------- FM-index core
 
 def build_bwt(const uint8_t[::1] text, const int32_t[::1] sa, uint64_t sa_rate, uint64_t isa_rate):
-    """BWT without the end-of-text symbol, its row, and both sample arrays.
+    """BWT without the end-of-text symbol, its row, both sample arrays and the trigram runs.
 
     Rows are those of text + $ ($ smallest): row 0 is the suffix "$", row r
     (r >= 1) is suffix sa[r - 1]. Returns (bwt, dollar_row, sa_samples,
-    isa_samples) with sa_samples[k] = SA[k * sa_rate] and isa_samples[k] =
-    ISA[k * isa_rate].
+    isa_samples, run_rows, run_codes) with sa_samples[k] = SA[k * sa_rate],
+    isa_samples[k] = ISA[k * isa_rate], and run_rows[i] the first row of a run
+    of rows whose suffixes start with the trigram run_codes[i] (b0 << 16 |
+    b1 << 8 | b2; NO_TRIGRAM for suffixes shorter than 3 bytes).
     """
     cdef uint64_t n = text.shape[0], r, value, dollar_row = 0, write = 0
+    cdef uint32_t code, last = NO_TRIGRAM
+    cdef Growing runs
     bwt_arr = np.empty(n, dtype=np.uint8)
     sa_arr = np.empty(n // sa_rate + 1, dtype=np.uint64)
     isa_arr = np.empty((n + isa_rate - 1) // isa_rate, dtype=np.uint64)
     cdef uint8_t[::1] bwt = bwt_arr
     cdef uint64_t[::1] sa_samples = sa_arr, isa_samples = isa_arr
-    with nogil:
-        sa_samples[0] = n
-        if n:
-            bwt[write] = text[n - 1]
-            write += 1
-        for r in range(1, n + 1):
-            value = <uint64_t>sa[r - 1]
-            if r % sa_rate == 0:
-                sa_samples[r // sa_rate] = value
-            if value % isa_rate == 0:
-                isa_samples[value // isa_rate] = r
-            if value == 0:
-                dollar_row = r
-            else:
-                bwt[write] = text[value - 1]
+    _grow_init(&runs)
+    try:
+        with nogil:
+            sa_samples[0] = n
+            if n:
+                bwt[write] = text[n - 1]
                 write += 1
-    return bwt_arr, dollar_row, sa_arr, isa_arr
+            for r in range(1, n + 1):
+                value = <uint64_t>sa[r - 1]
+                if r % sa_rate == 0:
+                    sa_samples[r // sa_rate] = value
+                if value % isa_rate == 0:
+                    isa_samples[value // isa_rate] = r
+                if value == 0:
+                    dollar_row = r
+                else:
+                    bwt[write] = text[value - 1]
+                    write += 1
+                code = NO_TRIGRAM
+                if value + 3 <= n:
+                    code = (<uint32_t>text[value] << 16) | (<uint32_t>text[value + 1] << 8) | text[value + 2]
+                if code != last:
+                    if not _grow_push(&runs, <uint32_t>r, code):
+                        with gil:
+                            raise MemoryError()
+                    last = code
+        rows = np.array(<uint32_t[:runs.size]> runs.rows, dtype=np.uint32) if runs.size else np.zeros(0, np.uint32)
+        codes = np.array(<uint32_t[:runs.size]> runs.codes, dtype=np.uint32) if runs.size else np.zeros(0, np.uint32)
+    finally:
+        free(runs.rows)
+        free(runs.codes)
+    return bwt_arr, dollar_row, sa_arr, isa_arr, rows, codes
+
+
+cdef struct Growing:
+    uint32_t* rows
+    uint32_t* codes
+    size_t size
+    size_t capacity
+
+
+cdef void _grow_init(Growing* g) noexcept:
+    g.rows = g.codes = NULL
+    g.size = g.capacity = 0
+
+
+cdef bint _grow_push(Growing* g, uint32_t row, uint32_t code) noexcept nogil:
+    cdef size_t capacity
+    cdef uint32_t* rows
+    cdef uint32_t* codes
+    if g.size == g.capacity:
+        capacity = 2 * g.capacity + 1024
+        rows = <uint32_t*> realloc(g.rows, capacity * sizeof(uint32_t))
+        if rows == NULL:
+            return False
+        g.rows = rows
+        codes = <uint32_t*> realloc(g.codes, capacity * sizeof(uint32_t))
+        if codes == NULL:
+            return False
+        g.codes = codes
+        g.capacity = capacity
+    g.rows[g.size] = row
+    g.codes[g.size] = code
+    g.size += 1
+    return True
 
 
 def build_wavelet_digits(const uint8_t[::1] bwt, const int32_t[:, ::1] paths,
@@ -478,13 +531,15 @@ cdef class Core:
     cdef const uint64_t[::1] sa_words, isa_words
     cdef const uint64_t[::1] line_anchors, line_ptrs, line_words
     cdef const uint8_t[::1] line_widths
+    cdef const uint32_t[::1] t1off, t2off, t3sp, tshort
+    cdef const uint8_t[::1] t2sym, t3sym
     cdef readonly uint64_t n, dollar_row, sa_rate, isa_rate, n_lines
     cdef int sa_width, isa_width
 
     def __init__(self, *, stream, directory, top, sample_words, node_starts, node_counts, children,
                  codes, code_lens, C, n, dollar_row, sa_words, sa_width, sa_rate,
                  isa_words, isa_width, isa_rate, line_anchors, line_ptrs, line_widths,
-                 line_words, n_lines):
+                 line_words, n_lines, t1off, t2sym, t2off, t3sym, t3sp, tshort):
         self.stream_view = stream
         self.directory_view = directory
         self.seq.stream = &self.stream_view[0]
@@ -514,6 +569,8 @@ cdef class Core:
         self.line_widths = line_widths
         self.line_words = line_words
         self.n_lines = n_lines
+        self.t1off, self.t2sym, self.t2off = t1off, t2sym, t2off
+        self.t3sym, self.t3sp, self.tshort = t3sym, t3sp, tshort
 
     cdef inline void _rank_pair_c(self, int c, uint64_t* lo, uint64_t* hi) noexcept nogil:
         """lo, hi <- occurrences of byte c in BWT rows [0, lo) and [0, hi), lo <= hi."""
@@ -552,10 +609,46 @@ cdef class Core:
         row[0] = r if r <= self.n else self.n  # a damaged index must not walk out of range
         return c
 
+    cdef inline Py_ssize_t _find(self, const uint8_t[::1] symbols, uint64_t lo, uint64_t hi,
+                                 int c) noexcept nogil:
+        """Index of byte c in the sorted symbols[lo:hi], or -1."""
+        cdef uint64_t mid
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if symbols[mid] < c:
+                lo = mid + 1
+            else:
+                hi = mid
+        return <Py_ssize_t>lo if lo < <uint64_t>symbols.shape[0] and symbols[lo] == c else -1
+
+    cdef inline bint _trigram(self, const uint8_t* p, uint64_t* lo, uint64_t* hi) noexcept nogil:
+        """Rows of the suffixes starting with p[0:3], from the trigram trie: two small searches."""
+        cdef Py_ssize_t second = self._find(self.t2sym, self.t1off[p[0]], self.t1off[p[0] + 1], p[1])
+        cdef Py_ssize_t third, k
+        if second < 0:
+            return False
+        third = self._find(self.t3sym, self.t2off[second], self.t2off[second + 1], p[2])
+        if third < 0:
+            return False
+        lo[0] = min(<uint64_t>self.t3sp[third], self.n + 1)
+        hi[0] = min(<uint64_t>self.t3sp[third + 1], self.n + 1)  # where the next trigram starts...
+        for k in range(<Py_ssize_t>self.tshort.shape[0]):  # ...unless a suffix of 1 or 2 bytes comes first
+            if lo[0] <= self.tshort[k] < hi[0]:
+                hi[0] = self.tshort[k]
+        return True
+
     cdef void _search(self, const uint8_t* pattern, Py_ssize_t m, uint64_t* sp, uint64_t* ep) noexcept nogil:
-        cdef Py_ssize_t k = m - 1
-        cdef int c = pattern[k]
-        cdef uint64_t lo = self.C[c], hi = self.C[c + 1]
+        """Backward search; the last three bytes come from the trigram trie, not from ranks."""
+        cdef Py_ssize_t k
+        cdef int c
+        cdef uint64_t lo = 0, hi = 0
+        if m >= 3:
+            k = m - 3
+            if not self._trigram(pattern + k, &lo, &hi):
+                lo = hi = 0
+        else:
+            k = m - 1
+            lo, hi = self.C[pattern[k]], self.C[pattern[k] + 1]
         while lo < hi and k > 0:
             k -= 1
             c = pattern[k]
@@ -568,32 +661,25 @@ cdef class Core:
         sp[0] = lo
         ep[0] = hi if hi > lo else lo
 
-    def search(self, const uint8_t[::1] pattern):
-        """(sp, ep): the half-open range of BWT rows prefixed by ``pattern`` (non-empty)."""
-        cdef uint64_t sp, ep
-        with nogil:
-            self._search(&pattern[0], pattern.shape[0], &sp, &ep)
+    def search(self, bytes pattern):
+        """(sp, ep): the half-open range of BWT rows prefixed by ``pattern``."""
+        cdef const char* text = pattern
+        cdef Py_ssize_t m = len(pattern)
+        cdef uint64_t sp = 0, ep = 0
+        if m:
+            with nogil:
+                self._search(<const uint8_t*>text, m, &sp, &ep)
         return sp, ep
 
-    def count(self, const uint8_t[::1] pattern):
-        cdef uint64_t sp, ep
-        with nogil:
-            self._search(&pattern[0], pattern.shape[0], &sp, &ep)
-        return ep - sp
-
-    def count_many(self, patterns):
-        """Counts of a list of non-empty bytes patterns, one Python call."""
-        cdef const uint8_t[::1] p
-        cdef uint64_t sp, ep
-        out = np.empty(len(patterns), dtype=np.uint64)
-        cdef uint64_t[::1] counts = out
-        cdef Py_ssize_t i
-        for i in range(len(patterns)):
-            p = patterns[i]
+    def count(self, bytes pattern):
+        """Occurrences of a pattern (0 for an empty one: callers refuse those)."""
+        cdef const char* text = pattern
+        cdef Py_ssize_t m = len(pattern)
+        cdef uint64_t sp = 0, ep = 0
+        if m:
             with nogil:
-                self._search(&p[0], p.shape[0], &sp, &ep)
-            counts[i] = ep - sp
-        return out
+                self._search(<const uint8_t*>text, m, &sp, &ep)
+        return ep - sp
 
     cdef inline uint64_t _locate_row(self, uint64_t row) noexcept nogil:
         cdef uint64_t steps = 0

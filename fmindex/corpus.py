@@ -73,11 +73,12 @@ class Corpus:
         self.source = source
         self._mapping = mapping  # the mmap the shards view, closed by close()
         self._raw_ends = np.array([s.raw_offset + len(s.index) for s in shards], dtype=np.int64)
+        self._cores = [s.index._core for s in shards]
 
     # ------------------------------------------------------------ context manager
 
     def close(self) -> None:
-        self.shards = []
+        self.shards = self._cores = []
         if self._mapping is not None:
             mapping, self._mapping = self._mapping, None
             _close(mapping)
@@ -119,7 +120,10 @@ class Corpus:
 
     def count(self, pattern) -> int:
         pattern = self._check(pattern)
-        return sum(int(s.index._core.count(pattern)) for s in self.shards if len(pattern) <= len(s.index))
+        total = 0
+        for core in self._cores:
+            total += core.count(pattern)  # 0 from a shard shorter than the pattern
+        return total
 
     def locate(self, pattern, limit: Optional[int] = None) -> np.ndarray:
         """Sorted corpus offsets of the occurrences (at most ``limit``, taken shard by shard)."""

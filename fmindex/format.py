@@ -45,6 +45,12 @@ TABLES = {
     "lptrs": np.uint64,        # bit pointer of the group's packed line lengths
     "lwidths": np.uint8,       # width of the group's line lengths
     "lwords": np.uint64,       # packed line lengths
+    "t1off": np.uint32,        # trigram trie: per first byte, its bigrams in t2sym,
+    "t2sym": np.uint8,         # second byte of each bigram (sorted within a first byte)
+    "t2off": np.uint32,        # per bigram, its trigrams in t3sym
+    "t3sym": np.uint8,         # third byte of each trigram (sorted within a bigram)
+    "t3sp": np.uint32,         # first BWT row of each trigram, then n + 1
+    "tshort": np.uint32,       # rows of the suffixes of 1 and 2 bytes
 }
 
 

@@ -13,9 +13,9 @@ from pydivsufsort import divsufsort
 from . import _core, format
 from .errors import CorruptIndexError, PatternError
 
-SA_RATE = 32        # locate: 32 LF steps per occurrence on average
-ISA_RATE = 128      # extract: at most 128 LF steps of overhead per call
-SAMPLE_WORDS = 32   # bitvector: one directory entry every 32 words of 64 bits
+SA_RATE = 64        # locate: 64 LF steps per occurrence on average
+ISA_RATE = 256      # extract: at most 256 LF steps of overhead per call
+SAMPLE_WORDS = 64   # digit sequence: one directory entry every 64 words of 32 digits
 LINE_GROUP = 64     # must match _core.LINE_GROUP
 WORD_SAMPLINGS = (1, 2, 4, 8, 16, 32, 64)  # powers of two up to the longest token
 DUMMY = -257        # child of a wavelet tree node that no byte reaches
@@ -84,6 +84,29 @@ def _huffman(freqs: np.ndarray):
     return children, codes, code_lens, paths, weights, node_counts.astype(np.uint64).ravel()
 
 
+TRIGRAM_TABLES = ("t1off", "t2sym", "t2off", "t3sym", "t3sp", "tshort")
+
+
+def _trigram_trie(run_rows: np.ndarray, run_codes: np.ndarray, n: int) -> dict:
+    """The BWT rows of every trigram of the text, as a trie of sorted bytes.
+
+    t1off[b0]:t1off[b0 + 1] are the bigrams b0 b1 (bytes b1 in t2sym),
+    t2off[k]:t2off[k + 1] the trigrams of bigram k (bytes b2 in t3sym), and
+    trigram g has rows t3sp[g]:t3sp[g + 1], cut short by a row of tshort (the
+    suffixes of 1 and 2 bytes) that falls inside. Backward search starts from
+    it, three steps in.
+    """
+    real = run_codes != 0xFFFFFFFF
+    codes, starts = run_codes[real], run_rows[real]
+    bigrams, first = np.unique(codes >> 8, return_index=True)
+    return {"t1off": np.searchsorted(bigrams >> 8, np.arange(257)).astype(np.uint32),
+            "t2sym": (bigrams & 0xFF).astype(np.uint8),
+            "t2off": np.append(first, len(codes)).astype(np.uint32),
+            "t3sym": (codes & 0xFF).astype(np.uint8),
+            "t3sp": np.append(starts, n + 1).astype(np.uint32),
+            "tshort": run_rows[~real & (run_rows > 0)].astype(np.uint32)}
+
+
 def _line_tables(text: np.ndarray):
     """Packed line lengths by groups of LINE_GROUP lines (see _core)."""
     n = len(text)
@@ -129,7 +152,8 @@ class FMIndex:
             dollar_row=params["dollar_row"], sa_words=tables["sa"], sa_width=params["sa_width"],
             sa_rate=params["sa_rate"], isa_words=tables["isa"], isa_width=params["isa_width"],
             isa_rate=params["isa_rate"], line_anchors=tables["lanchors"], line_ptrs=tables["lptrs"],
-            line_widths=tables["lwidths"], line_words=tables["lwords"], n_lines=params["n_lines"])
+            line_widths=tables["lwidths"], line_words=tables["lwords"], n_lines=params["n_lines"],
+            **{key: tables[key] for key in TRIGRAM_TABLES})
 
     # ------------------------------------------------------------ building
 
@@ -177,9 +201,6 @@ class FMIndex:
     def count(self, pattern) -> int:
         """Occurrences of ``pattern``, overlapping ones included."""
         return int(self._core.count(self._pattern(pattern)))
-
-    def count_many(self, patterns) -> np.ndarray:
-        return self._core.count_many([self._pattern(p) for p in patterns])
 
     def search(self, pattern):
         """(sp, ep): the BWT rows of the occurrences of a valid pattern."""
@@ -248,8 +269,9 @@ def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
     if not isinstance(text, (bytes, bytearray)):
         text = data.tobytes()
     sa = divsufsort(text) if n else np.zeros(0, np.int32)
-    bwt, dollar_row, sa_samples, isa_samples = _core.build_bwt(data, sa, sa_rate, isa_rate)
+    bwt, dollar_row, sa_samples, isa_samples, run_rows, run_codes = _core.build_bwt(data, sa, sa_rate, isa_rate)
     del sa
+    trigrams = _trigram_trie(run_rows, run_codes, n)
     freqs = np.bincount(bwt, minlength=256)
     children, codes, code_lens, paths, weights, node_counts = _huffman(freqs)
     node_starts = np.concatenate(([0], np.cumsum(weights)[:-1])).astype(np.uint64)
@@ -267,7 +289,7 @@ def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
     tables = dict(stream=stream, dir=directory, top=top, nstarts=node_starts, ncounts=node_counts,
                   children=children, codes=codes, codelens=code_lens, C=C,
                   sa=_core.pack(sa_samples, sa_width), isa=_core.pack(isa_samples, isa_width),
-                  lanchors=anchors, lptrs=pointers, lwidths=widths, lwords=words)
+                  lanchors=anchors, lptrs=pointers, lwidths=widths, lwords=words, **trigrams)
     return format.serialize(params, tables)
 
 
@@ -307,6 +329,12 @@ def _check_structure(params: dict, tables: dict) -> None:
     if len(tables["sa"]) * 64 < (n // params["sa_rate"] + 1) * params["sa_width"] \
             or len(tables["isa"]) * 64 < -(-n // params["isa_rate"]) * params["isa_width"]:
         fail("suffix array samples")
+    t1off, t2off = tables["t1off"].astype(np.int64), tables["t2off"].astype(np.int64)
+    if len(t1off) != 257 or t1off[0] != 0 or np.any(np.diff(t1off) < 0) or t1off[256] != len(tables["t2sym"]) \
+            or len(t2off) != len(tables["t2sym"]) + 1 or (len(t2off) and t2off[0] != 0) \
+            or np.any(np.diff(t2off) < 0) or t2off[-1] != len(tables["t3sym"]) \
+            or len(tables["t3sp"]) != len(tables["t3sym"]) + 1 or len(tables["tshort"]) > 2:
+        fail("trigram tables")
     ngroups = -(-params["n_lines"] // LINE_GROUP)
     if len(tables["lanchors"]) != ngroups or len(tables["lptrs"]) != ngroups \
             or len(tables["lwidths"]) != ngroups or np.any(tables["lwidths"] > 64):
