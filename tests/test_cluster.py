@@ -14,6 +14,7 @@ from bench.grouping import grouping_accuracy, load_system, predicted_groups
 from corpora.shared import loghub_2k_formats
 from logzip.cluster import MinerConfig, Template, TemplateMiner, TemplateSet
 from logzip.cluster.matcher import MAX_STEPS, PyMatcher, build_matcher
+from logzip.cluster.miner import _mask
 from logzip.cluster.template import tokenize
 from logzip.errors import CorruptArchiveError
 
@@ -75,6 +76,22 @@ def test_round_trip_random_structures(contents):
 @given(st.binary(max_size=40))
 def test_tokenize_inverts(content):
     assert b" ".join(tokenize(content)) == content
+
+
+MASK_PIECES = st.sampled_from([b"a", b"J", b"ul", b"Jul", b"Mon", b"Dec", b"_", b"1", b"0", b" ",
+                               b"=", b".", b"-", b"\t", b"\x0b", b"/", b"@", b"\xff", b"x9", b"#"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(MASK_PIECES, max_size=20).map(b"".join) | st.binary(max_size=30))
+def test_compiled_tokenize_masked_agrees(content):
+    compiled = pytest.importorskip("logzip.cluster._match")
+    assert compiled.tokenize_masked(content) == (tokenize(content), tokenize(_mask(content)))
+
+
+def test_masking():
+    assert _mask(b"blk_-12 ambient=45 Jul  9 July Jul.5 10.0.0.1:80 x") == (
+        b"# ambient=# #  # July # #:# x")
 
 
 def test_tokenize_glues_space_runs_to_the_next_token():

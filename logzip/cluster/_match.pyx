@@ -376,3 +376,72 @@ cdef uint64_t _hash(bytes token):
     for i in range(PyBytes_GET_SIZE(token)):
         h = (h ^ <unsigned char>s[i]) * FNV_PRIME
     return h
+
+
+cdef bytes _DELIMITER_BYTES = b" \t\n\r\x0b\x0c=:,()[]{}<>/\"'|;@"
+cdef const char* _CALENDAR = b"MonTueWedThuFriSatSunJanFebMarAprMayJunJulAugSepOctNovDec"
+cdef unsigned char _is_delimiter[256]
+for _c in _DELIMITER_BYTES:
+    _is_delimiter[_c] = 1
+
+
+cdef inline bint _is_calendar(const unsigned char* s) noexcept nogil:
+    cdef const unsigned char* names = <const unsigned char*>_CALENDAR
+    cdef int k
+    for k in range(0, 57, 3):
+        if s[0] == names[k] and s[1] == names[k + 1] and s[2] == names[k + 2]:
+            return True
+    return False
+
+
+cdef inline bint _is_word_byte(unsigned char c) noexcept nogil:
+    return (c >= 48 and c <= 57) or (c >= 65 and c <= 90) or (c >= 97 and c <= 122) or c == 95
+
+
+def tokenize_masked(bytes content):
+    """``(tokenize(content), tokenize(miner._mask(content)))``, in one pass."""
+    cdef const unsigned char* s = <const unsigned char*>PyBytes_AS_STRING(content)
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(content)
+    cdef bytearray masked = bytearray(size)
+    cdef unsigned char* m = masked
+    cdef Py_ssize_t i = 0, j, k, out = 0, digit
+    while i < size:
+        if _is_delimiter[s[i]]:
+            m[out] = s[i]
+            out += 1
+            i += 1
+            continue
+        j = i
+        digit = 0
+        while j < size and not _is_delimiter[s[j]]:
+            if s[j] >= 48 and s[j] <= 57:
+                digit = 1
+            j += 1
+        if digit:
+            m[out] = 35
+            out += 1
+        else:
+            k = i
+            if j - i >= 3 and _is_calendar(s + i) and (i + 3 == size or not _is_word_byte(s[i + 3])):
+                m[out] = 35
+                out += 1
+                k = i + 3
+            while k < j:
+                m[out] = s[k]
+                out += 1
+                k += 1
+        i = j
+    return _split_tokens(content), _split_tokens(bytes(masked[:out]))
+
+
+cdef list _split_tokens(bytes content):
+    """As template.tokenize."""
+    cdef const char* s = PyBytes_AS_STRING(content)
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(content), i, start = 0
+    cdef list tokens = []
+    for i in range(size):
+        if s[i] == 32 and (i == 0 or s[i - 1] != 32):
+            tokens.append(PyBytes_FromStringAndSize(s + start, i - start))
+            start = i + 1
+    tokens.append(PyBytes_FromStringAndSize(s + start, size - start))
+    return tokens

@@ -51,6 +51,17 @@ def _mask(content: bytes) -> bytes:
     return _VARIABLE_PIECE.sub(b"#", content)
 
 
+def tokenize_masked(content: bytes) -> Tuple[List[bytes], List[bytes]]:
+    """The tokens of the content and of its mask (``_match.tokenize_masked`` when built)."""
+    return tokenize(content), tokenize(_mask(content))
+
+
+try:
+    from ._match import tokenize_masked  # noqa: F811  (same result, one pass in C)
+except ImportError:
+    pass
+
+
 @dataclass
 class MinerConfig:
     """Parameters of :class:`TemplateMiner`."""
@@ -164,9 +175,9 @@ def cluster(lines: Sequence[Tuple[bytes, int]], max_tokens: int, max_split: int,
     least ``min_weight`` lines."""
     by_length: Dict[int, list] = defaultdict(list)
     for line, weight in lines:
-        tokens = tokenize(line)
+        tokens, keys = tokenize_masked(line)
         if len(tokens) <= max_tokens:
-            by_length[len(tokens)].append((tokens, tokenize(_mask(line)), weight))
+            by_length[len(tokens)].append((tokens, keys, weight))
     templates = []
     for n in sorted(by_length):
         group = by_length[n]
