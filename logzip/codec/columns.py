@@ -383,9 +383,12 @@ class _Reader:
             raise CorruptArchiveError("corrupt column table: bad integer array header")
         base = _unzigzag(np.array([self.varint() & 0xFFFF_FFFF_FFFF_FFFF], dtype=np.uint64))
         planes = np.frombuffer(self.take(count * width), dtype=np.uint8).reshape(width, count)
-        matrix = np.zeros((count, 8), dtype=np.uint8)
-        matrix[:, :width] = planes.T
-        encoded = matrix.view("<u8").ravel()
+        if width in (1, 2, 4, 8):
+            encoded = np.ascontiguousarray(planes.T).view(f"<u{width}").ravel().astype(np.uint64)
+        else:
+            matrix = np.zeros((count, 8), dtype=np.uint8)
+            matrix[:, :width] = planes.T
+            encoded = matrix.view("<u8").ravel()
         if use_delta:
             values = np.cumsum(_unzigzag(encoded), dtype=np.int64)
             values += base[0]
