@@ -110,14 +110,14 @@ class PyMatcher:
 
     def assign(self, contents: Sequence[bytes], cache: bool = True) -> List[int]:
         """Template id per content (-1 = none); ``cache=False`` when contents are distinct."""
-        find, cache = self.trie.find, {}
+        find, seen = self.trie.find, {}
         out = []
         for content in contents:
-            tid = cache.get(content)
+            tid = seen.get(content)
             if tid is None:
                 tid = find(tokenize(content))
                 if cache and len(content) <= CACHE_MAX_LENGTH:
-                    cache[content] = tid
+                    seen[content] = tid
             out.append(tid)
         return out
 
