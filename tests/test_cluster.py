@@ -14,6 +14,7 @@ from bench.grouping import grouping_accuracy, load_system, predicted_groups
 from corpora.shared import loghub_2k_formats
 from logzip.cluster import MinerConfig, Template, TemplateMiner, TemplateSet
 from logzip.cluster.matcher import MAX_STEPS, PyMatcher, build_matcher
+from logzip.cluster import miner
 from logzip.cluster.miner import _mask
 from logzip.cluster.template import tokenize
 from logzip.errors import CorruptArchiveError
@@ -212,3 +213,12 @@ def test_search_budget_is_the_same_in_both_matchers():
         tids, columns, unmatched = matcher.match(lines)
         assert tids == [-1, len(templates) - 1]
         assert unmatched == lines[:1] and columns[-1] == [[b"a" * 100]]
+
+
+@pytest.mark.parametrize("system", ["HDFS", "Mac"])
+def test_fit_is_the_same_without_the_extension(system, read_corpus, monkeypatch):
+    lines = read_corpus(f"loghub-2k/{system}_2k.log").split(b"\n")
+    expected = TemplateMiner().fit(lines)
+    monkeypatch.setattr(miner, "build_matcher", PyMatcher)
+    monkeypatch.setattr(miner, "tokenize_masked", lambda c: (tokenize(c), tokenize(_mask(c))))
+    assert TemplateMiner().fit(lines) == expected
