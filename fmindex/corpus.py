@@ -96,7 +96,8 @@ class Corpus:
 
     @property
     def n_lines(self) -> int:
-        return sum(s.index.n_lines for s in self.shards)
+        last = self.shards[-1] if self.shards else None
+        return last.first_line + last.index.n_lines if last else 0
 
     @property
     def n_docs(self) -> int:
@@ -235,16 +236,33 @@ def _records(path: Path, text_field: str) -> Iterator[bytes]:
 
 
 def _slices(documents: Iterable[bytes], shard_size: int) -> Iterator[bytes]:
-    """Cut the concatenated documents into pieces of about shard_size bytes, at line ends."""
-    pending = bytearray()
+    """Cut the concatenated documents into pieces of at most about shard_size bytes, at line ends.
+
+    A document that fits is never copied on its own, so indexing one log file
+    in one shard holds the file once.
+    """
+    pending, pending_size = [], 0
     for document in documents:
-        pending += document
-        while len(pending) > shard_size:
-            cut = pending.rfind(b"\n", 0, shard_size) + 1 or shard_size
-            yield bytes(pending[:cut])
-            del pending[:cut]
-    if pending:
-        yield bytes(pending)
+        view, start = memoryview(document), 0
+        while len(document) - start > shard_size - pending_size:
+            room = shard_size - pending_size
+            cut = document.rfind(b"\n", start, start + room) + 1
+            if cut <= start:  # no line end in reach: close the pending piece, or cut the line
+                if pending:
+                    yield b"".join(pending)
+                    pending, pending_size = [], 0
+                    continue
+                cut = start + room
+            pending.append(view[start:cut])
+            yield b"".join(pending)
+            pending, pending_size, start = [], 0, cut
+        if start < len(document):
+            pending.append(document if start == 0 else view[start:])
+            pending_size += len(document) - start
+    if len(pending) == 1 and isinstance(pending[0], bytes):
+        yield pending[0]
+    elif pending:
+        yield b"".join(pending)
 
 
 def build(source, output, *, kind: Optional[str] = None, text_field: str = "text",
@@ -267,12 +285,11 @@ def build(source, output, *, kind: Optional[str] = None, text_field: str = "text
             raw_offset = first_line = 0
             for piece in _slices(counted(documents), shard_size):
                 blob = build_shard(piece, **shard_options)
-                shard = FMIndex.from_buffer(blob)
                 shards.append([len(body), len(blob), first_line, raw_offset])
                 body.append(blob)
                 raw_offset += len(piece)
-                first_line += shard.n_lines
-                del shard
+                first_line += piece.count(b"\n")  # a line cut between shards goes on in the next
+                del piece
             doc_starts = np.concatenate(([0], np.cumsum(doc_lengths, dtype=np.uint64))).astype(np.uint64)
             _write_corpus(out, kind, names, doc_starts if kind != "lines" else None, shards, body,
                           raw_offset, text_field)

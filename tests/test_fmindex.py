@@ -124,6 +124,18 @@ def test_open_maps_the_file_without_reading_it(tmp_path):
         corpus.verify()
 
 
+def test_line_longer_than_a_shard_keeps_line_numbers(tmp_path):
+    source = tmp_path / "giant.log"
+    text = b"first\n" + b"0123456789" * 500 + b" needle\nlast needle\n"
+    source.write_bytes(text)
+    fmindex.build(source, tmp_path / "giant.fmi", shard_size=1024)
+    with fmindex.open(tmp_path / "giant.fmi") as corpus:
+        assert len(corpus.shards) > 4 and corpus.extract(0, len(text)) == text
+        assert [h.line for h in corpus.hits(b"needle")] == [2, 3]
+        assert corpus.line(1) == text.split(b"\n")[1] + b"\n"
+        assert corpus.lines_of([3000]).tolist() == [1] and corpus.n_lines == 3
+
+
 def test_shards_count_sum_locate_union():
     parts = [b"abc\nabd\n", b"xabc\n", b"abcabc\n"]
     shards, offset, first_line = [], 0, 0
