@@ -40,10 +40,12 @@ _VARIABLE_PIECE = re.compile(
     rb"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
     rb"(?![A-Za-z0-9_]))" % (_DELIMITERS, _DELIMITERS, _DELIMITERS))
 # The longest prefix of at most 64 printable ASCII bytes or tabs, no digits, that ends with a
-# delimiter (a non-alphanumeric byte).  Bounding slot prefixes and suffixes keeps the slot edges
-# of a trie node few, even on binary data.
+# delimiter (a non-alphanumeric byte) other than a sign, or with a hyphen after a letter
+# (``blk_`` of ``blk_-42``, ``node-`` of ``node-42``).  Bounding slot prefixes and suffixes keeps
+# the slot edges of a trie node few, even on binary data.
 _DELIMITED_PREFIX = re.compile(
-    rb"((?:[\t\x20-\x2f\x3a-\x7e]{0,63}[\t\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e])?)")
+    rb"((?:[\t\x20-\x2f\x3a-\x7e]{0,62}"
+    rb"(?:[\t\x20-\x2a\x2c\x2e\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]|[A-Za-z]-))?)")
 
 
 def _mask(content: bytes) -> bytes:
