@@ -101,14 +101,14 @@ def test_tokenize_glues_space_runs_to_the_next_token():
 
 
 def test_templates_and_columns():
-    contents = [b"PacketResponder %d for block blk_%d terminating" % (i % 3, 7 ** i)
+    contents = [b"PacketResponder %d for block blk_%d terminating" % (i % 3, (-7) ** i)
                 for i in range(30)] + [b"odd line"]
     tset = TemplateMiner().fit(contents)
     assert [t.text for t in tset.templates] == ["PacketResponder <*> for block blk_<*> terminating"]
     matches = tset.match(contents)
     assert matches.tids == [0] * 30 + [-1]
     assert matches.columns[0][0] == [b"%d" % (i % 3) for i in range(30)]
-    assert matches.columns[0][1][:3] == [b"1", b"7", b"49"]
+    assert matches.columns[0][1][:3] == [b"1", b"-7", b"49"]
     assert matches.unmatched == [b"odd line"]
 
 
