@@ -37,6 +37,7 @@ MAX_DECODED_BYTES = 1 << 30 # bytes one column part may decode to (a block is at
 _MAX_DEPTH = 6
 _TRIAL_LEVEL = 3            # candidates are compared by their size at this zstd level
 _SMALL = 512                # below this many bytes, compare candidates by raw size
+_RANK_MIN = 1024            # numbers needed to try ranking them
 _FUSED_DIGITS = 18          # digits of a number that surely fits int64
 _DIGITS = re.compile(rb"[0-9]+")
 _DECIMALS = re.compile(rb"-?[0-9]{1,19}(?:\n-?[0-9]{1,19})*")
@@ -279,28 +280,50 @@ def _fusions(radices: List[int]) -> List[List[int]]:
 
 
 def _put_int_array(out: bytearray, values: np.ndarray) -> None:
-    """Write int64 values as fixed-width unsigned numbers after a transform.
+    """Write int64 values as unsigned numbers after a transform.
 
-    Flags byte: bit 4 = delta (zigzagged differences from the first value), else frame of
-    reference (offsets from the minimum); low nibble = byte width (1..8).  Then the base (first
-    value or minimum, zigzag varint) and the numbers as byte planes (all lowest bytes first):
-    that compresses better than whole numbers or varints on counters and random values alike.
+    Flags byte: 1 = delta (zigzagged differences from the first value), else 0 = frame of
+    reference (offsets from the minimum).  Then the base (first value or minimum, zigzag
+    varint) and the unsigned numbers (see _put_unsigned).
     """
     if not len(values):
-        out += b"\x01\x00"
+        out += b"\x00\x00\x01"
         return
     low = values.argmin()
     offsets = values.view(np.uint64) - values[low:low + 1].view(np.uint64)
-    offset_width = _width(int(offsets.max()))
     deltas = _zigzag(np.diff(values, prepend=values[:1]))
-    delta_width = _width(int(deltas.max()))
     if _magnitude(deltas) < _magnitude(offsets):
-        flags, base, encoded, width = 0x10 | delta_width, values[0], deltas, delta_width
+        out.append(1)
+        base, encoded = values[0], deltas
     else:
-        flags, base, encoded, width = offset_width, values[low], offsets, offset_width
-    out.append(flags)
+        out.append(0)
+        base, encoded = values[low], offsets
     _put_varint(out, int(_zigzag(np.array([base], dtype=np.int64))[0]))
-    out += encoded.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :width].T.tobytes()
+    _put_unsigned(out, encoded, ranked=True)
+
+
+def _put_unsigned(out: bytearray, numbers: np.ndarray, ranked: bool) -> None:
+    """Write uint64 numbers as byte planes (all lowest bytes first), after a width byte
+    (1..8): that compresses better than whole numbers or varints on counters and random values
+    alike.  Or, width byte 0, ranked: the distinct numbers from the most frequent down, then
+    each number's rank, when that compresses smaller (a skewed set of time steps, say)."""
+    width = _width(int(numbers.max()))
+    planes = bytes((width,)) + numbers.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :width].T.tobytes()
+    if ranked and len(numbers) >= _RANK_MIN and width > 1:
+        distinct, inverse, counts = np.unique(numbers, return_inverse=True, return_counts=True)
+        if len(distinct) * 4 <= len(numbers):
+            order = np.argsort(-counts, kind="stable")
+            ranks = np.empty(len(order), dtype=np.uint64)
+            ranks[order] = np.arange(len(order), dtype=np.uint64)
+            candidate = bytearray(b"\0")
+            _put_varint(candidate, len(distinct))
+            _put_unsigned(candidate, distinct[order], ranked=False)
+            _put_unsigned(candidate, ranks[inverse.ravel()], ranked=False)
+            trial = zstandard.ZstdCompressor(level=_TRIAL_LEVEL)
+            if len(trial.compress(bytes(candidate))) < len(trial.compress(planes)):
+                out += candidate
+                return
+    out += planes
 
 
 def _magnitude(numbers: np.ndarray) -> float:
@@ -317,6 +340,7 @@ def _unzigzag(encoded: np.ndarray) -> np.ndarray:
 
 
 def _width(top: int) -> int:
+    """Bytes needed for numbers up to top."""
     return max(1, (top.bit_length() + 7) // 8)
 
 
@@ -377,23 +401,35 @@ class _Reader:
 
     def int_array(self, count: int) -> np.ndarray:
         """Read what _put_int_array wrote (count numbers)."""
-        flags = self.byte()
-        use_delta, width = flags >> 4, flags & 15
-        if not 1 <= width <= 8 or use_delta > 1:
+        use_delta = self.byte()
+        if use_delta > 1:
             raise CorruptArchiveError("corrupt column table: bad integer array header")
         base = _unzigzag(np.array([self.varint() & 0xFFFF_FFFF_FFFF_FFFF], dtype=np.uint64))
-        planes = np.frombuffer(self.take(count * width), dtype=np.uint8).reshape(width, count)
-        if width in (1, 2, 4, 8):
-            encoded = np.ascontiguousarray(planes.T).view(f"<u{width}").ravel().astype(np.uint64)
-        else:
-            matrix = np.zeros((count, 8), dtype=np.uint8)
-            matrix[:, :width] = planes.T
-            encoded = matrix.view("<u8").ravel()
+        encoded = self.unsigned(count, ranked=True)
         if use_delta:
             values = np.cumsum(_unzigzag(encoded), dtype=np.int64)
             values += base[0]
             return values
         return (encoded + base.view(np.uint64)[0]).view(np.int64)
+
+    def unsigned(self, count: int, ranked: bool) -> np.ndarray:
+        """Read what _put_unsigned wrote (count numbers), as uint64."""
+        width = self.byte()
+        if width == 0 and ranked:
+            n_distinct = self.count(count, "distinct number count")
+            distinct = self.unsigned(n_distinct, ranked=False)
+            ranks = self.unsigned(count, ranked=False)
+            if count and ranks.max() >= n_distinct:
+                raise CorruptArchiveError("corrupt column table: rank out of range")
+            return distinct[ranks]
+        if not 1 <= width <= 8:
+            raise CorruptArchiveError("corrupt column table: bad integer width")
+        planes = np.frombuffer(self.take(count * width), dtype=np.uint8).reshape(width, count)
+        if width in (1, 2, 4, 8):
+            return np.ascontiguousarray(planes.T).view(f"<u{width}").ravel().astype(np.uint64)
+        matrix = np.zeros((count, 8), dtype=np.uint8)
+        matrix[:, :width] = planes.T
+        return matrix.view("<u8").ravel()
 
     def ids(self, count: int, n_values: int) -> np.ndarray:
         ids = self.int_array(count)
