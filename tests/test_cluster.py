@@ -156,6 +156,13 @@ sys.stdout.write(hashlib.sha256(tset.to_bytes()).hexdigest())
 """
 
 
+def test_config_is_checked():
+    with pytest.raises(ValueError, match="sample_size"):
+        MinerConfig(sample_size=0)
+    with pytest.raises(ValueError, match="min_gain"):
+        MinerConfig(min_gain=2.0)
+
+
 def test_fit_is_deterministic_across_processes():
     """Same templates in the same order whatever the interpreter's hash seed."""
     digests = set()

@@ -86,6 +86,15 @@ class MinerConfig:
     max_tokens: int = 512
     """Contents with more tokens are left to the unmatched stream."""
 
+    def __post_init__(self):
+        for name in ("sample_size", "max_iterations", "min_support", "support_cap", "max_split",
+                     "max_tokens"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"MinerConfig.{name} must be at least 1")
+        for name in ("min_gain", "min_yield", "support_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"MinerConfig.{name} must be between 0 and 1")
+
 
 class TemplateMiner:
     """Learns a :class:`TemplateSet` from contents: ``TemplateMiner(MinerConfig()).fit(lines)``."""
