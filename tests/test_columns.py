@@ -72,6 +72,8 @@ def test_typed_encoding_beats_plain_zstd():
         ([b"10.251.%d.%d:50010" % (rng.randint(0, 255), rng.randint(0, 255)) for _ in range(n)], 0.85),
         ([b"%06d" % rng.randint(0, 999999) for _ in range(n)], 0.9),
         ([b"node-%d" % rng.randint(0, 300) for _ in range(n)], 0.9),
+        ([b"%02d:%02d:%02d,%03d" % (t // 3600000 % 24, t // 60000 % 60, t // 1000 % 60, t % 1000) for t in
+          itertools.accumulate(rng.choice([0, 0, 15, 16, 31, 47, 1000, 12345]) for _ in range(n))], 0.6),
     ]
     for column, ratio in expected_ratio:
         plain = len(zstandard.ZstdCompressor(level=19).compress(b"\n".join(column)))
@@ -118,11 +120,15 @@ CORRUPTIBLE = [[b"%d" % i for i in range(50)], [b"a", b"b\n"] * 25, [b"x%d.%d" %
                [b"%x" % (i * 999) for i in range(50)], [b"n%d" % i if i % 3 else b"" for i in range(50)]]
 
 
+RANKED = [[b"%d" % t for t in itertools.accumulate(random.Random(2).choice([0, 15, 16, 1000]) for _ in range(2000))]]
+
+
 @pytest.mark.parametrize("stored", ["zstd", "raw"])
-def test_corrupt_blobs_raise_corrupt_archive_error(stored):
+@pytest.mark.parametrize("table", [CORRUPTIBLE, RANKED], ids=["kinds", "ranked"])
+def test_corrupt_blobs_raise_corrupt_archive_error(stored, table):
     rng = random.Random(1)
-    blob = encode_table(CORRUPTIBLE, 19)
-    assert decode_table(raw_form(blob)) == CORRUPTIBLE
+    blob = encode_table(table, 19)
+    assert decode_table(raw_form(blob)) == table
     if stored == "raw":
         blob = raw_form(blob)
     for damaged in corrupt_variants(blob, rng):
