@@ -68,7 +68,7 @@ except ImportError:
 class MinerConfig:
     """Parameters of :class:`TemplateMiner`."""
 
-    sample_size: int = 10000
+    sample_size: int = 4000
     """Distinct contents clustered per iteration."""
     max_iterations: int = 10
     min_support: int = 2
