@@ -13,7 +13,8 @@ tried and the one zstd compresses smallest is kept:
     LINES   the values joined by newlines (no value holds one)
     CHUNKS  lengths, then the values concatenated
 
-Integer arrays are delta- or frame-of-reference-coded and stored as byte planes.
+Integer arrays (values, ids, lengths, fused digits) are delta- or frame-of-reference-coded,
+then stored as byte planes, or as ranks into their distinct numbers when that is smaller.
 
 Blob: a version/method byte, then the payload: raw, or zstd-compressed after its size (varint).
 Payload: varint n_columns, varint n_rows, then each column as a kind byte and its data.
@@ -154,8 +155,9 @@ class _Encoder:
                 skeletons[skeleton] = sid
             ids = np.fromiter(map(skeletons.__getitem__, keys), dtype=np.int64, count=len(keys))
             _put_int_array(out, ids)
-            values_array = _objects(column)
-            members = [values_array[ids == sid].tolist() for sid in range(len(skeletons))]
+            grouped = _objects(column)[np.argsort(ids, kind="stable")].tolist()
+            ends = np.cumsum(np.bincount(ids)).tolist()
+            members = [grouped[start:end] for start, end in zip([0] + ends, ends)]
         else:
             members = [column]
         for skeleton, values in zip(skeletons, members):
