@@ -192,8 +192,9 @@ def _parse_ints(column: List[bytes], joined: bytes):
     `joined` is the values joined by newlines; pads[i] is how many leading zeros value i has
     beyond its natural spelling.
     """
-    for base, pattern, powers in ((10, _DECIMALS, _POWERS_OF_10), (16, _HEXES, _POWERS_OF_16)):
-        if pattern.fullmatch(joined) is None:
+    for base, alphabet, pattern, powers in ((10, b"-0123456789\n", _DECIMALS, _POWERS_OF_10),
+                                            (16, b"0123456789abcdef\n", _HEXES, _POWERS_OF_16)):
+        if joined.translate(None, alphabet) or pattern.fullmatch(joined) is None:
             continue
         numbers = list(map(int, column)) if base == 10 else [int(v, 16) for v in column]
         if min(numbers) < _INT64_MIN or max(numbers) > _INT64_MAX:
