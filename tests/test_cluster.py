@@ -200,9 +200,9 @@ def test_grouping_accuracy_metric():
     assert grouping_accuracy("aabc", [1, 1, 2, 2]) == 0.5
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ["HPC", "Hadoop"])
 def test_round_trip_full_log(name, read_corpus):
+    """Whole lines of the full logs (a few seconds each)."""
     lines = read_corpus(f"loghub-full/{name}.log.zst").split(b"\n")
     tset = TemplateMiner().fit(lines)
     assert rebuild(tset, lines) == lines
