@@ -248,7 +248,7 @@ class HeaderFormat:
                 names.append(f"({sum(n.startswith('(') for n in names) + 1})")
                 after = _stops(elements, k + 1, following)
                 inner = self._compile(element.elements, after, names, True)
-                parts.append(b"(?:()" + inner + b")?+")
+                parts.append(b"(?:()" + inner + b")?")
         return b"".join(parts)
 
     def _layout(self, elements: list, group_numbers) -> tuple:
