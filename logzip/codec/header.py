@@ -8,10 +8,11 @@ columns gives the line back byte for byte.  ``\\X`` is the literal character X a
 has it).
 
 Each field ends at the first place where the text that follows it in the format (up to the
-next field) matches; the last element takes the rest of the line.  Matching never backtracks
-(possessive quantifiers), so it is linear in the line length, unlike Loghub's lazy ``(.*?)``
-fields which can take polynomial time on lines that do not fit.  A line that would need a field
-to end at a later place does not fit and is left to the caller as a misfit, kept raw.
+next field) matches; the last element takes the rest of the line.  Fields and whitespace never
+backtrack (possessive quantifiers), only an optional part may be left out after all, so
+matching is linear in the line length, unlike Loghub's lazy ``(.*?)`` fields which can take
+polynomial time on lines that do not fit.  A line that would need a field to end at a later
+place does not fit and is left to the caller as a misfit, kept raw.
 """
 import collections
 import gc
