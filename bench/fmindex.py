@@ -109,7 +109,8 @@ def bench_corpus(name, text, work: Path, args, rng):
         "build", raw, "-o", index_path, "--sa-rate", args.sa_rate, "--isa-rate", args.isa_rate]
     build = run_timed(build_argv).check(build_argv)
     row = {"corpus": name, "MB": len(text) / MB, "build MB/s": mb_per_s(len(text), build.seconds),
-           "peak B/B": build.peak_rss / len(text), "index/corpus": index_path.stat().st_size / len(text)}
+           "peak B/B": build.peak_rss / len(text),
+           "index/corpus": f"{index_path.stat().st_size / len(text):.3f}"}
     with fmindex.open(index_path) as corpus:
         n = args.queries
         for length in LENGTHS:

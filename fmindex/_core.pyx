@@ -41,7 +41,7 @@ Structures (n = text bytes, H0 = zero-order entropy of the text in bits):
   pointer and width per group): line_of(offset) is a binary search over the
   groups and a scan of at most 63 lengths.
 """
-from libc.stdint cimport uint8_t, uint32_t, int32_t, uint64_t
+from libc.stdint cimport uint8_t, uint32_t, int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 
 import numpy as np
@@ -412,7 +412,8 @@ def build_bwt(const uint8_t[::1] text, const int32_t[::1] sa, uint64_t sa_rate, 
 
     Rows are those of text + $ ($ smallest): row 0 is the suffix "$", row r
     (r >= 1) is suffix sa[r - 1]. Returns (bwt, dollar_row, sa_samples,
-    isa_samples, run_rows, run_codes) with sa_samples[k] = SA[k * sa_rate],
+    isa_samples, freqs, run_rows, run_codes) with sa_samples[k] = SA[k * sa_rate],
+    freqs the count of each byte value,
     isa_samples[k] = ISA[k * isa_rate], and run_rows[i] the first row of a run
     of rows whose suffixes start with the trigram run_codes[i] (b0 << 16 |
     b1 << 8 | b2; NO_TRIGRAM for suffixes shorter than 3 bytes).
@@ -424,13 +425,16 @@ def build_bwt(const uint8_t[::1] text, const int32_t[::1] sa, uint64_t sa_rate, 
     sa_arr = np.empty(n // sa_rate + 1, dtype=np.uint64)
     isa_arr = np.empty((n + isa_rate - 1) // isa_rate, dtype=np.uint64)
     cdef uint8_t[::1] bwt = bwt_arr
+    freqs_arr = np.zeros(256, dtype=np.int64)
     cdef uint64_t[::1] sa_samples = sa_arr, isa_samples = isa_arr
+    cdef int64_t[::1] freqs = freqs_arr
     _grow_init(&runs)
     try:
         with nogil:
             sa_samples[0] = n
             if n:
                 bwt[write] = text[n - 1]
+                freqs[bwt[write]] += 1
                 write += 1
             for r in range(1, n + 1):
                 value = <uint64_t>sa[r - 1]
@@ -442,6 +446,7 @@ def build_bwt(const uint8_t[::1] text, const int32_t[::1] sa, uint64_t sa_rate, 
                     dollar_row = r
                 else:
                     bwt[write] = text[value - 1]
+                    freqs[bwt[write]] += 1
                     write += 1
                 code = NO_TRIGRAM
                 if value + 3 <= n:
@@ -456,7 +461,7 @@ def build_bwt(const uint8_t[::1] text, const int32_t[::1] sa, uint64_t sa_rate, 
     finally:
         free(runs.rows)
         free(runs.codes)
-    return bwt_arr, dollar_row, sa_arr, isa_arr, rows, codes
+    return bwt_arr, dollar_row, sa_arr, isa_arr, freqs_arr, rows, codes
 
 
 cdef struct Growing:

@@ -29,9 +29,9 @@ from typing import Iterable, Iterator, List, Optional
 
 import numpy as np
 
-from .errors import CorruptIndexError, PatternError
+from .errors import CorruptIndexError
 from .format import ALIGNMENT
-from .index import FMIndex, build_shard
+from .index import FMIndex, as_pattern, build_shard
 
 MAGIC = b"FMICORP\x00"
 VERSION = 1
@@ -44,7 +44,8 @@ KINDS = ("lines", "files", "records")
 
 @dataclass(frozen=True)
 class Hit:
-    """One occurrence: ``offset`` in the corpus text, its document, its 1-based line."""
+    """One occurrence: its ``offset`` in the corpus text, its document (0-based; for a log, the
+    line index) and offset in it, its 1-based line number (within the document for files and records)."""
 
     offset: int
     doc: int
@@ -109,18 +110,8 @@ class Corpus:
 
     # ------------------------------------------------------------ queries
 
-    def _check(self, pattern) -> bytes:
-        if isinstance(pattern, str):
-            raise TypeError("patterns are bytes; encode str patterns first")
-        pattern = bytes(pattern)
-        if not pattern:
-            raise PatternError("empty pattern")
-        if len(pattern) > len(self):
-            raise PatternError(f"pattern of {len(pattern)} bytes is longer than the text ({len(self)} bytes)")
-        return pattern
-
     def count(self, pattern) -> int:
-        pattern = self._check(pattern)
+        pattern = as_pattern(pattern, len(self))
         total = 0
         for core in self._cores:
             total += core.count(pattern)  # 0 from a shard shorter than the pattern
@@ -128,7 +119,7 @@ class Corpus:
 
     def locate(self, pattern, limit: Optional[int] = None) -> np.ndarray:
         """Sorted corpus offsets of the occurrences (at most ``limit``, taken shard by shard)."""
-        pattern = self._check(pattern)
+        pattern = as_pattern(pattern, len(self))
         found = []
         for shard in self.shards:
             if limit is not None and limit <= 0:

@@ -192,26 +192,17 @@ class FMIndex:
         """Size of the index in bytes (tables only)."""
         return sum(array.nbytes for array in self.tables.values())
 
-    def _pattern(self, pattern) -> bytes:
-        pattern = _as_pattern(pattern)
-        if len(pattern) > len(self):
-            raise PatternError(f"pattern of {len(pattern)} bytes is longer than the text ({len(self)} bytes)")
-        return pattern
-
     def count(self, pattern) -> int:
         """Occurrences of ``pattern``, overlapping ones included."""
-        return int(self._core.count(self._pattern(pattern)))
+        return int(self._core.count(as_pattern(pattern, len(self))))
 
     def search(self, pattern):
         """(sp, ep): the BWT rows of the occurrences of a valid pattern."""
-        return self._core.search(_as_pattern(pattern))
+        return self._core.search(as_pattern(pattern))
 
     def locate(self, pattern, limit: int = None) -> np.ndarray:
         """Sorted start offsets of the occurrences (``limit`` of them at most, not the first ones)."""
-        pattern = _as_pattern(pattern)
-        if len(pattern) > len(self):
-            return np.zeros(0, dtype=np.uint64)
-        sp, ep = self._core.search(pattern)
+        sp, ep = self._core.search(as_pattern(pattern))
         if limit is not None:
             ep = min(ep, sp + max(0, limit))
         positions = self._core.locate_rows(sp, ep)
@@ -243,12 +234,15 @@ class FMIndex:
         return {key: int(array.nbytes) for key, array in self.tables.items()}
 
 
-def _as_pattern(pattern) -> bytes:
+def as_pattern(pattern, text_length: int = None) -> bytes:
+    """``pattern`` as bytes; PatternError when it is empty or longer than ``text_length``."""
     if isinstance(pattern, str):
         raise TypeError("patterns are bytes; encode str patterns first")
     pattern = bytes(pattern)
     if not pattern:
         raise PatternError("empty pattern")
+    if text_length is not None and len(pattern) > text_length:
+        raise PatternError(f"pattern of {len(pattern)} bytes is longer than the text ({text_length} bytes)")
     return pattern
 
 
@@ -269,10 +263,10 @@ def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
     if not isinstance(text, (bytes, bytearray)):
         text = data.tobytes()
     sa = divsufsort(text) if n else np.zeros(0, np.int32)
-    bwt, dollar_row, sa_samples, isa_samples, run_rows, run_codes = _core.build_bwt(data, sa, sa_rate, isa_rate)
+    bwt, dollar_row, sa_samples, isa_samples, freqs, run_rows, run_codes = _core.build_bwt(
+        data, sa, sa_rate, isa_rate)
     del sa
     trigrams = _trigram_trie(run_rows, run_codes, n)
-    freqs = np.bincount(bwt, minlength=256)
     children, codes, code_lens, paths, weights, node_counts = _huffman(freqs)
     node_starts = np.concatenate(([0], np.cumsum(weights)[:-1])).astype(np.uint64)
     ndigits = int(weights.sum())
