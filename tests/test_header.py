@@ -227,3 +227,15 @@ def test_random_formats_round_trip(spec, data):
     split = assert_round_trip(header, built)
     if not re.search(r" [()?]+ ", spec):     # else two whitespace runs may meet: the first takes both
         assert split.misfits == []
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_giant_lines_split_in_linear_time(spec):
+    """Megabyte lines full of the format's own punctuation: no backtracking blow-up."""
+    import time
+    header = HeaderFormat.parse(spec)
+    giants = [b":" * 1_000_000, b" " * 1_000_000, b"a " * 500_000, b"[" * 1_000_000, b"[a] " * 250_000,
+              b"a: " * 300_000, b" -" * 500_000, b"x|" * 500_000, b"[x:y@z] - " * 100_000]
+    start = time.process_time()
+    assert_round_trip(header, giants)
+    assert time.process_time() - start < 2.0
