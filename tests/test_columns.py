@@ -166,3 +166,14 @@ def test_loghub_full_header_columns(system, spec, read_corpus):
     blob = round_trip(columns, level=3)
     plain = zstandard.ZstdCompressor(level=3).compress(b"".join(b"\n".join(c) + b"\n" for c in columns))
     assert len(blob) < len(plain) * 0.8
+
+
+def test_giant_values_stay_fast():
+    """Megabyte values made of digit runs are not cut into millions of sub-columns."""
+    import time
+    rng = random.Random(3)
+    columns = [[bytes(rng.choice(b"0123456789") for _ in range(200_000)) for _ in range(3)],
+               [b"%d.%d" % (rng.randrange(10**9), i) * 20_000 for i in range(3)]]
+    start = time.process_time()
+    round_trip(columns)
+    assert time.process_time() - start < 2.0

@@ -40,6 +40,9 @@ _TRIAL_LEVEL = 3            # candidates are compared by their size at this zstd
 _SMALL = 512                # below this many bytes, compare candidates by raw size
 _RANK_MIN = 1024            # numbers needed to try ranking them
 _FUSED_DIGITS = 18          # digits of a number that surely fits int64
+_MAX_RUNS = 64              # digit runs a skeleton may have
+_MAX_SKELETON = 4096        # bytes of text a skeleton may have
+_MAX_FUSED = 1024           # length of the longest values whose digits are fused
 _DIGITS = re.compile(rb"[0-9]+")
 _DECIMALS = re.compile(rb"-?[0-9]{1,19}(?:\n-?[0-9]{1,19})*")
 _HEXES = re.compile(rb"[0-9a-f]{1,15}(?:\n[0-9a-f]{1,15})*")
@@ -115,7 +118,7 @@ class _Encoder:
         lines = joined.count(b"\n") == rows - 1     # no value holds a newline
         candidates = [bytes((LINES,)) + _bytes_field(joined) if lines else _chunks(column)]
         ints = _parse_ints(column, joined) if lines else None
-        if ints is not None and not _fixed_width(column):
+        if ints is not None and not (len(first) <= _MAX_FUSED and _fixed_width(column)):
             candidates.append(_ints(*ints))
         elif lines and depth < _MAX_DEPTH:
             shape = self._shape(column, joined, depth)
@@ -162,12 +165,14 @@ class _Encoder:
             members = [column]
         for skeleton, values in zip(skeletons, members):
             texts = skeleton.split(b"0")
+            if len(texts) > _MAX_RUNS + 1 or sum(map(len, texts)) > _MAX_SKELETON:
+                return None
             _put_varint(out, len(texts))
             for text in texts:
                 out += _bytes_field(text)
             if len(texts) == 1:
                 continue
-            if _fixed_width(values) and not texts[-1].endswith(b"\0"):
+            if len(values[0]) <= _MAX_FUSED and _fixed_width(values) and not texts[-1].endswith(b"\0"):
                 out += b"\1" + _fused(values)
             elif skeleton != b"0" or _parse_ints(values, b"\n".join(values)) is not None:  # else: recursion
                 out.append(0)
