@@ -647,7 +647,7 @@ cdef class Core:
         cdef Py_ssize_t k
         cdef int c
         cdef uint64_t lo = 0, hi = 0
-        if m >= 3:
+        if m >= 3 and self.t3sp.shape[0]:
             k = m - 3
             if not self._trigram(pattern + k, &lo, &hi):
                 lo = hi = 0

@@ -49,7 +49,7 @@ TABLES = {
     "t2sym": np.uint8,         # second byte of each bigram (sorted within a first byte)
     "t2off": np.uint32,        # per bigram, its trigrams in t3sym
     "t3sym": np.uint8,         # third byte of each trigram (sorted within a bigram)
-    "t3sp": np.uint32,         # first BWT row of each trigram, then n + 1
+    "t3sp": np.uint32,         # first BWT row of each trigram, then n + 1 (empty: no trie)
     "tshort": np.uint32,       # rows of the suffixes of 1 and 2 bytes
 }
 

@@ -6,6 +6,7 @@ suffix array) and knows its lines; a corpus of several shards is
 """
 import heapq
 import itertools
+from typing import Optional
 
 import numpy as np
 from pydivsufsort import divsufsort
@@ -15,7 +16,9 @@ from .errors import CorruptIndexError, PatternError
 
 SA_RATE = 64        # locate: 64 LF steps per occurrence on average
 ISA_RATE = 256      # extract: at most 256 LF steps of overhead per call
-SAMPLE_WORDS = 64   # digit sequence: one directory entry every 64 words of 32 digits
+SAMPLE_WORDS = None  # digit sequence: a directory entry every 64 words of 32 digits, 32 if dense
+DENSE_BYTES_PER_WORD = 2  # above this the words are mostly plain (text, not logs): shorter scans pay
+TRIE_SHARE = 0.01         # the trigram trie is kept when at most this share of the text
 LINE_GROUP = 64     # must match _core.LINE_GROUP
 WORD_SAMPLINGS = (1, 2, 4, 8, 16, 32, 64)  # powers of two up to the longest token
 DUMMY = -257        # child of a wavelet tree node that no byte reaches
@@ -87,23 +90,26 @@ def _huffman(freqs: np.ndarray):
 TRIGRAM_TABLES = ("t1off", "t2sym", "t2off", "t3sym", "t3sp", "tshort")
 
 
-def _trigram_trie(run_rows: np.ndarray, run_codes: np.ndarray, n: int) -> dict:
+def _trigram_trie(run_rows: np.ndarray, run_codes: np.ndarray, n: int, max_share: float) -> dict:
     """The BWT rows of every trigram of the text, as a trie of sorted bytes.
 
     t1off[b0]:t1off[b0 + 1] are the bigrams b0 b1 (bytes b1 in t2sym),
     t2off[k]:t2off[k + 1] the trigrams of bigram k (bytes b2 in t3sym), and
     trigram g has rows t3sp[g]:t3sp[g + 1], cut short by a row of tshort (the
     suffixes of 1 and 2 bytes) that falls inside. Backward search starts from
-    it, three steps in.
+    it, three steps in. A text of too many distinct trigrams (prose) gets no
+    trie: t3sp is empty.
     """
     real = run_codes != 0xFFFFFFFF
     codes, starts = run_codes[real], run_rows[real]
+    if len(codes) * 5 > max_share * n:  # too many trigrams to pay off: an empty trie
+        codes, starts = codes[:0], None
     bigrams, first = np.unique(codes >> 8, return_index=True)
     return {"t1off": np.searchsorted(bigrams >> 8, np.arange(257)).astype(np.uint32),
             "t2sym": (bigrams & 0xFF).astype(np.uint8),
             "t2off": np.append(first, len(codes)).astype(np.uint32),
             "t3sym": (codes & 0xFF).astype(np.uint8),
-            "t3sp": np.append(starts, n + 1).astype(np.uint32),
+            "t3sp": np.append(starts, n + 1).astype(np.uint32) if starts is not None else np.zeros(0, np.uint32),
             "tshort": run_rows[~real & (run_rows > 0)].astype(np.uint32)}
 
 
@@ -158,11 +164,9 @@ class FMIndex:
     # ------------------------------------------------------------ building
 
     @classmethod
-    def build(cls, text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
-              sample_words: int = SAMPLE_WORDS) -> "FMIndex":
-        """Index ``text`` (bytes-like, < 2 GiB)."""
-        blob = build_shard(text, sa_rate=sa_rate, isa_rate=isa_rate, sample_words=sample_words)
-        return cls.from_buffer(blob)
+    def build(cls, text, **options) -> "FMIndex":
+        """Index ``text`` (bytes-like, < 2 GiB); ``options`` are those of :func:`build_shard`."""
+        return cls.from_buffer(build_shard(text, **options))
 
     @classmethod
     def from_buffer(cls, buffer, offset: int = 0, length: int = None) -> "FMIndex":
@@ -247,14 +251,20 @@ def as_pattern(pattern, text_length: int = None) -> bytes:
 
 
 def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
-                sample_words: int = SAMPLE_WORDS) -> bytes:
+                sample_words: Optional[int] = SAMPLE_WORDS, trie_share: float = TRIE_SHARE) -> bytes:
     """The serialized FM-index of ``text``, its documents being its lines.
+
+    ``sa_rate``: one suffix array sample every that many BWT rows (locate
+    walks that many LF steps on average); ``isa_rate``: one inverse sample
+    every that many text bytes (extract overhead); ``sample_words``: words
+    per directory entry (None: 64, or 32 for dense text); ``trie_share``:
+    largest size of the trigram trie, as a share of the text.
 
     Peak memory is about 6 bytes per text byte on top of the text: the 32-bit
     suffix array, freed once the BWT and the samples are taken from it, then
     the BWT and the wavelet tree bits.
     """
-    if sa_rate < 1 or isa_rate < 1 or sample_words not in WORD_SAMPLINGS:
+    if sa_rate < 1 or isa_rate < 1 or sample_words not in WORD_SAMPLINGS + (None,):
         raise ValueError(f"sampling rates must be positive, sample_words one of {WORD_SAMPLINGS}")
     data = np.frombuffer(memoryview(text).cast("B"), dtype=np.uint8)
     n = len(data)
@@ -266,20 +276,23 @@ def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
     bwt, dollar_row, sa_samples, isa_samples, freqs, run_rows, run_codes = _core.build_bwt(
         data, sa, sa_rate, isa_rate)
     del sa
-    trigrams = _trigram_trie(run_rows, run_codes, n)
+    trigrams = _trigram_trie(run_rows, run_codes, n, trie_share)
     children, codes, code_lens, paths, weights, node_counts = _huffman(freqs)
     node_starts = np.concatenate(([0], np.cumsum(weights)[:-1])).astype(np.uint64)
     ndigits = int(weights.sum())
     digits = _core.build_wavelet_digits(bwt, paths, code_lens, codes, node_starts, ndigits)
     del bwt
-    stream, directory, top = _core.digits_encode(digits, ndigits, sample_words)
+    stream, directory, top = _core.digits_encode(digits, ndigits, sample_words or 64)
+    if sample_words is None and stream.nbytes > DENSE_BYTES_PER_WORD * (ndigits // 32 + 1):
+        sample_words = 32
+        stream, directory, top = _core.digits_encode(digits, ndigits, sample_words)
     del digits
     C = np.concatenate(([1], 1 + np.cumsum(freqs))).astype(np.uint64)
     n_lines, anchors, pointers, widths, words = _line_tables(data)
     sa_width, isa_width = _width(n), _width(n)
     params = dict(n=n, dollar_row=dollar_row, n_lines=n_lines, ndigits=ndigits, sa_rate=sa_rate,
                   isa_rate=isa_rate, sa_width=sa_width, isa_width=isa_width,
-                  sample_words=sample_words)
+                  sample_words=sample_words or 64)
     tables = dict(stream=stream, dir=directory, top=top, nstarts=node_starts, ncounts=node_counts,
                   children=children, codes=codes, codelens=code_lens, C=C,
                   sa=_core.pack(sa_samples, sa_width), isa=_core.pack(isa_samples, isa_width),
@@ -327,7 +340,8 @@ def _check_structure(params: dict, tables: dict) -> None:
     if len(t1off) != 257 or t1off[0] != 0 or np.any(np.diff(t1off) < 0) or t1off[256] != len(tables["t2sym"]) \
             or len(t2off) != len(tables["t2sym"]) + 1 or (len(t2off) and t2off[0] != 0) \
             or np.any(np.diff(t2off) < 0) or t2off[-1] != len(tables["t3sym"]) \
-            or len(tables["t3sp"]) != len(tables["t3sym"]) + 1 or len(tables["tshort"]) > 2:
+            or len(tables["t3sp"]) != (len(tables["t3sym"]) + 1 if len(tables["t3sp"]) else 0) \
+            or len(tables["tshort"]) > 2:
         fail("trigram tables")
     ngroups = -(-params["n_lines"] // LINE_GROUP)
     if len(tables["lanchors"]) != ngroups or len(tables["lptrs"]) != ngroups \

@@ -31,7 +31,8 @@ texts = st.sampled_from(ALPHABETS).flatmap(
     lambda alphabet: st.lists(st.sampled_from(alphabet), min_size=1, max_size=400).map(
         lambda symbols: bytes(symbols)) | st.binary(min_size=1, max_size=400))
 options = st.fixed_dictionaries({"sa_rate": st.sampled_from([1, 3, 32]), "isa_rate": st.sampled_from([1, 7, 128]),
-                                 "sample_words": st.sampled_from([1, 2, 32, 64])})
+                                 "sample_words": st.sampled_from([None, 1, 2, 32, 64]),
+                                 "trie_share": st.sampled_from([0.0, 1.0])})
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
