@@ -6,7 +6,7 @@ import pytest
 import zstandard
 from hypothesis import given, settings, strategies as st
 
-from logzip.codec.columns import MAX_ROWS, decode_table, encode_table
+from logzip.codec.columns import MAX_ROWS, decode_table, decode_tables, encode_table, encode_tables
 from logzip.codec.header import HeaderFormat
 from tests.test_header import LOGHUB_FULL_FORMATS
 from logzip.errors import CorruptArchiveError
@@ -47,6 +47,35 @@ def test_round_trip_any_bytes(columns):
 def test_round_trip_repetitive_numbers(values, repeat):
     column = [values[i % len(values)] for i in range(len(values) * repeat)]
     round_trip([column, sorted(column), [b"node-" + v for v in column]])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(tables(st.binary(max_size=8) | numberish | shaped), max_size=5))
+def test_several_tables_round_trip(several):
+    blob = encode_tables(several, 3)
+    assert decode_tables(blob) == several
+    assert decode_tables(blob, rows=[len(t[0]) if t else 0 for t in several]) == several
+
+
+def test_several_tables_share_a_frame():
+    """A value repeated across tables costs once: smaller than the tables one by one."""
+    rng = random.Random(5)
+    hosts = [b"host-%d.example.org:%d" % (rng.randrange(10**6), rng.randrange(65536)) for _ in range(300)]
+    several = [[[rng.choice(hosts) for _ in range(400)]] for _ in range(10)]
+    together = len(encode_tables(several, 19))
+    assert together < 0.8 * sum(len(encode_table(t, 19)) for t in several)
+
+
+def test_single_and_several_blobs_are_told_apart():
+    one, several = encode_table([[b"a", b"b"]]), encode_tables([[[b"a", b"b"]]])
+    with pytest.raises(CorruptArchiveError):
+        decode_tables(one)
+    with pytest.raises(CorruptArchiveError):
+        decode_table(several)
+    with pytest.raises(CorruptArchiveError):
+        decode_tables(several, rows=[2, 2])
+    with pytest.raises(CorruptArchiveError):
+        decode_tables(several, rows=[3])
 
 
 def test_empty_tables():
@@ -101,8 +130,8 @@ def corrupt_variants(blob, rng):
 
 
 def raw_form(blob):
-    """The same table stored uncompressed, so that damage reaches the column parser."""
-    if blob[0] & 15 == 0:
+    """The same blob stored uncompressed, so that damage reaches the column parser."""
+    if not blob[0] & 1:
         return blob
     size, shift, pos = 0, 0, 1
     while True:
@@ -111,7 +140,7 @@ def raw_form(blob):
         if blob[pos - 1] < 0x80:
             break
     payload = zstandard.ZstdDecompressor().decompress(blob[pos:], max_output_size=size)
-    return bytes([blob[0] & 0xF0]) + payload
+    return bytes([blob[0] & ~1]) + payload
 
 
 CORRUPTIBLE = [[b"%d" % i for i in range(50)], [b"a", b"b\n"] * 25, [b"x%d.%d" % (i, i * 7) for i in range(50)],
@@ -137,6 +166,19 @@ def test_corrupt_blobs_raise_corrupt_archive_error(stored, table):
         except CorruptArchiveError:
             continue
         assert all(type(v) is bytes for column in decoded for v in column)
+
+
+def test_corrupt_several_tables_raise_corrupt_archive_error():
+    rng = random.Random(4)
+    several = [CORRUPTIBLE, RANKED, [], [[b"x"] * 3]]
+    blob = raw_form(encode_tables(several, 19))
+    assert decode_tables(blob) == several
+    for damaged in corrupt_variants(blob, rng):
+        try:
+            decoded = decode_tables(damaged)
+        except CorruptArchiveError:
+            continue
+        assert all(type(v) is bytes for table in decoded for column in table for v in column)
 
 
 def test_expected_rows_checked():

@@ -16,8 +16,9 @@ tried and the one zstd compresses smallest is kept:
 Integer arrays (values, ids, lengths, fused digits) are delta- or frame-of-reference-coded,
 then stored as byte planes, or as ranks into their distinct numbers when that is smaller.
 
-Blob: a version/method byte, then the payload: raw, or zstd-compressed after its size (varint).
-Payload: varint n_columns, varint n_rows, then each column as a kind byte and its data.
+Blob: a byte (version << 4 | flags: 1 = zstd, 2 = several tables), then the payload: raw, or
+zstd-compressed after its size (varint).  Payload of a table: varint n_columns, varint n_rows,
+then each column as a kind byte and its data; of several tables: varint n_tables, then tables.
 """
 import itertools
 import re
@@ -30,7 +31,7 @@ from logzip.codec import _columns
 from logzip.errors import CorruptArchiveError
 
 VERSION = 1
-_RAW, _ZSTD = 0, 1
+_ZSTD, _SEVERAL = 1, 2      # flags in the low nibble of a blob's first byte
 CONST, INT, SHAPE, DICT, LINES, CHUNKS = range(6)
 
 MAX_ROWS = 1 << 26          # cells a table may have when decode_table is not told its rows
@@ -54,22 +55,18 @@ _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 def encode_table(columns: List[List[bytes]], level: int = 19) -> bytes:
     """Encode equal-length columns of bytes into a compressed blob (see decode_table)."""
-    rows = len(columns[0]) if columns else 0
-    if any(len(column) != rows for column in columns):
-        raise ValueError("all columns of a table must have the same length")
+    return _wrap(_table_payload(columns, _Encoder()), level, 0)
+
+
+def encode_tables(tables: List[List[List[bytes]]], level: int = 19) -> bytes:
+    """Encode several tables into one blob (see decode_tables): they share one zstd frame,
+    so values repeated across tables (a host in several templates' parameters) cost once."""
     encoder = _Encoder()
     out = bytearray()
-    _put_varint(out, len(columns))
-    _put_varint(out, rows)
-    for column in columns:
-        out += encoder.column(column, 0)
-    payload = bytes(out)
-    compressed = zstandard.ZstdCompressor(level=level).compress(payload)
-    if len(compressed) + 4 >= len(payload):
-        return bytes((VERSION << 4 | _RAW,)) + payload
-    head = bytearray((VERSION << 4 | _ZSTD,))
-    _put_varint(head, len(payload))
-    return bytes(head) + compressed
+    _put_varint(out, len(tables))
+    for columns in tables:
+        out += _table_payload(columns, encoder)
+    return _wrap(bytes(out), level, _SEVERAL)
 
 
 def decode_table(blob: bytes, rows: Optional[int] = None) -> List[List[bytes]]:
@@ -78,27 +75,71 @@ def decode_table(blob: bytes, rows: Optional[int] = None) -> List[List[bytes]]:
     `rows`, when the caller knows it, is checked against the table's row count before
     anything is allocated; otherwise tables of more than MAX_ROWS cells are refused.
     """
+    reader = _unwrap(blob, 0)
+    table = _read_table(reader, rows, [MAX_ROWS])
+    reader.finish()
+    return table
+
+
+def decode_tables(blob: bytes, rows: Optional[List[int]] = None) -> List[List[List[bytes]]]:
+    """Decode a blob made by encode_tables; `rows` as in decode_table, one count per table
+    (without it, the tables together may have MAX_ROWS cells)."""
+    reader = _unwrap(blob, _SEVERAL)
+    n_tables = reader.count(len(reader.payload), "table count")
+    if rows is not None and len(rows) != n_tables:
+        raise CorruptArchiveError(f"corrupt column tables: {n_tables} tables where {len(rows)} are expected")
+    budget = [MAX_ROWS]
+    tables = [_read_table(reader, None if rows is None else rows[i], budget) for i in range(n_tables)]
+    reader.finish()
+    return tables
+
+
+def _table_payload(columns: List[List[bytes]], encoder: "_Encoder") -> bytes:
+    rows = len(columns[0]) if columns else 0
+    if any(len(column) != rows for column in columns):
+        raise ValueError("all columns of a table must have the same length")
+    out = bytearray()
+    _put_varint(out, len(columns))
+    _put_varint(out, rows)
+    for column in columns:
+        out += encoder.column(column, 0)
+    return bytes(out)
+
+
+def _wrap(payload: bytes, level: int, flags: int) -> bytes:
+    compressed = zstandard.ZstdCompressor(level=level).compress(payload)
+    if len(compressed) + 4 >= len(payload):
+        return bytes((VERSION << 4 | flags,)) + payload
+    head = bytearray((VERSION << 4 | flags | _ZSTD,))
+    _put_varint(head, len(payload))
+    return bytes(head) + compressed
+
+
+def _unwrap(blob: bytes, flags: int) -> "_Reader":
+    """A reader over the payload of a blob whose flags must be `flags` (zstd or not)."""
     if not blob:
         raise CorruptArchiveError("corrupt column table: empty")
-    version, method = blob[0] >> 4, blob[0] & 15
-    if version != VERSION or method not in (_RAW, _ZSTD):
-        raise CorruptArchiveError(f"corrupt column table: unknown version/method byte {blob[0]:#x}")
-    if method == _ZSTD:
+    if blob[0] >> 4 != VERSION or blob[0] & 15 & ~_ZSTD != flags:
+        raise CorruptArchiveError(f"corrupt column table: unknown version/kind byte {blob[0]:#x}")
+    if blob[0] & _ZSTD:
         head = _Reader(blob, 1)
         size = head.varint()
-        payload = _decompress(blob[head.pos:], size)
-    else:
-        payload = bytes(blob[1:])
-    reader = _Reader(payload)
+        return _Reader(_decompress(blob[head.pos:], size))
+    return _Reader(bytes(blob[1:]))
+
+
+def _read_table(reader: "_Reader", rows: Optional[int], budget: List[int]) -> List[List[bytes]]:
+    """One table's columns; without `rows`, its cells are taken from budget[0]."""
     n_columns, n_rows = reader.varint(), reader.varint()
     if rows is not None and n_rows != rows:
         raise CorruptArchiveError(f"corrupt column table: {n_rows} rows where {rows} are expected")
-    if n_columns > len(payload) or (rows is None and n_columns * max(n_rows, 1) > MAX_ROWS):
-        raise CorruptArchiveError(f"corrupt column table: {n_columns} columns of {n_rows} rows")
-    columns = [_decode_column(reader, n_rows, 0) for _ in range(n_columns)]
-    if reader.pos != len(payload):
-        raise CorruptArchiveError("corrupt column table: trailing bytes")
-    return columns
+    if n_columns > len(reader.payload):
+        raise CorruptArchiveError(f"corrupt column table: {n_columns} columns")
+    if rows is None:
+        budget[0] -= n_columns * max(n_rows, 1)
+        if budget[0] < 0:
+            raise CorruptArchiveError(f"corrupt column table: more than {MAX_ROWS} cells")
+    return [_decode_column(reader, n_rows, 0) for _ in range(n_columns)]
 
 
 # -- encoding
@@ -406,6 +447,10 @@ class _Reader:
 
     def bytes(self) -> bytes:
         return self.take(self.varint())
+
+    def finish(self) -> None:
+        if self.pos != len(self.payload):
+            raise CorruptArchiveError("corrupt column table: trailing bytes")
 
     def int_array(self, count: int) -> np.ndarray:
         """Read what _put_int_array wrote (count numbers)."""
