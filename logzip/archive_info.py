@@ -13,7 +13,7 @@ def describe_archive(path: str) -> str:
         for block, payload in reader.blocks():
             stored = StoredBlock(payload)
             streams.update(stored.section_sizes())
-            n_templates += len(stored.templates)
+            n_templates += sum(map(len, stored.templates))
             index_bytes += block.index_len
             n_blocks += 1
         archive_size = stream.tell()

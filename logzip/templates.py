@@ -38,7 +38,7 @@ class TemplateCatalog:
     def events_of_lines(self, stream: BinaryIO, log_format: Optional[str] = None) -> Iterator[Event]:
         """Yield the event of every line of ``stream``, a plain log or a ``.logz`` archive."""
         for templates, line_ids in self._blocks(stream, log_format):
-            events = [self._event(template.text) for template in templates.templates]
+            events = [self._event(template.text) for template in templates]
             events.append(self.unmatched)  # index -1
             for tid in line_ids.tolist():
                 event = events[tid]
@@ -49,8 +49,7 @@ class TemplateCatalog:
     def _blocks(stream: BinaryIO, log_format: Optional[str]):
         if stream.peek(len(MAGIC))[:len(MAGIC)] == MAGIC:
             for _, payload in ArchiveReader(stream).blocks():
-                stored = StoredBlock(payload)
-                yield stored.templates, stored.line_template_ids()
+                yield StoredBlock(payload).line_templates()
             return
         header = HeaderFormat.parse(log_format) if log_format else None
         cutter = BlockCutter(DEFAULT_BLOCK_SIZE)

@@ -3,16 +3,19 @@
 Encoding a block::
 
     raw bytes ─ split_lines ─▶ lines + endings
-    lines ─ HeaderFormat.split ─▶ header columns + contents (+ misfit lines kept raw)
+    lines ─ HeaderFormat.split ─▶ header columns + contents, and misfit lines
     contents ─ TemplateMiner.fit / TemplateSet.match ─▶ template ids + parameter columns
-                                                        (+ unmatched contents kept raw)
+    misfit lines (whole) ─ the same, with templates of their own
 
-and every column goes through :func:`logzip.codec.columns.encode_table`. The
-payload is a list of sections, each a length-prefixed byte string::
+Lines that do not fit the header format (stack traces, continuation lines)
+are often many and regular, so they get templates of their own rather than
+being stored raw. Every column goes through
+:func:`logzip.codec.columns.encode_table`. The payload is a list of sections,
+each a length-prefixed byte string::
 
-    0 meta (JSON)   1 endings      2 misfit line numbers   3 misfit lines
-    4 header table  5 templates    6 template id per line  7 unmatched contents
-    8.. one parameter table per template
+    0 meta (JSON)   1 endings   2 misfit line numbers   3 header table
+    then for the contents, and again for the misfit lines:
+        templates | template id per line | unmatched lines | one parameter table per template
 """
 import json
 import struct
@@ -29,12 +32,39 @@ from .columns import decode_table, encode_table
 from .header import HeaderFormat, infer_format
 from .lines import join_lines, split_lines
 
-PAYLOAD_VERSION = 1
-SECTION_NAMES = ("meta", "line endings", "misfit line numbers", "misfit lines", "header fields",
-                 "templates", "template ids", "unmatched contents")
-PARAMETERS = "template parameters"
+PAYLOAD_VERSION = 2
+HEADER_SAMPLE = 2000
 _COUNT = struct.Struct("<I")
-_FIXED_SECTIONS = 8
+_FIXED_SECTIONS = 4
+_GROUP_SECTIONS = 3
+_GROUPS = ("contents", "misfit lines")
+
+
+@dataclass
+class TemplatedLines:
+    """Byte strings described by templates: template id per string (-1: none),
+    each template's parameter columns, and the strings no template matched."""
+
+    templates: TemplateSet
+    ids: List[int]
+    parameter_columns: List[list]
+    unmatched: List[bytes]
+
+    @classmethod
+    def learn(cls, strings: List[bytes], miner_config: Optional[MinerConfig]) -> "TemplatedLines":
+        templates = TemplateMiner(miner_config or MinerConfig()).fit(strings)
+        matches = templates.match(strings)
+        return cls(templates, matches.tids, matches.columns, matches.unmatched)
+
+    def encode(self, zstd: zstandard.ZstdCompressor, level: int) -> List[bytes]:
+        # Id 0 stands for "no template", so that ids fit an unsigned array.
+        ids = np.asarray(self.ids, dtype=np.int64) + 1
+        sections = [
+            zstd.compress(self.templates.to_bytes()),
+            zstd.compress(ids.astype(_id_dtype(len(self.templates))).tobytes()),
+            encode_table([self.unmatched], level),
+        ]
+        return sections + [encode_table(columns, level) for columns in self.parameter_columns]
 
 
 @dataclass
@@ -44,13 +74,10 @@ class BlockModel:
     n_lines: int
     endings: bytes
     header: Optional[HeaderFormat]
-    misfit_rows: List[int]
-    misfit_lines: List[bytes]
     header_columns: List[list]
-    templates: TemplateSet
-    template_ids: List[int]          # per fitting line, -1 when no template matched
-    parameter_columns: List[list]    # per template, its parameter columns
-    unmatched: List[bytes]
+    misfit_rows: List[int]
+    contents: TemplatedLines
+    misfits: TemplatedLines
 
 
 def analyze_block(raw: bytes, header: Optional[HeaderFormat] = None,
@@ -58,7 +85,7 @@ def analyze_block(raw: bytes, header: Optional[HeaderFormat] = None,
     """Split ``raw`` into its streams: lines, header fields, templates, parameters."""
     lines, endings = split_lines(raw)
     if header is None:
-        header = infer_format(lines[:2000])
+        header = infer_format(lines[:HEADER_SAMPLE])
     if header is None:
         misfit_rows, misfit_lines, header_columns, contents = [], [], [], lines
     else:
@@ -66,11 +93,9 @@ def analyze_block(raw: bytes, header: Optional[HeaderFormat] = None,
         misfit_rows = split.misfits
         misfit_lines = [lines[i] for i in misfit_rows]
         header_columns, contents = split.columns, split.contents
-    templates = TemplateMiner(miner_config or MinerConfig()).fit(contents)
-    matches = templates.match(contents)
-    return BlockModel(len(lines), endings, header, misfit_rows, misfit_lines,
-                      header_columns, templates, matches.tids, matches.columns,
-                      matches.unmatched)
+    return BlockModel(len(lines), endings, header, header_columns, misfit_rows,
+                      TemplatedLines.learn(contents, miner_config),
+                      TemplatedLines.learn(misfit_lines, miner_config))
 
 
 def encode_block(raw: bytes, level: int = 19, header: Optional[HeaderFormat] = None,
@@ -81,31 +106,52 @@ def encode_block(raw: bytes, level: int = 19, header: Optional[HeaderFormat] = N
 
 def encode_model(model: BlockModel, level: int) -> bytes:
     zstd = zstandard.ZstdCompressor(level=level)
+    groups = (model.contents, model.misfits)
     meta = {
         "v": PAYLOAD_VERSION,
         "n_lines": model.n_lines,
         "format": model.header.spec if model.header is not None else None,
-        "n_fitting": len(model.template_ids),
+        "groups": [[len(group.ids), len(group.templates)] for group in groups],
     }
-    id_dtype = np.uint16 if len(model.templates) < 0xFFFF else np.uint32
-    # 0 stands for "no template", so that ids fit an unsigned array.
-    ids = np.asarray(model.template_ids, dtype=np.int64) + 1
     sections = [
         json.dumps(meta).encode(),
         model.endings,
         zstd.compress(_deltas(model.misfit_rows).tobytes()),
-        encode_table([model.misfit_lines], level),
         encode_table(model.header_columns, level),
-        zstd.compress(model.templates.to_bytes()),
-        zstd.compress(ids.astype(id_dtype).tobytes()),
-        encode_table([model.unmatched], level),
     ]
-    sections += [encode_table(columns, level) for columns in model.parameter_columns]
+    for group in groups:
+        sections += group.encode(zstd, level)
     return _pack_sections(sections)
 
 
+class _StoredGroup:
+    """The sections of one templated group within a payload."""
+
+    def __init__(self, sections: List[bytes], n_strings: int, zstd: zstandard.ZstdDecompressor):
+        self.sections, self.n_strings = sections, n_strings
+        self.templates = TemplateSet.from_bytes(_unzstd(zstd, sections[0]))
+        if len(sections) != _GROUP_SECTIONS + len(self.templates):
+            raise CorruptArchiveError("corrupt archive: block section count disagrees with its templates")
+        ids = np.frombuffer(_unzstd(zstd, sections[1]), dtype=_id_dtype(len(self.templates)))
+        if len(ids) != n_strings or (n_strings and int(ids.max()) > len(self.templates)):
+            raise CorruptArchiveError("corrupt archive: template ids are damaged")
+        self.group_ids = ids
+
+    def template_ids(self) -> np.ndarray:
+        """Template id of each string, -1 for none."""
+        return self.group_ids.astype(np.int64) - 1
+
+    def decode(self) -> list:
+        counts = np.bincount(self.group_ids, minlength=len(self.templates) + 1).tolist()
+        groups = [_single_column(decode_table(self.sections[2]))]
+        for tid in range(len(self.templates)):
+            columns = decode_table(self.sections[_GROUP_SECTIONS + tid])
+            groups.append(self.templates.render(tid, columns, counts[tid + 1]))
+        return _scatter_groups(self.group_ids, groups, counts)
+
+
 class StoredBlock:
-    """The sections of one payload, parsed and checked on demand."""
+    """The sections of one payload, parsed and checked."""
 
     def __init__(self, payload: bytes):
         self.sections = _unpack_sections(payload)
@@ -113,68 +159,62 @@ class StoredBlock:
             raise CorruptArchiveError("corrupt archive: block has too few sections")
         try:
             meta = json.loads(self.sections[0])
-            self.n_lines, self.n_fitting = int(meta["n_lines"]), int(meta["n_fitting"])
-            self.spec = meta["format"]
-        except (ValueError, KeyError, TypeError):
+            version = meta.get("v")
+            self.n_lines, self.spec = int(meta["n_lines"]), meta["format"]
+            group_shapes = [(int(n_strings), int(n_templates)) for n_strings, n_templates in meta["groups"]]
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise CorruptArchiveError("corrupt archive: block metadata is damaged") from None
-        if meta.get("v") != PAYLOAD_VERSION:
-            raise CorruptArchiveError(f"unsupported block version {meta.get('v')}")
-        self._zstd = zstandard.ZstdDecompressor()
-        self.templates = TemplateSet.from_bytes(self._unzstd(5))
-        if len(self.sections) != _FIXED_SECTIONS + len(self.templates):
-            raise CorruptArchiveError("corrupt archive: block section count disagrees with its templates")
-
-    def _unzstd(self, section: int) -> bytes:
-        try:
-            return self._zstd.decompress(self.sections[section])
-        except zstandard.ZstdError as error:
-            raise CorruptArchiveError(f"corrupt archive: {error}") from None
-
-    def group_ids(self) -> np.ndarray:
-        """Per fitting line: 0 when no template matched, else template id + 1."""
-        n_templates = len(self.templates)
-        dtype = np.uint16 if n_templates < 0xFFFF else np.uint32
-        ids = np.frombuffer(self._unzstd(6), dtype=dtype)
-        if len(ids) != self.n_fitting or (len(ids) and int(ids.max()) > n_templates):
-            raise CorruptArchiveError("corrupt archive: template ids are damaged")
-        return ids
-
-    def misfit_rows(self) -> np.ndarray:
-        rows = np.cumsum(np.frombuffer(self._unzstd(2), dtype=np.uint32), dtype=np.int64)
-        if len(rows) and (rows[-1] >= self.n_lines or np.any(np.diff(rows) <= 0)):
-            raise CorruptArchiveError("corrupt archive: misfit line numbers are damaged")
-        return rows
-
-    def contents(self, ids: np.ndarray) -> list:
-        counts = np.bincount(ids, minlength=len(self.templates) + 1).tolist()
-        groups = [_single_column(decode_table(self.sections[7]))]
-        for tid in range(len(self.templates)):
-            columns = decode_table(self.sections[_FIXED_SECTIONS + tid])
-            groups.append(self.templates.render(tid, columns, counts[tid + 1]))
-        return _scatter_groups(ids, groups, counts)
+        if version != PAYLOAD_VERSION:
+            raise CorruptArchiveError(f"unsupported block version {version}")
+        if len(group_shapes) != len(_GROUPS):
+            raise CorruptArchiveError("corrupt archive: block metadata is damaged")
+        zstd = zstandard.ZstdDecompressor()
+        start = _FIXED_SECTIONS
+        self.groups = []
+        for n_strings, n_templates in group_shapes:
+            end = start + _GROUP_SECTIONS + n_templates
+            self.groups.append(_StoredGroup(self.sections[start:end], n_strings, zstd))
+            start = end
+        if start != len(self.sections):
+            raise CorruptArchiveError("corrupt archive: block section count disagrees with its metadata")
+        self.misfit_rows = np.cumsum(np.frombuffer(_unzstd(zstd, self.sections[2]), dtype=np.uint32),
+                                     dtype=np.int64)
+        contents, misfits = self.groups
+        if (len(self.misfit_rows) != misfits.n_strings
+                or contents.n_strings + misfits.n_strings != self.n_lines
+                or (len(self.misfit_rows) and (self.misfit_rows[-1] >= self.n_lines
+                                               or np.any(np.diff(self.misfit_rows) <= 0)))):
+            raise CorruptArchiveError("corrupt archive: line counts disagree within a block")
 
     def decode(self) -> bytes:
-        contents = self.contents(self.group_ids())
+        contents, misfits = (group.decode() for group in self.groups)
         if self.spec is None:
             fitting = contents
         else:
-            fitting = _header_from_spec(self.spec).join(decode_table(self.sections[4]), contents)
-        misfit_rows = self.misfit_rows()
-        misfit_lines = _single_column(decode_table(self.sections[3]))
-        if len(misfit_rows) != len(misfit_lines) or len(fitting) + len(misfit_lines) != self.n_lines:
-            raise CorruptArchiveError("corrupt archive: line counts disagree within a block")
-        lines = _merge_rows(fitting, misfit_rows, misfit_lines, self.n_lines)
+            fitting = _header_from_spec(self.spec).join(decode_table(self.sections[3]), contents)
+        lines = _merge_rows(fitting, self.misfit_rows, misfits, self.n_lines)
         return join_lines(lines, self.sections[1])
 
-    def line_template_ids(self) -> np.ndarray:
-        """Template id of each line, -1 for no template or a line outside the header format."""
-        ids = self.group_ids().astype(np.int64) - 1
-        return _line_ids(self.n_lines, self.misfit_rows(), ids)
+    @property
+    def templates(self) -> List[TemplateSet]:
+        return [group.templates for group in self.groups]
+
+    def line_templates(self):
+        """``(templates, ids)`` per group: the templates of the block and, for each line,
+        the id of its template in one of them (see :func:`templates_per_line`)."""
+        contents, misfits = self.groups
+        return templates_per_line(self.n_lines, self.misfit_rows, contents.templates,
+                                  contents.template_ids(), misfits.templates, misfits.template_ids())
 
     def section_sizes(self) -> dict:
-        """Stored bytes per kind of stream (parameters summed over templates)."""
-        sizes = dict(zip(SECTION_NAMES, map(len, self.sections)))
-        sizes[PARAMETERS] = sum(map(len, self.sections[_FIXED_SECTIONS:]))
+        """Stored bytes per kind of stream, template parameters summed over templates."""
+        sizes = {"meta": len(self.sections[0]), "line endings": len(self.sections[1]),
+                 "misfit line numbers": len(self.sections[2]), "header fields": len(self.sections[3])}
+        for name, group in zip(_GROUPS, self.groups):
+            sizes[f"{name}: templates"] = len(group.sections[0])
+            sizes[f"{name}: template ids"] = len(group.sections[1])
+            sizes[f"{name}: unmatched"] = len(group.sections[2])
+            sizes[f"{name}: parameters"] = sum(map(len, group.sections[_GROUP_SECTIONS:]))
         return sizes
 
 
@@ -184,10 +224,26 @@ def decode_block(payload: bytes) -> bytes:
 
 
 def model_templates(model: BlockModel):
-    """The template set of a block just analysed and the template id of each line, as
-    :meth:`StoredBlock.line_template_ids` gives them for a stored one."""
-    ids = np.asarray(model.template_ids, dtype=np.int64)
-    return model.templates, _line_ids(model.n_lines, np.asarray(model.misfit_rows, dtype=np.int64), ids)
+    """Like :meth:`StoredBlock.line_templates`, for a block just analysed."""
+    return templates_per_line(model.n_lines, np.asarray(model.misfit_rows, dtype=np.int64),
+                              model.contents.templates, np.asarray(model.contents.ids, dtype=np.int64),
+                              model.misfits.templates, np.asarray(model.misfits.ids, dtype=np.int64))
+
+
+def templates_per_line(n_lines, misfit_rows, content_templates, content_ids, misfit_templates, misfit_ids):
+    """All templates of a block in one list (contents' first, then misfit lines'), and the
+    index of each line's template in it, -1 for a line that no template matched."""
+    ids = np.empty(n_lines, dtype=np.int64)
+    fits = np.ones(n_lines, dtype=bool)
+    fits[misfit_rows] = False
+    ids[fits] = content_ids
+    shifted = np.where(misfit_ids >= 0, misfit_ids + len(content_templates), -1)
+    ids[~fits] = shifted
+    return list(content_templates.templates) + list(misfit_templates.templates), ids
+
+
+def _id_dtype(n_templates: int):
+    return np.uint16 if n_templates < 0xFFFF else np.uint32
 
 
 def _header_from_spec(spec: str) -> HeaderFormat:
@@ -195,6 +251,13 @@ def _header_from_spec(spec: str) -> HeaderFormat:
         return HeaderFormat.parse(spec)
     except FormatError as error:
         raise CorruptArchiveError(f"corrupt archive: stored header format is unusable ({error})") from None
+
+
+def _unzstd(zstd: zstandard.ZstdDecompressor, data: bytes) -> bytes:
+    try:
+        return zstd.decompress(data)
+    except zstandard.ZstdError as error:
+        raise CorruptArchiveError(f"corrupt archive: {error}") from None
 
 
 def _deltas(rows: List[int]) -> np.ndarray:
@@ -219,10 +282,12 @@ def _gather(values, indices) -> list:
 
 def _scatter_groups(ids: np.ndarray, groups: List[list], counts: List[int]) -> list:
     """Interleave per-template groups back into line order, given each line's group id."""
-    order = np.argsort(ids, kind="stable")
     for group, count in zip(groups, counts):
         if len(group) != count:
             raise CorruptArchiveError("corrupt archive: a template's parameter count disagrees with its lines")
+    if len(groups[0]) == len(ids):  # nothing matched a template: already in order
+        return groups[0]
+    order = np.argsort(ids, kind="stable")
     flat = [value for group in groups for value in group]
     position = np.empty(len(ids), dtype=np.int64)
     position[order] = np.arange(len(ids))
@@ -262,11 +327,3 @@ def _unpack_sections(payload: bytes) -> List[bytes]:
         sections.append(bytes(view[start:start + length]))
         start += length
     return sections
-
-
-def _line_ids(n_lines: int, misfit_rows: np.ndarray, fitting_ids: np.ndarray) -> np.ndarray:
-    ids = np.full(n_lines, -1, dtype=np.int64)
-    fits = np.ones(n_lines, dtype=bool)
-    fits[misfit_rows] = False
-    ids[fits] = fitting_ids
-    return ids
