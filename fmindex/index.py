@@ -14,14 +14,14 @@ from pydivsufsort import divsufsort
 from . import _core, format
 from .errors import CorruptIndexError, PatternError
 
-SA_RATE = 64        # locate: 64 LF steps per occurrence on average
-ISA_RATE = 256      # extract: at most 256 LF steps of overhead per call
-SAMPLE_WORDS = None  # digit sequence: a directory entry every 64 words of 32 digits, 32 if dense
-DENSE_BYTES_PER_WORD = 2  # above this the words are mostly plain (text, not logs): shorter scans pay
-TRIE_SHARE = 0.01         # the trigram trie is kept when at most this share of the text
-LINE_GROUP = 64     # must match _core.LINE_GROUP
+SA_RATE = 64               # locate: 64 LF steps per occurrence on average
+ISA_RATE = 256             # extract: at most 256 LF steps of overhead per call
+SAMPLE_WORDS = None        # a directory entry every 64 words of 32 digits, every 32 if dense
+DENSE_BYTES_PER_WORD = 2   # above this the words are mostly plain (prose, not logs): shorter scans pay
+TRIE_SHARE = 0.01          # the trigram trie is kept when at most this share of the text
+LINE_GROUP = 64            # must match _core.LINE_GROUP
 WORD_SAMPLINGS = (1, 2, 4, 8, 16, 32, 64)  # powers of two up to the longest token
-DUMMY = -257        # child of a wavelet tree node that no byte reaches
+DUMMY = -257               # child of a wavelet tree node that no byte reaches
 MAX_TEXT = 2**31 - 1
 
 
@@ -260,9 +260,9 @@ def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
     per directory entry (None: 64, or 32 for dense text); ``trie_share``:
     largest size of the trigram trie, as a share of the text.
 
-    Peak memory is about 6 bytes per text byte on top of the text: the 32-bit
-    suffix array, freed once the BWT and the samples are taken from it, then
-    the BWT and the wavelet tree bits.
+    Peak memory is about 5 bytes per text byte on top of the text: the 32-bit
+    suffix array and the BWT taken from it; the suffix array is freed before
+    the wavelet tree is built.
     """
     if sa_rate < 1 or isa_rate < 1 or sample_words not in WORD_SAMPLINGS + (None,):
         raise ValueError(f"sampling rates must be positive, sample_words one of {WORD_SAMPLINGS}")
