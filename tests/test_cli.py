@@ -83,7 +83,7 @@ def test_info_reports_streams_and_templates(log, tmp_path):
     result = logzip("info", tmp_path / "app.log.logz")
     assert result.returncode == 0
     text = result.stdout.decode()
-    for word in ("blocks", "templates", "ratio", "contents: parameters", "header fields"):
+    for word in ("blocks", "templates", "ratio", "contents: parameters and unmatched", "header fields"):
         assert word in text
 
 

@@ -15,7 +15,9 @@ each a length-prefixed byte string::
 
     0 meta (JSON)   1 endings   2 misfit line numbers   3 header table
     then for the contents, and again for the misfit lines:
-        templates | template id per line | unmatched lines | one parameter table per template
+        templates | template id per line | tables: the unmatched strings, then each
+                                           template's parameters (one zstd frame, so that
+                                           values shared by templates cost once)
 """
 import json
 import struct
@@ -28,7 +30,7 @@ import zstandard
 
 from ..cluster import MinerConfig, TemplateMiner, TemplateSet
 from ..errors import CorruptArchiveError, FormatError
-from .columns import decode_table, encode_table
+from .columns import decode_table, decode_tables, encode_table, encode_tables
 from .header import HeaderFormat, infer_format
 from .lines import join_lines, split_lines
 
@@ -59,12 +61,11 @@ class TemplatedLines:
     def encode(self, zstd: zstandard.ZstdCompressor, level: int) -> List[bytes]:
         # Id 0 stands for "no template", so that ids fit an unsigned array.
         ids = np.asarray(self.ids, dtype=np.int64) + 1
-        sections = [
+        return [
             zstd.compress(self.templates.to_bytes()),
             zstd.compress(ids.astype(_id_dtype(len(self.templates))).tobytes()),
-            encode_table([self.unmatched], level),
+            encode_tables([[self.unmatched]] + self.parameter_columns, level),
         ]
-        return sections + [encode_table(columns, level) for columns in self.parameter_columns]
 
 
 @dataclass
@@ -111,7 +112,7 @@ def encode_model(model: BlockModel, level: int) -> bytes:
         "v": PAYLOAD_VERSION,
         "n_lines": model.n_lines,
         "format": model.header.spec if model.header is not None else None,
-        "groups": [[len(group.ids), len(group.templates)] for group in groups],
+        "groups": [len(group.ids) for group in groups],
     }
     sections = [
         json.dumps(meta).encode(),
@@ -130,8 +131,6 @@ class _StoredGroup:
     def __init__(self, sections: List[bytes], n_strings: int, zstd: zstandard.ZstdDecompressor):
         self.sections, self.n_strings = sections, n_strings
         self.templates = TemplateSet.from_bytes(_unzstd(zstd, sections[0]))
-        if len(sections) != _GROUP_SECTIONS + len(self.templates):
-            raise CorruptArchiveError("corrupt archive: block section count disagrees with its templates")
         ids = np.frombuffer(_unzstd(zstd, sections[1]), dtype=_id_dtype(len(self.templates)))
         if len(ids) != n_strings or (n_strings and int(ids.max()) > len(self.templates)):
             raise CorruptArchiveError("corrupt archive: template ids are damaged")
@@ -143,9 +142,14 @@ class _StoredGroup:
 
     def decode(self) -> list:
         counts = np.bincount(self.group_ids, minlength=len(self.templates) + 1).tolist()
-        groups = [_single_column(decode_table(self.sections[2]))]
-        for tid in range(len(self.templates)):
-            columns = decode_table(self.sections[_GROUP_SECTIONS + tid])
+        # A table without columns has no rows, whatever the lines of its template.
+        rows = [counts[0]] + [count if template.slots else 0
+                              for template, count in zip(self.templates.templates, counts[1:])]
+        tables = decode_tables(self.sections[2], rows)
+        if len(tables) != len(self.templates) + 1:
+            raise CorruptArchiveError("corrupt archive: parameter tables disagree with the templates")
+        groups = [_single_column(tables[0])]
+        for tid, columns in enumerate(tables[1:]):
             groups.append(self.templates.render(tid, columns, counts[tid + 1]))
         return _scatter_groups(self.group_ids, groups, counts)
 
@@ -161,22 +165,18 @@ class StoredBlock:
             meta = json.loads(self.sections[0])
             version = meta.get("v")
             self.n_lines, self.spec = int(meta["n_lines"]), meta["format"]
-            group_shapes = [(int(n_strings), int(n_templates)) for n_strings, n_templates in meta["groups"]]
+            group_sizes = [int(n_strings) for n_strings in meta["groups"]]
         except (ValueError, KeyError, TypeError, AttributeError):
             raise CorruptArchiveError("corrupt archive: block metadata is damaged") from None
         if version != PAYLOAD_VERSION:
             raise CorruptArchiveError(f"unsupported block version {version}")
-        if len(group_shapes) != len(_GROUPS):
+        if len(group_sizes) != len(_GROUPS) or len(self.sections) != _FIXED_SECTIONS + len(_GROUPS) * _GROUP_SECTIONS:
             raise CorruptArchiveError("corrupt archive: block metadata is damaged")
         zstd = zstandard.ZstdDecompressor()
-        start = _FIXED_SECTIONS
         self.groups = []
-        for n_strings, n_templates in group_shapes:
-            end = start + _GROUP_SECTIONS + n_templates
-            self.groups.append(_StoredGroup(self.sections[start:end], n_strings, zstd))
-            start = end
-        if start != len(self.sections):
-            raise CorruptArchiveError("corrupt archive: block section count disagrees with its metadata")
+        for number, n_strings in enumerate(group_sizes):
+            start = _FIXED_SECTIONS + number * _GROUP_SECTIONS
+            self.groups.append(_StoredGroup(self.sections[start:start + _GROUP_SECTIONS], n_strings, zstd))
         self.misfit_rows = np.cumsum(np.frombuffer(_unzstd(zstd, self.sections[2]), dtype=np.uint32),
                                      dtype=np.int64)
         contents, misfits = self.groups
@@ -213,8 +213,7 @@ class StoredBlock:
         for name, group in zip(_GROUPS, self.groups):
             sizes[f"{name}: templates"] = len(group.sections[0])
             sizes[f"{name}: template ids"] = len(group.sections[1])
-            sizes[f"{name}: unmatched"] = len(group.sections[2])
-            sizes[f"{name}: parameters"] = sum(map(len, group.sections[_GROUP_SECTIONS:]))
+            sizes[f"{name}: parameters and unmatched"] = len(group.sections[2])
         return sizes
 
 
