@@ -183,8 +183,8 @@ def digits_encode(const uint64_t[::1] digits, uint64_t ndigits, int sample_words
     cdef uint64_t nwords = ndigits // 32 + 1, nwords_in = digits.shape[0]
     cdef uint64_t nsuper = (nwords + sample_words - 1) // sample_words
     cdef uint64_t ntop = (nwords + TOP_WORDS - 1) // TOP_WORDS
-    if TOP_WORDS % sample_words or sample_words > GROUP_MAX:
-        raise ValueError("sample_words must be a power of two up to %d" % GROUP_MAX)
+    if sample_words < 1 or TOP_WORDS % sample_words:
+        raise ValueError("sample_words must be a power of two up to %d" % TOP_WORDS)
     directory_arr = np.zeros(nsuper, dtype=np.uint64)
     top_arr = np.zeros(4 * ntop, dtype=np.uint64)
     cdef uint64_t[::1] directory = directory_arr, top = top_arr

@@ -20,7 +20,7 @@ SAMPLE_WORDS = None        # a directory entry every 64 words of 32 digits, ever
 DENSE_BYTES_PER_WORD = 2   # above this the words are mostly plain (prose, not logs): shorter scans pay
 TRIE_SHARE = 0.01          # the trigram trie is kept when at most this share of the text
 LINE_GROUP = 64            # must match _core.LINE_GROUP
-WORD_SAMPLINGS = (1, 2, 4, 8, 16, 32, 64)  # powers of two up to the longest token
+WORD_SAMPLINGS = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # powers of two dividing 2048 (a top entry)
 DUMMY = -257               # child of a wavelet tree node that no byte reaches
 MAX_TEXT = 2**31 - 1
 
