@@ -22,6 +22,7 @@ then each column as a kind byte and its data; of several tables: varint n_tables
 """
 import itertools
 import re
+import threading
 from typing import List, Optional
 
 import numpy as np
@@ -51,21 +52,21 @@ _POWERS_OF_10 = np.array([10 ** k for k in range(1, 20)], dtype=np.uint64)   # f
 _POWERS_OF_16 = np.array([16 ** k for k in range(1, 16)], dtype=np.uint64)
 _NO_PADS = np.zeros(0, dtype=np.int64)
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_trials = threading.local()     # a zstd compressor per thread, to measure candidates
 
 
 def encode_table(columns: List[List[bytes]], level: int = 19) -> bytes:
     """Encode equal-length columns of bytes into a compressed blob (see decode_table)."""
-    return _wrap(_table_payload(columns, _Encoder()), level, 0)
+    return _wrap(_table_payload(columns), level, 0)
 
 
 def encode_tables(tables: List[List[List[bytes]]], level: int = 19) -> bytes:
     """Encode several tables into one blob (see decode_tables): they share one zstd frame,
     so values repeated across tables (a host in several templates' parameters) cost once."""
-    encoder = _Encoder()
     out = bytearray()
     _put_varint(out, len(tables))
     for columns in tables:
-        out += _table_payload(columns, encoder)
+        out += _table_payload(columns)
     return _wrap(bytes(out), level, _SEVERAL)
 
 
@@ -94,7 +95,7 @@ def decode_tables(blob: bytes, rows: Optional[List[int]] = None) -> List[List[Li
     return tables
 
 
-def _table_payload(columns: List[List[bytes]], encoder: "_Encoder") -> bytes:
+def _table_payload(columns: List[List[bytes]]) -> bytes:
     rows = len(columns[0]) if columns else 0
     if any(len(column) != rows for column in columns):
         raise ValueError("all columns of a table must have the same length")
@@ -102,7 +103,7 @@ def _table_payload(columns: List[List[bytes]], encoder: "_Encoder") -> bytes:
     _put_varint(out, len(columns))
     _put_varint(out, rows)
     for column in columns:
-        out += encoder.column(column, 0)
+        out += _encode_column(column, 0)
     return bytes(out)
 
 
@@ -144,85 +145,79 @@ def _read_table(reader: "_Reader", rows: Optional[int], budget: List[int]) -> Li
 
 # -- encoding
 
-class _Encoder:
-    """Chooses and writes the encoding of each column (one per encode_table call: not thread-safe)."""
+def _encode_column(column: List[bytes], depth: int) -> bytes:
+    """The kind byte and data of the candidate encoding that compresses smallest."""
+    rows = len(column)
+    first = column[0] if rows else b""
+    if rows == 0 or column.count(first) == rows:
+        return bytes((CONST,)) + _bytes_field(first)
+    joined = b"\n".join(column)
+    lines = joined.count(b"\n") == rows - 1     # no value holds a newline
+    candidates = [bytes((LINES,)) + _bytes_field(joined) if lines else _chunks(column)]
+    ints = _parse_ints(column, joined) if lines else None
+    if ints is not None and not (len(first) <= _MAX_FUSED and _fixed_width(column)):
+        candidates.append(_ints(*ints))
+    elif lines and depth < _MAX_DEPTH:
+        shape = _encode_shape(column, joined, depth)
+        if shape is not None:
+            candidates.append(shape)
+    if depth < _MAX_DEPTH:
+        distinct = dict.fromkeys(column)
+        if len(distinct) * 2 <= rows:
+            candidates.append(_encode_dict(column, list(distinct), depth))
+    return min(candidates, key=_trial_size) if len(candidates) > 1 else candidates[0]
 
-    def __init__(self):
-        self._trial = zstandard.ZstdCompressor(level=_TRIAL_LEVEL)
 
-    def column(self, column: List[bytes], depth: int) -> bytes:
-        rows = len(column)
-        first = column[0] if rows else b""
-        if rows == 0 or column.count(first) == rows:
-            return bytes((CONST,)) + _bytes_field(first)
-        joined = b"\n".join(column)
-        lines = joined.count(b"\n") == rows - 1     # no value holds a newline
-        candidates = [bytes((LINES,)) + _bytes_field(joined) if lines else _chunks(column)]
-        ints = _parse_ints(column, joined) if lines else None
-        if ints is not None and not (len(first) <= _MAX_FUSED and _fixed_width(column)):
-            candidates.append(_ints(*ints))
-        elif lines and depth < _MAX_DEPTH:
-            shape = self._shape(column, joined, depth)
-            if shape is not None:
-                candidates.append(shape)
-        if depth < _MAX_DEPTH:
-            distinct = dict.fromkeys(column)
-            if len(distinct) * 2 <= rows:
-                candidates.append(self._dict(column, list(distinct), depth))
-        return min(candidates, key=self._size) if len(candidates) > 1 else candidates[0]
+def _encode_dict(column: List[bytes], values: List[bytes], depth: int) -> bytes:
+    ids = {value: i for i, value in enumerate(values)}
+    out = bytearray((DICT,))
+    _put_varint(out, len(values))
+    out += _encode_column(values, depth + 1)
+    _put_int_array(out, np.fromiter(map(ids.__getitem__, column), dtype=np.int64, count=len(column)))
+    return bytes(out)
 
-    def _size(self, encoded: bytes) -> int:
-        return len(encoded) if len(encoded) < _SMALL else len(self._trial.compress(encoded))
 
-    def _dict(self, column: List[bytes], values: List[bytes], depth: int) -> bytes:
-        ids = {value: i for i, value in enumerate(values)}
-        out = bytearray((DICT,))
-        _put_varint(out, len(values))
-        out += self.column(values, depth + 1)
-        _put_int_array(out, np.fromiter(map(ids.__getitem__, column), dtype=np.int64, count=len(column)))
-        return bytes(out)
-
-    def _shape(self, column: List[bytes], joined: bytes, depth: int) -> Optional[bytes]:
-        """SHAPE encoding if the values (newline-free, `joined`) share few skeletons around
-        digit runs, else None.  A value's skeleton is the value with each digit run replaced
-        by one '0' (its other text holds no digit)."""
-        if _DIGITS.search(joined) is None:
+def _encode_shape(column: List[bytes], joined: bytes, depth: int) -> Optional[bytes]:
+    """SHAPE encoding if the values (newline-free, `joined`) share few skeletons around
+    digit runs, else None.  A value's skeleton is the value with each digit run replaced
+    by one '0' (its other text holds no digit)."""
+    if _DIGITS.search(joined) is None:
+        return None
+    keys = _DIGITS.sub(b"0", joined).split(b"\n")
+    skeletons = dict.fromkeys(keys)
+    if len(skeletons) > min(255, len(column) // 16 + 1):
+        return None
+    out = bytearray((SHAPE,))
+    _put_varint(out, len(skeletons))
+    if len(skeletons) > 1:
+        for sid, skeleton in enumerate(skeletons):
+            skeletons[skeleton] = sid
+        ids = np.fromiter(map(skeletons.__getitem__, keys), dtype=np.int64, count=len(keys))
+        _put_int_array(out, ids)
+        grouped = _objects(column)[np.argsort(ids, kind="stable")].tolist()
+        ends = np.cumsum(np.bincount(ids)).tolist()
+        members = [grouped[start:end] for start, end in zip([0] + ends, ends)]
+    else:
+        members = [column]
+    for skeleton, values in zip(skeletons, members):
+        texts = skeleton.split(b"0")
+        if len(texts) > _MAX_RUNS + 1 or sum(map(len, texts)) > _MAX_SKELETON:
             return None
-        keys = _DIGITS.sub(b"0", joined).split(b"\n")
-        skeletons = dict.fromkeys(keys)
-        if len(skeletons) > min(255, len(column) // 16 + 1):
-            return None
-        out = bytearray((SHAPE,))
-        _put_varint(out, len(skeletons))
-        if len(skeletons) > 1:
-            for sid, skeleton in enumerate(skeletons):
-                skeletons[skeleton] = sid
-            ids = np.fromiter(map(skeletons.__getitem__, keys), dtype=np.int64, count=len(keys))
-            _put_int_array(out, ids)
-            grouped = _objects(column)[np.argsort(ids, kind="stable")].tolist()
-            ends = np.cumsum(np.bincount(ids)).tolist()
-            members = [grouped[start:end] for start, end in zip([0] + ends, ends)]
+        _put_varint(out, len(texts))
+        for text in texts:
+            out += _bytes_field(text)
+        if len(texts) == 1:
+            continue
+        if len(values[0]) <= _MAX_FUSED and _fixed_width(values) and not texts[-1].endswith(b"\0"):
+            out += b"\1" + _fused(values)
+        elif skeleton != b"0" or _parse_ints(values, b"\n".join(values)) is not None:  # else: recursion
+            out.append(0)
+            runs = _DIGITS.findall(joined if len(skeletons) == 1 else b"\n".join(values))
+            for k in range(len(texts) - 1):
+                out += _encode_column(runs[k::len(texts) - 1], depth + 1)
         else:
-            members = [column]
-        for skeleton, values in zip(skeletons, members):
-            texts = skeleton.split(b"0")
-            if len(texts) > _MAX_RUNS + 1 or sum(map(len, texts)) > _MAX_SKELETON:
-                return None
-            _put_varint(out, len(texts))
-            for text in texts:
-                out += _bytes_field(text)
-            if len(texts) == 1:
-                continue
-            if len(values[0]) <= _MAX_FUSED and _fixed_width(values) and not texts[-1].endswith(b"\0"):
-                out += b"\1" + _fused(values)
-            elif skeleton != b"0" or _parse_ints(values, b"\n".join(values)) is not None:  # else: recursion
-                out.append(0)
-                runs = _DIGITS.findall(joined if len(skeletons) == 1 else b"\n".join(values))
-                for k in range(len(texts) - 1):
-                    out += self.column(runs[k::len(texts) - 1], depth + 1)
-            else:
-                return None     # bare numbers of varying width: INT, DICT or text do it
-        return bytes(out)
+            return None     # bare numbers of varying width: INT, DICT or text do it
+    return bytes(out)
 
 
 def _chunks(column: List[bytes]) -> bytes:
@@ -329,26 +324,26 @@ def _fusions(radices: List[int]) -> List[List[int]]:
 
 
 def _put_int_array(out: bytearray, values: np.ndarray) -> None:
-    """Write int64 values as unsigned numbers after a transform.
-
-    Flags byte: 1 = delta (zigzagged differences from the first value), else 0 = frame of
-    reference (offsets from the minimum).  Then the base (first value or minimum, zigzag
-    varint) and the unsigned numbers (see _put_unsigned).
+    """Write int64 values as unsigned numbers after a transform, the one that compresses
+    smaller: flags byte 0 = frame of reference (offsets from the minimum), 1 = delta (zigzagged
+    differences from the first value).  Then the base (minimum or first value, zigzag varint)
+    and the numbers (see _put_unsigned).
     """
     if not len(values):
         out += b"\x00\x00\x01"
         return
     low = values.argmin()
-    offsets = values.view(np.uint64) - values[low:low + 1].view(np.uint64)
-    deltas = _zigzag(np.diff(values, prepend=values[:1]))
-    if _magnitude(deltas) < _magnitude(offsets):
-        out.append(1)
-        base, encoded = values[0], deltas
-    else:
-        out.append(0)
-        base, encoded = values[low], offsets
-    _put_varint(out, int(_zigzag(np.array([base], dtype=np.int64))[0]))
-    _put_unsigned(out, encoded, ranked=True)
+    options = [(0, values[low], values.view(np.uint64) - values[low:low + 1].view(np.uint64))]
+    if len(values) > 1:
+        options.append((1, values[0], _zigzag(np.diff(values, prepend=values[:1]))))
+    encoded = []
+    for flag, base, numbers in options:
+        option = bytearray((flag,))
+        _put_varint(option, int(_zigzag(np.array([base], dtype=np.int64))[0]))
+        _put_unsigned(option, numbers, ranked=True)
+        bits = float(np.log2(numbers.astype(np.float64) + 1).sum())     # breaks ties of small arrays
+        encoded.append((_trial_size(option), bits, bytes(option)))
+    out += min(encoded)[2]
 
 
 def _put_unsigned(out: bytearray, numbers: np.ndarray, ranked: bool) -> None:
@@ -368,16 +363,20 @@ def _put_unsigned(out: bytearray, numbers: np.ndarray, ranked: bool) -> None:
             _put_varint(candidate, len(distinct))
             _put_unsigned(candidate, distinct[order], ranked=False)
             _put_unsigned(candidate, ranks[inverse.ravel()], ranked=False)
-            trial = zstandard.ZstdCompressor(level=_TRIAL_LEVEL)
-            if len(trial.compress(bytes(candidate))) < len(trial.compress(planes)):
+            if _trial_size(candidate) < _trial_size(planes):
                 out += candidate
                 return
     out += planes
 
 
-def _magnitude(numbers: np.ndarray) -> float:
-    """Total bits of the numbers: what a delta saves, roughly."""
-    return float(np.log2(numbers.astype(np.float64) + 1).sum())
+def _trial_size(encoded: bytes) -> int:
+    """How small zstd (at a fast level) gets encoded bytes; their length when they are few."""
+    if len(encoded) < _SMALL:
+        return len(encoded)
+    trial = getattr(_trials, "compressor", None)
+    if trial is None:
+        trial = _trials.compressor = zstandard.ZstdCompressor(level=_TRIAL_LEVEL)
+    return len(trial.compress(encoded))
 
 
 def _zigzag(values: np.ndarray) -> np.ndarray:
