@@ -21,7 +21,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import List, Optional, Union
+from typing import List, Optional
 
 if sys.version_info >= (3, 11):     # possessive quantifiers; re matches faster than regex
     import re as regex
@@ -67,9 +67,6 @@ class _Optional:
     elements: list
 
 
-_Element = Union[_Field, _Separator, _Literal, _Optional]
-
-
 def _parse_elements(spec: str) -> list:
     """Parse the Loghub format syntax into nested element lists."""
     stack: List[list] = [[]]
@@ -110,7 +107,7 @@ def _parse_elements(spec: str) -> list:
                 for element in group:     # a plain group only groups: splice it in
                     if isinstance(element, _Literal):
                         _append_literal(stack[-1], element.text.decode())
-                    else:
+                    elif not (isinstance(element, _Separator) and stack[-1] and isinstance(stack[-1][-1], _Separator)):
                         stack[-1].append(element)
                 i += 1
         elif c in _REGEX_SYNTAX:
