@@ -225,8 +225,18 @@ def test_random_formats_round_trip(spec, data):
         columns = [[data.draw(draw_value.get(name[0], plain_word))] for name in header.column_names]
         built += header.join(columns, [data.draw(plain_word)])
     split = assert_round_trip(header, built)
-    if not re.search(r" [()?]+ ", spec):     # else two whitespace runs may meet: the first takes both
+    if not spaces_may_meet(spec):
         assert split.misfits == []
+
+
+def spaces_may_meet(spec):
+    """Whether two runs of spaces in the format meet when optional parts are left out or
+    entered (then the first takes all the whitespace and the line does not fit, as in Loghub)."""
+    marked = re.sub(" +", "S", spec)
+    absent = None
+    while absent != marked:
+        absent, marked = marked, re.sub(r"\([^()]*\)\?", "", marked)
+    return "SS" in absent or "SS" in re.sub(" +", "S", spec).replace("(", "").replace(")?", "")
 
 
 @pytest.mark.parametrize("spec", SPECS)
