@@ -13,6 +13,7 @@ patterns. ``--verify`` also checks every count against a scan of the text, on ea
 every file of the shared corpora. Results are printed and saved under bench/results/.
 """
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -170,6 +171,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rng = np.random.default_rng(2024)
     rows, notes = [], []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-fmindex-") as work:
         for key in args.corpora.split(","):
             label, paths = CORPORA[key]
@@ -188,9 +190,11 @@ def main(argv=None):
         print("no corpus found (../shared/corpora)", file=sys.stderr)
         return 1
     header = list(rows[0])
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores"
     report = "\n".join([
         f"# FM-index (sa_rate {args.sa_rate}, isa_rate {args.isa_rate}{', quick' if args.quick else ''})",
-        "", markdown_table(header, [[row[h] for h in header] for row in rows]), "", *notes, ""])
+        "", markdown_table(header, [[row[h] for h in header] for row in rows]), "", *notes,
+        f"{load} (latencies are memory-bound: other jobs' cache use shows in them)", ""])
     print(report)
     print(f"saved to {save_results('fmindex', report)}", file=sys.stderr)
     return 0
