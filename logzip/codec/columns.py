@@ -45,9 +45,8 @@ _FUSED_DIGITS = 18          # digits of a number that surely fits int64
 _MAX_RUNS = 64              # digit runs a skeleton may have
 _MAX_SKELETON = 4096        # bytes of text a skeleton may have
 _MAX_FUSED = 1024           # length of the longest values whose digits are fused
+_MAX_PAD = 64               # leading zeros an integer may have
 _DIGITS = re.compile(rb"[0-9]+")
-_DECIMALS = re.compile(rb"-?[0-9]{1,19}(?:\n-?[0-9]{1,19})*")
-_HEXES = re.compile(rb"[0-9a-f]{1,15}(?:\n[0-9a-f]{1,15})*")
 _POWERS_OF_10 = np.array([10 ** k for k in range(1, 20)], dtype=np.uint64)   # for digit counts
 _POWERS_OF_16 = np.array([16 ** k for k in range(1, 16)], dtype=np.uint64)
 _NO_PADS = np.zeros(0, dtype=np.int64)
@@ -233,17 +232,21 @@ def _parse_ints(column: List[bytes], joined: bytes):
     `joined` is the values joined by newlines; pads[i] is how many leading zeros value i has
     beyond its natural spelling.
     """
-    for base, alphabet, pattern, powers in ((10, b"-0123456789\n", _DECIMALS, _POWERS_OF_10),
-                                            (16, b"0123456789abcdef\n", _HEXES, _POWERS_OF_16)):
-        if joined.translate(None, alphabet) or pattern.fullmatch(joined) is None:
+    for base, alphabet, powers in ((10, b"-0123456789\n", _POWERS_OF_10), (16, b"0123456789abcdef\n", _POWERS_OF_16)):
+        if joined.translate(None, alphabet):
             continue
-        numbers = list(map(int, column)) if base == 10 else [int(v, 16) for v in column]
+        try:        # int() takes no other text made of these characters ('', '-', '1-2' fail)
+            numbers = list(map(int, column)) if base == 10 else [int(v, 16) for v in column]
+        except ValueError:
+            continue
         if min(numbers) < _INT64_MIN or max(numbers) > _INT64_MAX:
             return None
         values = np.array(numbers, dtype=np.int64)
         magnitudes = np.abs(values).view(np.uint64)
         natural = np.searchsorted(powers, magnitudes, side="right") + 1 + (values < 0)
         pads = np.fromiter(map(len, column), dtype=np.int64, count=len(column)) - natural
+        if pads.max() > _MAX_PAD:
+            return None
         if base == 10 and any(column[i][:1] == b"-" for i in np.flatnonzero(values == 0).tolist()):
             return None          # '-0' would come back as '0'
         return base, values, pads
@@ -353,8 +356,8 @@ def _put_unsigned(out: bytearray, numbers: np.ndarray, ranked: bool) -> None:
     each number's rank, when that compresses smaller (a skewed set of time steps, say)."""
     width = _width(int(numbers.max()))
     planes = bytes((width,)) + numbers.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :width].T.tobytes()
-    if ranked and len(numbers) >= _RANK_MIN and width > 1:
-        distinct, inverse, counts = np.unique(numbers, return_inverse=True, return_counts=True)
+    if ranked and len(numbers) >= _RANK_MIN and width > 1 and _few_distinct(numbers):
+        distinct, counts = np.unique(numbers, return_counts=True)
         if len(distinct) * 4 <= len(numbers):
             order = np.argsort(-counts, kind="stable")
             ranks = np.empty(len(order), dtype=np.uint64)
@@ -362,11 +365,17 @@ def _put_unsigned(out: bytearray, numbers: np.ndarray, ranked: bool) -> None:
             candidate = bytearray(b"\0")
             _put_varint(candidate, len(distinct))
             _put_unsigned(candidate, distinct[order], ranked=False)
-            _put_unsigned(candidate, ranks[inverse.ravel()], ranked=False)
+            _put_unsigned(candidate, ranks[np.searchsorted(distinct, numbers)], ranked=False)
             if _trial_size(candidate) < _trial_size(planes):
                 out += candidate
                 return
     out += planes
+
+
+def _few_distinct(numbers: np.ndarray) -> bool:
+    """Whether a sample of the numbers repeats enough to make ranking them worth a try."""
+    sample = numbers[::max(1, len(numbers) // 4096)]
+    return len(np.unique(sample)) * 2 <= len(sample)
 
 
 def _trial_size(encoded: bytes) -> int:
@@ -527,7 +536,7 @@ def _decode_ints(reader: _Reader, rows: int) -> List[bytes]:
     if base == 16 and rows and values.min() < 0:
         raise CorruptArchiveError("corrupt column table: negative hex value")
     pads = reader.int_array(rows) if has_pads else _NO_PADS
-    if has_pads and rows and (pads.min() < 0 or pads.max() > 64):
+    if has_pads and rows and (pads.min() < 0 or pads.max() > _MAX_PAD):
         raise CorruptArchiveError("corrupt column table: bad integer padding")
     return _columns.spell(values, pads, base)
 
