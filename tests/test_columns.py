@@ -29,7 +29,8 @@ numberish = st.one_of(
     st.integers(-10**25, 10**25).map(lambda v: b"%d" % v),
     st.tuples(st.integers(0, 5), st.integers(0, 10**6)).map(lambda t: b"0" * t[0] + b"%d" % t[1]),
     st.sampled_from([b"-0", b"-00", b"0", b"00", b"-", b"", b"-007", b"9223372036854775807",
-                     b"-9223372036854775808", b"18446744073709551616", b"0x1f", b"ff", b"0ff", b"FF"]),
+                     b"-9223372036854775808", b"18446744073709551616", b"0x1f", b"ff", b"0ff", b"FF",
+                     b"0" * 80 + b"7", b"-" + b"0" * 70 + b"1"]),
     st.integers(0, 2**70).map(lambda v: b"%x" % v),
 )
 shaped = st.builds(lambda a, b, sep: b"blk_" + a + sep + b, numberish, numberish,
