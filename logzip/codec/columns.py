@@ -42,6 +42,7 @@ _TRIAL_LEVEL = 3            # candidates are compared by their size at this zstd
 _SMALL = 512                # below this many bytes, compare candidates by raw size
 _RANK_MIN = 1024            # numbers needed to try ranking them
 _FUSED_DIGITS = 18          # digits of a number that surely fits int64
+_MAX_SKELETONS = 255        # skeletons a column may have (ids fit a byte)
 _MAX_RUNS = 64              # digit runs a skeleton may have
 _MAX_SKELETON = 4096        # bytes of text a skeleton may have
 _MAX_FUSED = 1024           # length of the longest values whose digits are fused
@@ -184,7 +185,7 @@ def _encode_shape(column: List[bytes], joined: bytes, depth: int) -> Optional[by
         return None
     keys = _DIGITS.sub(b"0", joined).split(b"\n")
     skeletons = dict.fromkeys(keys)
-    if len(skeletons) > min(255, len(column) // 16 + 1):
+    if len(skeletons) > min(_MAX_SKELETONS, len(column) // 16 + 1):
         return None
     out = bytearray((SHAPE,))
     _put_varint(out, len(skeletons))
@@ -193,7 +194,7 @@ def _encode_shape(column: List[bytes], joined: bytes, depth: int) -> Optional[by
             skeletons[skeleton] = sid
         ids = np.fromiter(map(skeletons.__getitem__, keys), dtype=np.int64, count=len(keys))
         _put_int_array(out, ids)
-        grouped = _objects(column)[np.argsort(ids, kind="stable")].tolist()
+        grouped = _objects(column)[np.argsort(ids.astype(np.uint8), kind="stable")].tolist()
         ends = np.cumsum(np.bincount(ids)).tolist()
         members = [grouped[start:end] for start, end in zip([0] + ends, ends)]
     else:
@@ -542,7 +543,7 @@ def _decode_ints(reader: _Reader, rows: int) -> List[bytes]:
 
 
 def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
-    n_skeletons = reader.count(max(rows, 1), "skeleton count")
+    n_skeletons = reader.count(min(_MAX_SKELETONS, max(rows, 1)), "skeleton count")
     ids = reader.ids(rows, n_skeletons) if n_skeletons > 1 else None
     counts = np.bincount(ids, minlength=n_skeletons).tolist() if ids is not None else [rows]
     rendered = []
@@ -561,7 +562,7 @@ def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
     if ids is None:
         return rendered[0]
     column = np.empty(rows, dtype=object)
-    column[np.argsort(ids, kind="stable")] = list(itertools.chain.from_iterable(rendered))
+    column[np.argsort(ids.astype(np.uint8), kind="stable")] = list(itertools.chain.from_iterable(rendered))
     return column.tolist()
 
 
