@@ -565,7 +565,7 @@ def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
             rendered.append(_decode_fused(reader, texts, count))
         else:
             runs = [_decode_column(reader, count, depth + 1) for _ in range(len(texts) - 1)]
-            rendered.append(_columns.fill(texts, runs))
+            rendered.append(runs[0] if texts == [b"", b""] else _columns.fill(texts, runs))
     if ids is None:
         return rendered[0]
     column = np.empty(rows, dtype=object)
