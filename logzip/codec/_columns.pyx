@@ -46,6 +46,15 @@ def spell(const int64_t[:] values, const int64_t[:] pads, int base):
     return result
 
 
+cdef inline char *put(char *out, const char *data, Py_ssize_t size) noexcept:
+    """Copy size bytes to out and return the end: inline for the many 0- and 1-byte parts."""
+    if size == 1:
+        out[0] = data[0]
+    elif size:
+        memcpy(out, data, size)
+    return out + size
+
+
 def fill(list texts, list runs):
     """Row i: texts[0] + runs[0][i] + texts[1] + ... + runs[-1][i] + texts[-1].
 
@@ -88,16 +97,11 @@ def fill(list texts, list runs):
                     raise TypeError("fill: runs must hold bytes")
                 size += PyBytes_GET_SIZE(<object>part)
             row = PyBytes_FromStringAndSize(NULL, size)
-            out = PyBytes_AS_STRING(row)
-            memcpy(out, literals[0], literal_sizes[0])
-            out += literal_sizes[0]
+            out = put(PyBytes_AS_STRING(row), literals[0], literal_sizes[0])
             for k in range(n_runs):
                 part = PyList_GET_ITEM(<object>columns[k], i)
-                size = PyBytes_GET_SIZE(<object>part)
-                memcpy(out, PyBytes_AS_STRING(<object>part), size)
-                out += size
-                memcpy(out, literals[k + 1], literal_sizes[k + 1])
-                out += literal_sizes[k + 1]
+                out = put(out, PyBytes_AS_STRING(<object>part), PyBytes_GET_SIZE(<object>part))
+                out = put(out, literals[k + 1], literal_sizes[k + 1])
             Py_INCREF(row)
             PyList_SET_ITEM(result, i, row)
         return result
