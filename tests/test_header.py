@@ -161,15 +161,13 @@ def test_loghub_full_round_trip(system, read_corpus):
     assert len(split.misfits) < len(lines) * 0.6
 
 
-def test_infer_format_finds_headers_of_logs_and_none_in_prose(loghub_2k_systems, read_corpus):
-    for system in sorted(loghub_2k_systems):
-        lines = split_lines(read_corpus(f"loghub-2k/{system}_2k.log"))
+def test_infer_format_finds_headers_of_logs_and_none_in_prose(read_corpus):
+    for system in ("Hadoop", "Linux", "Apache", "Proxifier", "HPC", "HealthApp", "OpenSSH"):
+        lines = split_lines(read_corpus(f"loghub-2k/{system}_2k.log"))[:1000]
         header = infer_format(lines)
-        if system in ("Hadoop", "Linux", "Apache", "Proxifier", "HPC", "HealthApp"):
-            assert header is not None, system
-        if header is not None:
-            assert HeaderFormat.parse(header.spec) == header
-            assert_round_trip(header, lines)
+        assert header is not None, system
+        assert HeaderFormat.parse(header.spec) == header
+        assert_round_trip(header, lines)
     prose = split_lines(read_corpus("text/alice29.txt.zst"))[200:2200]
     assert infer_format(prose) is None
 
