@@ -161,11 +161,19 @@ def _encode_column(column: List[bytes], depth: int) -> bytes:
         shape = _encode_shape(column, joined, depth)
         if shape is not None:
             candidates.append(shape)
-    if depth < _MAX_DEPTH:
+    if depth < _MAX_DEPTH and _may_repeat(column):
         distinct = dict.fromkeys(column)
         if len(distinct) * 2 <= rows:
             candidates.append(_encode_dict(column, list(distinct), depth))
     return min(candidates, key=_weighed_size) if len(candidates) > 1 else candidates[0]
+
+
+def _may_repeat(column: List[bytes]) -> bool:
+    """False when a sample of a long column is nearly all distinct: no dictionary then."""
+    if len(column) <= 8192:
+        return True
+    sample = column[::len(column) // 4096]
+    return len(set(sample)) * 10 < len(sample) * 9
 
 
 def _weighed_size(encoded: bytes) -> float:
@@ -217,7 +225,7 @@ def _encode_shape(column: List[bytes], joined: bytes, depth: int) -> Optional[by
             continue
         if len(values[0]) <= _MAX_FUSED and _fixed_width(values) and not texts[-1].endswith(b"\0"):
             out += b"\1" + _fused(values)
-        elif skeleton != b"0" or _parse_ints(values, b"\n".join(values)) is not None:  # else: recursion
+        elif skeleton != b"0" or max(map(len, values)) <= 18:     # else INT may not take them: recursion
             out.append(0)
             runs = _DIGITS.findall(joined if len(skeletons) == 1 else b"\n".join(values))
             for k in range(len(texts) - 1):
