@@ -48,6 +48,7 @@ _MAX_SKELETON = 4096        # bytes of text a skeleton may have
 _MAX_FUSED = 1024           # length of the longest values whose digits are fused
 _MAX_PAD = 64               # leading zeros an integer may have
 _DIGITS = re.compile(rb"[0-9]+")
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _POWERS_OF_10 = np.array([10 ** k for k in range(1, 20)], dtype=np.uint64)   # for digit counts
 _POWERS_OF_16 = np.array([16 ** k for k in range(1, 16)], dtype=np.uint64)
 _NO_PADS = np.zeros(0, dtype=np.int64)
@@ -198,7 +199,7 @@ def _encode_shape(column: List[bytes], joined: bytes, depth: int) -> Optional[by
     by one '0' (its other text holds no digit)."""
     if _DIGITS.search(joined) is None:
         return None
-    keys = _DIGITS.sub(b"0", joined).split(b"\n")
+    keys = _skeleton_keys(joined).split(b"\n")
     skeletons = dict.fromkeys(keys)
     if len(skeletons) > min(_MAX_SKELETONS, len(column) // 16 + 1):
         return None
@@ -233,6 +234,14 @@ def _encode_shape(column: List[bytes], joined: bytes, depth: int) -> Optional[by
         else:
             return None     # bare numbers of varying width: INT, DICT or text do it
     return bytes(out)
+
+
+def _skeleton_keys(text: bytes) -> bytes:
+    """The text with each digit run replaced by one '0' (as _DIGITS.sub(b'0', text), faster)."""
+    text = text.translate(_DIGITS_TO_ZERO)
+    while b"00" in text:
+        text = text.replace(b"00", b"0")
+    return text
 
 
 def _chunks(column: List[bytes]) -> bytes:
