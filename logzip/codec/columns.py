@@ -1,14 +1,15 @@
 """Typed column encoding: a table of byte-string columns to one compressed, self-describing blob.
 
 Every column is encoded by what it holds (recursively for the parts).  Candidate encodings are
-tried and the one zstd compresses smallest is kept:
+tried and the one zstd (at a fast level) compresses smallest is kept; SHAPE, slower to decode,
+must win by 3%:
 
     CONST   every value the same
     INT     decimal or lowercase-hex integers (leading zeros kept in a padding array)
     SHAPE   values made of digit runs in a few skeletons ('blk_-#', '#.#.#.#:#'): a skeleton id
             per row, then per skeleton either its digit runs as columns, or, when all its values
-            have the same length ('06:06:20', '081109'), all their digits fused into integers
-            of up to 18 digits (so a time of day is one counter)
+            have the same length ('06:06:20', '081109'), all their digits fused in mixed radix
+            into few integers (a time of day becomes its second of the day)
     DICT    few distinct values: a table of them, then an id per row
     LINES   the values joined by newlines (no value holds one)
     CHUNKS  lengths, then the values concatenated
