@@ -220,3 +220,20 @@ def test_giant_values_stay_fast():
     start = time.process_time()
     round_trip(columns)
     assert time.process_time() - start < 2.0
+
+
+def test_compiled_spell_and_fill():
+    import numpy as np
+    from logzip.codec import _columns
+    values = np.array([0, -5, 123, -(2**63), 2**63 - 1, 255], dtype=np.int64)
+    no_pads = np.zeros(0, dtype=np.int64)
+    assert _columns.spell(values, no_pads, 10) == [b"%d" % v for v in values.tolist()]
+    assert _columns.spell(values[[0, 2, 5]], np.array([0, 2, 1]), 16) == [b"0", b"007b", b"0ff"]
+    assert _columns.spell(np.array([-7]), np.array([2]), 10) == [b"-007"]
+    assert _columns.fill([b"<", b"|", b">"], [[b"1", b""], [b"", b"22"]]) == [b"<1|>", b"<|22>"]
+    assert _columns.fill([b"", b""], [[]]) == []
+    for texts, runs, error in [([b"a"], [], ValueError), ([b"a", b"b"], [[b"x"], [b"y"]], ValueError),
+                               ([b"a", b"b"], [["x"]], TypeError), ([b"a", b"b"], [[1]], TypeError),
+                               ([b"a", "b"], [[b"x"]], TypeError), ([b"a", b"b", b"c"], [[b"x"], [b"y", b"z"]], ValueError)]:
+        with pytest.raises(error):
+            _columns.fill(texts, runs)
