@@ -30,9 +30,11 @@ def describe_archive(path: str) -> str:
         f"  level         {reader.meta.get('level')}",
     ]
     if reader.indexed:
-        lines.append(f"  FM-index      {index_bytes:>14,} bytes")
+        without = archive_size - index_bytes
+        lines.append(f"  FM-index      {index_bytes:>14,} bytes  (ratio {end['raw_len'] / without:.2f} without it)")
     lines.append("  streams:")
+    width = max(map(len, streams), default=0) + 2
     for name, size in streams.most_common():
         share = 100.0 * size / stored if stored else 0.0
-        lines.append(f"    {name:<22}{size:>12,} bytes  {share:5.1f}%")
+        lines.append(f"    {name:<{width}}{size:>12,} bytes  {share:5.1f}%")
     return "\n".join(lines)
