@@ -11,6 +11,7 @@ import logzip
 from logzip.archive_info import describe_archive
 from logzip.atomic import atomic_output
 from logzip.errors import LogzipError
+from logzip.file import iter_decompressed
 from logzip.pipeline import DEFAULT_BLOCK_SIZE, DEFAULT_LEVEL, CompressionParameters, read_chunks
 from logzip.templates import TemplateCatalog
 
@@ -154,10 +155,9 @@ def decompress(files, output, to_stdout, force):
     def decompress_one(source):
         target = _output_path(source, output, to_stdout, _strip_suffix)
         with _input(source) as stream, _output(target, force, source, True) as sink:
-            with logzip.LogzipFile(None, "rb", fileobj=stream) as archive, \
-                    _progress(source, stream) as advance:
-                for chunk in read_chunks(archive):
-                    sink.write(chunk)
+            with _progress(source, stream) as advance:
+                for block in iter_decompressed(stream):
+                    sink.write(block)
                     advance()
 
     _each_file(files, decompress_one)

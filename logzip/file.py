@@ -8,7 +8,7 @@ decodes one block at a time.
 import builtins
 import io
 import os
-from typing import Optional
+from typing import Iterator, Optional
 
 from .container import ArchiveReader, ArchiveWriter
 from .errors import LogzipError
@@ -17,11 +17,17 @@ from .pipeline import BlockCompressor, BlockCutter, CompressionParameters, decom
 READ_BUFFER_SIZE = 1 << 20
 
 
+def iter_decompressed(fileobj) -> Iterator[bytes]:
+    """The decompressed bytes of the archive read from ``fileobj``, a block at a time."""
+    for block, payload in ArchiveReader(fileobj).blocks():
+        yield decompress_block(block, payload)
+
+
 class _BlockReader(io.RawIOBase):
     """Raw stream of the decompressed bytes of an archive, one block at a time."""
 
     def __init__(self, fileobj):
-        self._blocks = ArchiveReader(fileobj).blocks()
+        self._blocks = iter_decompressed(fileobj)
         self._data = memoryview(b"")
 
     def readable(self):
@@ -32,7 +38,7 @@ class _BlockReader(io.RawIOBase):
             block = next(self._blocks, None)
             if block is None:
                 return 0
-            self._data = memoryview(decompress_block(*block))
+            self._data = memoryview(block)
         size = min(len(buffer), len(self._data))
         buffer[:size] = self._data[:size]
         self._data = self._data[size:]
@@ -205,8 +211,7 @@ def compress(data, *, level=None, format=None, block_size=None, threads: int = 1
 
 def decompress(data) -> bytes:
     """Decompress a whole ``.logz`` archive held in memory."""
-    with LogzipFile(None, "rb", fileobj=io.BytesIO(data)) as archive:
-        return archive.read()
+    return b"".join(iter_decompressed(io.BytesIO(data)))
 
 
-__all__ = ["LogzipFile", "open", "compress", "decompress", "LogzipError"]
+__all__ = ["LogzipFile", "open", "compress", "decompress", "iter_decompressed", "LogzipError"]

@@ -86,7 +86,8 @@ def analyze_block(raw: bytes, header: Optional[HeaderFormat] = None,
     """Split ``raw`` into its streams: lines, header fields, templates, parameters."""
     lines, endings = split_lines(raw)
     if header is None:
-        header = infer_format(lines[:HEADER_SAMPLE])
+        # A sample spread over the block: the first lines of a log are often unrepresentative.
+        header = infer_format(lines[::max(1, len(lines) // HEADER_SAMPLE)][:HEADER_SAMPLE])
     if header is None:
         misfit_rows, misfit_lines, header_columns, contents = [], [], [], lines
     else:
@@ -191,7 +192,8 @@ class StoredBlock:
         if self.spec is None:
             fitting = contents
         else:
-            fitting = _header_from_spec(self.spec).join(decode_table(self.sections[3]), contents)
+            header_table = decode_table(self.sections[3], self.groups[0].n_strings)
+            fitting = _header_from_spec(self.spec).join(header_table, contents)
         lines = _merge_rows(fitting, self.misfit_rows, misfits, self.n_lines)
         return join_lines(lines, self.sections[1])
 

@@ -47,11 +47,9 @@ def join_lines(lines: list, endings: bytes) -> bytes:
         is_crlf = np.unpackbits(bits, count=n_terminated).tolist()
         body = b"".join([line + b"\r\n" if crlf else line + b"\n"
                          for line, crlf in zip(lines, is_crlf)])
-    else:
-        terminator = b"\r\n" if mode == ALL_CRLF else b"\n"
-        body = terminator.join(lines[:n_terminated])
-        if n_terminated:
-            body += terminator
-    if has_tail:
-        body += lines[-1]
-    return body
+        if has_tail:
+            body += lines[-1]
+        return body
+    terminator = b"\r\n" if mode == ALL_CRLF else b"\n"
+    # One join does it all: an empty last item yields the final terminator.
+    return terminator.join(lines if has_tail or not lines else lines + [b""])
