@@ -10,6 +10,15 @@ from pathlib import Path
 import zstandard
 
 ENV_VAR = "LOGZIP_CORPORA"
+# Loghub's header formats of the five full logs (as in loghub-2k/formats.tsv), for code
+# that needs them whether or not the corpora are present.
+LOGHUB_FULL_FORMATS = {
+    "HPC": "<LogId> <Node> <Component> <State> <Time> <Flag> <Content>",
+    "Hadoop": r"<Date> <Time> <Level> \[<Process>\] <Component>: <Content>",
+    "Apache": r"\[<Time>\] \[<Level>\] <Content>",
+    "Linux": r"<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>",
+    "Proxifier": r"\[<Time>\] <Program> - <Content>",
+}
 DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 
 

@@ -666,24 +666,24 @@ cdef class Core:
         sp[0] = lo
         ep[0] = hi if hi > lo else lo
 
-    def search(self, bytes pattern):
-        """(sp, ep): the half-open range of BWT rows prefixed by ``pattern``."""
+    cdef void _search_bytes(self, bytes pattern, uint64_t* sp, uint64_t* ep):
         cdef const char* text = pattern
         cdef Py_ssize_t m = len(pattern)
-        cdef uint64_t sp = 0, ep = 0
+        sp[0] = ep[0] = 0
         if m:
             with nogil:
-                self._search(<const uint8_t*>text, m, &sp, &ep)
+                self._search(<const uint8_t*>text, m, sp, ep)
+
+    def search(self, bytes pattern):
+        """(sp, ep): the half-open range of BWT rows prefixed by ``pattern``."""
+        cdef uint64_t sp, ep
+        self._search_bytes(pattern, &sp, &ep)
         return sp, ep
 
     def count(self, bytes pattern):
         """Occurrences of a pattern (0 for an empty one: callers refuse those)."""
-        cdef const char* text = pattern
-        cdef Py_ssize_t m = len(pattern)
-        cdef uint64_t sp = 0, ep = 0
-        if m:
-            with nogil:
-                self._search(<const uint8_t*>text, m, &sp, &ep)
+        cdef uint64_t sp, ep
+        self._search_bytes(pattern, &sp, &ep)
         return ep - sp
 
     cdef inline uint64_t _locate_row(self, uint64_t row) noexcept nogil:

@@ -5,15 +5,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from logzip.codec.header import HeaderFormat, HeaderSplit, infer_format
+from corpora.shared import LOGHUB_FULL_FORMATS
 from logzip.errors import FormatError
 
-LOGHUB_FULL_FORMATS = {
-    "HPC": "<LogId> <Node> <Component> <State> <Time> <Flag> <Content>",
-    "Hadoop": r"<Date> <Time> <Level> \[<Process>\] <Component>: <Content>",
-    "Apache": r"\[<Time>\] \[<Level>\] <Content>",
-    "Linux": r"<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>",
-    "Proxifier": r"\[<Time>\] <Program> - <Content>",
-}
 SPECS = sorted(set(LOGHUB_FULL_FORMATS.values()) | {
     r"<Date> <Time>, <Level>                  <Component>    <Content>",
     r"<Month>  <Date> <Time> <User> <Component>\[<PID>\]( \(<Address>\))?: <Content>",

@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import logzip
 from corpora.edge_cases import edge_cases
-from corpora.shared import loghub_2k_formats
+from corpora.shared import LOGHUB_FULL_FORMATS, loghub_2k_formats
 
 SMALL_BLOCKS = 4096
 
@@ -69,13 +69,6 @@ def test_text_corpus(read_corpus):
     round_trip(read_corpus("text/alice29.txt.zst"))
 
 
-LOGHUB_FULL_FORMATS = {
-    "HPC": "<LogId> <Node> <Component> <State> <Time> <Flag> <Content>",
-    "Hadoop": r"<Date> <Time> <Level> \[<Process>\] <Component>: <Content>",
-    "Apache": r"\[<Time>\] \[<Level>\] <Content>",
-    "Linux": r"<Month> <Date> <Time> <Level> <Component>(\[<PID>\])?: <Content>",
-    "Proxifier": r"\[<Time>\] <Program> - <Content>",
-}
 
 
 @pytest.mark.parametrize("name", sorted(LOGHUB_FULL_FORMATS))

@@ -6,8 +6,6 @@ the template found is the most specific one at the first position where template
 compiled matcher (``_match.pyx``) implements exactly this search; :class:`PyMatcher` is the
 reference used when the extension is not built, and by the tests to check it.
 """
-import gc
-from contextlib import contextmanager
 from typing import Dict, List, Sequence, Tuple
 
 from .template import Template, tokenize
@@ -18,19 +16,6 @@ CACHE_MAX_LENGTH = 4096
 """Contents up to this length are cached, so exact repeats are matched once."""
 CACHE_PROBE = 8192
 """The compiled matcher stops caching if its first CACHE_PROBE contents repeat too seldom."""
-
-
-@contextmanager
-def gc_paused():
-    """Pause the cyclic GC while millions of values are made: with a large heap it would run
-    over and over for nothing (all the objects made stay alive)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Trie:

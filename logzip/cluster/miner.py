@@ -29,7 +29,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from .matcher import build_matcher, gc_paused
+from ..gcpause import gc_paused
+from .matcher import build_matcher
 from .template import Template, TemplateSet, Token, tokenize
 
 _DELIMITERS = rb"\s=:,()\[\]{}<>/\"'|;@"

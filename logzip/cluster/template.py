@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import List, Optional, Sequence, Tuple, Union
 
 from ..errors import CorruptArchiveError
+from ..gcpause import gc_paused
 
 Slot = Tuple[bytes, bytes]
 """A slot token: (prefix, suffix)."""
@@ -118,7 +119,6 @@ class TemplateSet:
 
     def match(self, contents: Sequence[bytes]) -> Matches:
         """Assign every content to a template (or -1) and gather the slot values as columns."""
-        from .matcher import gc_paused
         with gc_paused():
             tids, columns, unmatched = self.matcher.match(contents)
         return Matches(tids, columns, unmatched)

@@ -15,10 +15,8 @@ polynomial time on lines that do not fit.  A line that would need a field to end
 place does not fit and is left to the caller as a misfit, kept raw.
 """
 import collections
-import gc
 import itertools
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import List, Optional
@@ -30,6 +28,7 @@ else:
 
 from logzip.codec._columns import fill
 from logzip.errors import CorruptArchiveError, FormatError
+from logzip.gcpause import gc_paused
 
 CONTENT = "Content"
 PRESENT, ABSENT = b"1", b"0"
@@ -170,18 +169,6 @@ def _field_regex(stops: list) -> bytes:
     return b"((?:" + excluded + b"++|(?!" + ahead + rb")(?:\s++|.))*+)"
 
 
-@contextmanager
-def _gc_paused():
-    """Pause the cyclic GC: building millions of row tuples would trigger it over and over."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class HeaderFormat:
     """A compiled Loghub header format: split lines into columns and join them back."""
 
@@ -274,7 +261,7 @@ class HeaderFormat:
         """
         if self._words is not None:
             return self._split_words(lines)
-        with _gc_paused():
+        with gc_paused():
             matches = list(map(self._regex.fullmatch, lines))
             rows = [m.groups() for m in matches if m is not None]
             misfits = [i for i, m in enumerate(matches) if m is None] if len(rows) < len(lines) else []
@@ -295,7 +282,7 @@ class HeaderFormat:
         words = self._words
         fullmatch = self._regex.fullmatch
         rows, misfits, odd_separators = [], [], []
-        with _gc_paused():
+        with gc_paused():
             for i, line in enumerate(lines):
                 parts = line.split(None, words)
                 if len(parts) > words and b" ".join(parts) == line:
@@ -330,7 +317,7 @@ class HeaderFormat:
         for i in self._presence:
             if not set(groups[i]) <= {PRESENT, ABSENT}:
                 raise CorruptArchiveError("presence column of an optional header part holds other values")
-        with _gc_paused():
+        with gc_paused():
             return self._render(self._join_texts, self._join_args, groups, n)
 
     def _render(self, texts: List[bytes], args: list, groups: list, n: int) -> List[bytes]:
