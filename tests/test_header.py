@@ -241,3 +241,16 @@ def test_giant_lines_split_in_linear_time(spec):
     start = time.process_time()
     assert_round_trip(header, giants)
     assert time.process_time() - start < 2.0
+
+
+def test_word_formats_keep_odd_separators_and_line_order():
+    """The compiled single-space path and the regex path interleave back in line order."""
+    header = HeaderFormat.parse(LOGHUB_FULL_FORMATS["HPC"])
+    regular = b"1 node-1 unix.hw state 1132154102 1 Component State Change"
+    lines = [regular, b"2  node-2 unix.hw state 1 1 two spaces", regular, b"too short",
+             b"3 node-3\tunix.hw state 1 1 a tab", b"", regular, b"4 n c s t f \x00\xff content"]
+    split = header.split(lines)
+    assert split.misfits == [3, 5]
+    fitting = [line for i, line in enumerate(lines) if i not in (3, 5)]
+    assert header.join(split.columns, split.contents) == fitting
+    assert split.contents[1] == b"two spaces" and split.columns[1][1] == b"  "

@@ -27,6 +27,7 @@ else:
     import regex
 
 from logzip.codec._columns import fill
+from logzip.codec._header import split_words
 from logzip.errors import CorruptArchiveError, FormatError
 from logzip.gcpause import gc_paused
 
@@ -278,29 +279,22 @@ class HeaderFormat:
 
     def _split_words(self, lines: List[bytes]) -> HeaderSplit:
         """split() for formats of words and spaces only ('<A> <B> <Content>'): most lines have
-        single spaces, and bytes.split() takes them apart faster than the regex."""
+        single spaces, and a compiled scan takes them apart; the regex does the others."""
         words = self._words
-        fullmatch = self._regex.fullmatch
-        rows, misfits, odd_separators = [], [], []
         with gc_paused():
-            for i, line in enumerate(lines):
-                parts = line.split(None, words)
-                if len(parts) > words and b" ".join(parts) == line:
-                    rows.append(parts)
-                    continue
-                match = fullmatch(line)
-                if match is None:
-                    misfits.append(i)
-                else:
-                    groups = match.groups()
-                    odd_separators.append((len(rows), groups[1::2]))
-                    rows.append(groups[::2])
-            columns = [list(column) for column in zip(*rows)] if rows else [[] for _ in range(words + 1)]
+            columns, others = split_words(lines, words)
+            separators = [[b" "] * len(columns[0]) for _ in range(words)]
+            misfits = []
+            if others:
+                matches = [(i, self._regex.fullmatch(lines[i])) for i in others]
+                misfits = [i for i, match in matches if match is None]
+                odd = [(i, match.groups()) for i, match in matches if match is not None]
+                if odd:
+                    odd_columns = [list(column) for column in zip(*(groups for _, groups in odd))]
+                    columns, separators = _merge_in_line_order(
+                        others, [i for i, _ in odd],
+                        (columns, odd_columns[0::2]), (separators, odd_columns[1::2]))
         contents = columns.pop()
-        separators = [[b" "] * len(rows) for _ in range(words)]
-        for row, values in odd_separators:
-            for column, value in zip(separators, values):
-                column[row] = value
         interleaved = [column for pair in zip(columns, separators) for column in pair]
         return HeaderSplit(interleaved, contents, misfits)
 
@@ -408,3 +402,25 @@ def _inferred_fields(tokens: List[List[bytes]]) -> List[str]:
         name = name if uses[name] == 1 else f"{name}{uses[name]}"
         fields.append(f"\\[<{name}>\\]" if bracketed else f"<{name}>")
     return fields
+
+
+def _merge_in_line_order(others, odd_rows, *pairs):
+    """Merge columns of the regular lines (all but ``others``) with columns of the odd lines
+    (``odd_rows``, an ascending subset of the ascending ``others``) into line order; one
+    ``(regular, odd)`` pair of column lists per argument. Odd lines are few: the regular
+    columns are copied in slices between them."""
+    rank = {line: position for position, line in enumerate(others)}
+    cuts = [line - rank[line] for line in odd_rows]  # regular lines before each odd line
+    merged = []
+    for regular_columns, odd_columns in pairs:
+        columns = []
+        for regular, odd in zip(regular_columns, odd_columns):
+            column, start = [], 0
+            for cut, value in zip(cuts, odd):
+                column += regular[start:cut]
+                column.append(value)
+                start = cut
+            column += regular[start:]
+            columns.append(column)
+        merged.append(columns)
+    return merged
