@@ -14,15 +14,14 @@ ALL_LF, ALL_CRLF, MIXED = 0, 1, 2
 
 def split_lines(raw: bytes):
     """Split ``raw`` into lines without terminators and the encoded endings."""
-    lines = raw.split(b"\n")
-    tail = lines.pop()
     n_crlf = raw.count(b"\r\n")
-    if n_crlf == 0:
-        mode, bitmap = ALL_LF, b""
-    elif n_crlf == len(lines):
-        mode, bitmap = ALL_CRLF, b""
-        lines = [line[:-1] for line in lines]
+    mode, bitmap = ALL_LF, b""
+    if n_crlf and n_crlf == raw.count(b"\n"):
+        mode, lines = ALL_CRLF, raw.split(b"\r\n")
     else:
+        lines = raw.split(b"\n")
+    tail = lines.pop()
+    if mode == ALL_LF and n_crlf:
         mode = MIXED
         is_crlf = [line[-1:] == b"\r" for line in lines]
         bitmap = np.packbits(np.array(is_crlf, dtype=bool)).tobytes()
