@@ -4,6 +4,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import logzip
 from corpora.edge_cases import edge_cases
+from bench.common import corpus_files, relative
 from corpora.shared import LOGHUB_FULL_FORMATS, loghub_2k_formats
 
 SMALL_BLOCKS = 4096
@@ -61,16 +62,6 @@ def test_several_blocks_on_two_processes(read_corpus):
     assert archive == logzip.compress(data, block_size=64 << 10)
 
 
-def test_ci_log_without_format(read_corpus):
-    round_trip(read_corpus("ci-logs/mozilla/taskcluster-only.log.zst"))
-
-
-def test_text_corpus(read_corpus):
-    round_trip(read_corpus("text/alice29.txt.zst"))
-
-
-
-
 @pytest.mark.parametrize("name", sorted(LOGHUB_FULL_FORMATS))
 def test_full_loghub_logs_beat_xz(name, read_corpus):
     """Round trip of each full Loghub log, and a ratio above xz -9e's measured one."""
@@ -78,3 +69,15 @@ def test_full_loghub_logs_beat_xz(name, read_corpus):
     data = read_corpus(f"loghub-full/{name}.log.zst")
     archive = round_trip(data, format=LOGHUB_FULL_FORMATS[name])
     assert len(data) / len(archive) > xz_ratio
+
+
+CI_AND_TEXT = [relative(path) for path in corpus_files("ci-logs", "text")]
+
+
+@pytest.mark.parametrize("relpath", CI_AND_TEXT)
+def test_every_ci_log_and_text(relpath, read_corpus):
+    """Every other file of the shared corpora, without a format (inferred or none), on two processes."""
+    data = read_corpus(relpath)
+    archive = round_trip(data, threads=2)
+    if len(data) > 1 << 20:
+        assert len(archive) < len(data) / 3
