@@ -1,4 +1,5 @@
 """encode_table/decode_table: lossless on any bytes, typed encodings pay off, corrupt blobs raise."""
+import contextlib
 import itertools
 import random
 
@@ -237,3 +238,73 @@ def test_compiled_spell_and_fill():
                                ([b"a", "b"], [[b"x"]], TypeError), ([b"a", b"b", b"c"], [[b"x"], [b"y", b"z"]], ValueError)]:
         with pytest.raises(error):
             _columns.fill(texts, runs)
+
+
+@contextlib.contextmanager
+def small_samples():
+    """Columns of more than 64 rows choose their encoding on a 64-row sample (4 runs of 16)."""
+    from logzip.codec import columns
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(columns, "_SAMPLE_ROWS", 64)
+        patch.setattr(columns, "_SAMPLE_RUNS", 4)
+        patch.setattr(columns, "_RANK_MIN", 16)
+        yield
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=6) | numberish | shaped, min_size=1, max_size=8), st.integers(65, 400),
+       st.randoms(use_true_random=False))
+def test_sampled_choice_round_trips(values, rows, rng):
+    """The sample's winner may not fit the whole column (a newline, a non-number, a different
+    width or too many distinct values outside the sample): the column still round-trips."""
+    common = values[0]
+    column = [common] * rows
+    for _ in range(rng.randrange(1, 6)):
+        column[rng.randrange(rows)] = rng.choice(values)
+    numbers = [b"%d" % (1131566461 + i * rng.randrange(1, 40)) for i in range(rows)]
+    numbers[rng.randrange(rows)] = rng.choice(values)
+    with small_samples():
+        round_trip([column, numbers, [b"%d" % rng.randrange(rows * 4) for _ in range(rows)]])
+
+
+def test_sampled_choice_nearly_as_small_as_trying_everything():
+    from logzip.codec import columns
+    rng = random.Random(11)
+    n = 60000
+    table = [
+        [b"%d" % t for t in itertools.accumulate(rng.choice([0, 15, 16, 1000]) for _ in range(n))],
+        [b"node-%d" % rng.randint(0, 300) if rng.random() < 0.9 else b"gige%d" % rng.randint(0, 9) for _ in range(n)],
+        [b"%02d:%02d:%02d" % (t // 3600 % 24, t // 60 % 60, t % 60) for t in
+         itertools.accumulate(rng.choice([0, 0, 1, 2, 7]) for _ in range(n))],
+        [rng.choice([b"INFO", b"WARN", b"ERROR"]) for _ in range(n)],
+        [b"%x" % rng.getrandbits(40) for _ in range(n)],
+    ]
+    sampled = round_trip(table, level=19)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(columns, "_SAMPLE_ROWS", n)
+        exhaustive = round_trip(table, level=19)
+    assert len(sampled) < len(exhaustive) * 1.01
+
+
+def test_compiled_parse_ints_matches_int():
+    import numpy as np
+    from logzip.codec import _columns
+    samples = [b"-0", b"-00", b"0", b"00", b"-", b"", b"-007", b"9223372036854775807", b"9223372036854775808",
+               b"-9223372036854775808", b"-9223372036854775809", b"ff", b"0ff", b"FF", b"7fffffffffffffff",
+               b"8000000000000000", b"0" * 64 + b"7", b"0" * 65 + b"7", b"-" + b"0" * 64 + b"1", b"1-2", b" 1",
+               b"1_0", b"+1", b"0x1f", b"\x001"]
+    for value in samples:
+        for base, alphabet in ((10, b"-0123456789"), (16, b"0123456789abcdef")):
+            parsed = _columns.parse_ints([b"1", value], base)
+            try:
+                number = int(value, base) if not value.translate(None, alphabet) else None
+            except ValueError:
+                number = None
+            fits = (number is not None and -2**63 <= number < 2**63 and not (number == 0 and value.startswith(b"-"))
+                    and len(value) - len(_columns.spell(np.array([number]), np.zeros(0, dtype=np.int64), base)[0]) <= 64)
+            if not fits:
+                assert parsed is None, (value, base)
+                continue
+            values, pads = parsed
+            assert values.tolist() == [int(b"1", base), number]
+            assert _columns.spell(values, pads, base) == [b"1", value]

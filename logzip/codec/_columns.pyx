@@ -1,14 +1,19 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Hot loops of column decoding: spelling integers and filling skeletons, one bytes object per row."""
+"""Hot loops of column coding: parsing and spelling integers, finding skeletons and digit
+runs, filling skeletons; one pass over the values, one bytes object per row."""
+from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.list cimport PyList_GET_ITEM, PyList_New, PyList_SET_ITEM
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport int64_t, uint64_t
-from libc.string cimport memcpy, memset
+from libc.string cimport memcmp, memcpy, memset
+
+import numpy as np
 
 cdef const char *DIGITS = b"0123456789abcdef"
+cdef int MAX_PAD = 64      # leading zeros an integer may have (columns._MAX_PAD)
 
 
 def spell(const int64_t[:] values, const int64_t[:] pads, int base):
@@ -109,3 +114,167 @@ def fill(list texts, list runs):
         PyMem_Free(columns)
         PyMem_Free(literals)
         PyMem_Free(literal_sizes)
+
+
+# -- encoding: one pass over a column's values, no intermediate joined text
+
+def parse_ints(list column, int base):
+    """(values, pads) if every value is an integer as spell(values, pads, base) writes it: in
+    base 10 an optional '-' then digits, in base 16 lowercase hex digits; fitting int64, at
+    most max_pad extra leading zeros, no '-0'.  Else None."""
+    cdef Py_ssize_t n = len(column), i, size, start, k
+    cdef int64_t[:] values
+    cdef int64_t[:] pads
+    cdef const unsigned char *text
+    cdef uint64_t magnitude, limit, digit
+    cdef bint negative
+    cdef unsigned char c
+    cdef int zeros
+    values_array = np.empty(n, dtype=np.int64)
+    pads_array = np.empty(n, dtype=np.int64)
+    values, pads = values_array, pads_array
+    for i in range(n):
+        value = column[i]
+        if not PyBytes_CheckExact(value):
+            raise TypeError("parse_ints: values must be bytes")
+        text = <const unsigned char *>PyBytes_AS_STRING(value)
+        size = PyBytes_GET_SIZE(value)
+        negative = base == 10 and size > 0 and text[0] == b"-"
+        start = 1 if negative else 0
+        if start == size:
+            return None
+        limit = (<uint64_t>1 << 63) if negative else (<uint64_t>1 << 63) - 1
+        zeros = 0
+        while start + zeros < size - 1 and text[start + zeros] == b"0":
+            zeros += 1
+        if zeros > MAX_PAD:
+            return None
+        magnitude = 0
+        for k in range(start + zeros, size):
+            c = text[k]
+            if 48 <= c <= 57:
+                digit = c - 48
+            elif base == 16 and 97 <= c <= 102:
+                digit = c - 87
+            else:
+                return None
+            if magnitude > (limit - digit) // <uint64_t>base:
+                return None
+            magnitude = magnitude * base + digit
+        if negative and magnitude == 0:
+            return None
+        values[i] = -<int64_t>(magnitude - 1) - 1 if negative else <int64_t>magnitude
+        pads[i] = zeros
+    return values_array, pads_array
+
+
+def lengths(list column):
+    """Each value's length, as int64."""
+    cdef Py_ssize_t n = len(column), i
+    result = np.empty(n, dtype=np.int64)
+    cdef int64_t[:] out = result
+    for i in range(n):
+        out[i] = PyBytes_GET_SIZE(<bytes?>column[i])
+    return result
+
+
+def fixed_width(list column):
+    """Whether all values have one length and their digits the same places (at least one)."""
+    cdef Py_ssize_t n = len(column), i, k, width
+    cdef const unsigned char *first
+    cdef const unsigned char *text
+    cdef bint has_digit = False
+    if n == 0:
+        return False
+    first = <const unsigned char *>PyBytes_AS_STRING(<bytes?>column[0])
+    width = PyBytes_GET_SIZE(column[0])
+    for k in range(width):
+        has_digit |= is_digit(first[k])
+    if not has_digit:
+        return False
+    for i in range(1, n):
+        if PyBytes_GET_SIZE(<bytes?>column[i]) != width:
+            return False
+        text = <const unsigned char *>PyBytes_AS_STRING(column[i])
+        for k in range(width):
+            if is_digit(text[k]) != is_digit(first[k]):
+                return False
+    return True
+
+
+cdef inline bint is_digit(unsigned char c) noexcept nogil:
+    return 48 <= c <= 57
+
+
+def skeletons(list column, Py_ssize_t max_skeletons):
+    """(skeletons, ids): each value's skeleton (the value with every digit run replaced by one
+    '0') numbered in order of first appearance, ids as int64; None past max_skeletons."""
+    cdef Py_ssize_t n = len(column), i, k, size, length, previous_length = -1
+    cdef const unsigned char *text
+    cdef unsigned char *key
+    cdef int64_t previous_id = -1
+    cdef dict numbers = {}
+    result = np.empty(n, dtype=np.int64)
+    cdef int64_t[:] ids = result
+    cdef bytearray buffer = bytearray(64)
+    cdef bytearray previous = bytearray(64)
+    for i in range(n):
+        value = column[i]
+        size = PyBytes_GET_SIZE(<bytes?>value)
+        if size > len(buffer):
+            buffer = bytearray(2 * size)
+            previous = bytearray(2 * size)
+            previous_length = -1
+        text = <const unsigned char *>PyBytes_AS_STRING(value)
+        key = <unsigned char *>PyByteArray_AS_STRING(buffer)
+        length = 0
+        for k in range(size):
+            if is_digit(text[k]):
+                if length and key[length - 1] == 48 and is_digit(text[k - 1]):
+                    continue
+                key[length] = 48
+            else:
+                key[length] = text[k]
+            length += 1
+        if length == previous_length and memcmp(key, PyByteArray_AS_STRING(previous), length) == 0:
+            ids[i] = previous_id
+            continue
+        skeleton = PyBytes_FromStringAndSize(<char *>key, length)
+        sid = numbers.get(skeleton)
+        if sid is None:
+            if len(numbers) == max_skeletons:
+                return None
+            sid = numbers[skeleton] = len(numbers)
+        previous_id = ids[i] = sid
+        memcpy(PyByteArray_AS_STRING(previous), key, length)
+        previous_length = length
+    return list(numbers), result
+
+
+def digit_runs(list values, Py_ssize_t n_runs):
+    """The digit runs of values that all have n_runs of them, as n_runs lists (run k of every value)."""
+    cdef Py_ssize_t n = len(values), i, k, size, start, run
+    cdef const char *text
+    runs = [PyList_New(n) for _ in range(n_runs)]
+    for i in range(n):
+        value = values[i]
+        size = PyBytes_GET_SIZE(<bytes?>value)
+        text = PyBytes_AS_STRING(value)
+        k = 0
+        run = 0
+        while k < size:
+            if not is_digit(text[k]):
+                k += 1
+                continue
+            start = k
+            while k < size and is_digit(text[k]):
+                k += 1
+            if run == n_runs:
+                raise ValueError("digit_runs: a value has too many digit runs")
+            part = PyBytes_FromStringAndSize(text + start, k - start)
+            Py_INCREF(part)
+            PyList_SET_ITEM(runs[run], i, part)
+            run += 1
+        if run != n_runs:
+            raise ValueError("digit_runs: a value has too few digit runs")
+    return runs

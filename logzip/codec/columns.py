@@ -1,8 +1,8 @@
 """Typed column encoding: a table of byte-string columns to one compressed, self-describing blob.
 
 Every column is encoded by what it holds (recursively for the parts).  Candidate encodings are
-tried and the one zstd (at a fast level) compresses smallest is kept; SHAPE, slower to decode,
-must win by 3%:
+tried (on a sample of a long column, which then gets only the winner) and the one zstd (at a
+fast level) compresses smallest is kept; SHAPE, slower to decode, must win by 3%:
 
     CONST   every value the same
     INT     decimal or lowercase-hex integers (leading zeros kept in a padding array)
@@ -47,13 +47,11 @@ _MAX_SKELETONS = 255        # skeletons a column may have (ids fit a byte)
 _MAX_RUNS = 64              # digit runs a skeleton may have
 _MAX_SKELETON = 4096        # bytes of text a skeleton may have
 _MAX_FUSED = 1024           # length of the longest values whose digits are fused
-_MAX_PAD = 64               # leading zeros an integer may have
+_MAX_PAD = 64               # leading zeros an integer may have (as in _columns.pyx)
 _DIGITS = re.compile(rb"[0-9]+")
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_POWERS_OF_10 = np.array([10 ** k for k in range(1, 20)], dtype=np.uint64)   # for digit counts
-_POWERS_OF_16 = np.array([16 ** k for k in range(1, 16)], dtype=np.uint64)
 _NO_PADS = np.zeros(0, dtype=np.int64)
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_SAMPLE_ROWS = 16384        # longer columns and arrays choose their encoding on a sample this long
+_SAMPLE_RUNS = 16           # made of this many runs of consecutive values
 _trials = threading.local()     # a zstd compressor per thread, to measure candidates
 
 
@@ -148,26 +146,54 @@ def _read_table(reader: "_Reader", rows: Optional[int], budget: List[int]) -> Li
 # -- encoding
 
 def _encode_column(column: List[bytes], depth: int) -> bytes:
-    """The kind byte and data of the candidate encoding that compresses smallest."""
+    """The kind byte and data of the candidate encoding that compresses smallest.
+
+    A long column's candidates are compared on a sample of it, and only the winner (or, if
+    the whole column does not fit it, the runner-up, and so on) is computed on the whole column."""
     rows = len(column)
     first = column[0] if rows else b""
     if rows == 0 or column.count(first) == rows:
         return bytes((CONST,)) + _bytes_field(first)
+    if rows <= _SAMPLE_ROWS:
+        return min(_candidates(column, depth), key=_weighed_size)
+    trials = sorted((_weighed_size(encoded), encoded[0]) for encoded in _candidates(_sample(column), depth, True))
+    return next(filter(None, (_ENCODERS[kind](column, depth) for _, kind in trials)))     # text always fits
+
+
+def _candidates(column: List[bytes], depth: int, sample: bool = False) -> List[bytes]:
+    """The encodings that fit the (non-constant) column and may win.  On a sample, INT and
+    SHAPE are both tried: one may not fit the whole column where the other does."""
+    ints = _parse_ints(column) if sample else _as_ints(column, depth)
+    if sample and ints is not None:
+        ints = _ints(*ints)
+    shape = _encode_shape(column, depth) if ints is None or sample else None
+    return [encoded for encoded in (_as_text(column, depth), ints, shape, _encode_dict(column, depth))
+            if encoded is not None]
+
+
+def _sample(values):
+    """About _SAMPLE_ROWS of the values (a list or an array): _SAMPLE_RUNS evenly spaced runs
+    of consecutive values, so that neighbours (deltas, repeats) stay neighbours."""
+    run = _SAMPLE_ROWS // _SAMPLE_RUNS
+    step = (len(values) - run) // (_SAMPLE_RUNS - 1)
+    runs = [values[k * step:k * step + run] for k in range(_SAMPLE_RUNS)]
+    return np.concatenate(runs) if isinstance(values, np.ndarray) else list(itertools.chain.from_iterable(runs))
+
+
+def _as_text(column: List[bytes], depth: int) -> bytes:
+    """LINES when no value holds a newline, else CHUNKS."""
     joined = b"\n".join(column)
-    lines = joined.count(b"\n") == rows - 1     # no value holds a newline
-    candidates = [bytes((LINES,)) + _bytes_field(joined) if lines else _chunks(column)]
-    ints = _parse_ints(column, joined) if lines else None
-    if ints is not None and not (len(first) <= _MAX_FUSED and _fixed_width(column)):
-        candidates.append(_ints(*ints))
-    elif lines and depth < _MAX_DEPTH:
-        shape = _encode_shape(column, joined, depth)
-        if shape is not None:
-            candidates.append(shape)
-    if depth < _MAX_DEPTH and _may_repeat(column):
-        distinct = dict.fromkeys(column)
-        if len(distinct) * 2 <= rows:
-            candidates.append(_encode_dict(column, list(distinct), depth))
-    return min(candidates, key=_weighed_size) if len(candidates) > 1 else candidates[0]
+    if joined.count(b"\n") == len(column) - 1:
+        return bytes((LINES,)) + _bytes_field(joined)
+    return _chunks(column)
+
+
+def _as_ints(column: List[bytes], depth: int) -> Optional[bytes]:
+    """INT, unless the values are not integers or have one width (SHAPE fuses those)."""
+    if len(column[0]) <= _MAX_FUSED and _columns.fixed_width(column):
+        return None
+    ints = _parse_ints(column)
+    return None if ints is None else _ints(*ints)
 
 
 def _may_repeat(column: List[bytes]) -> bool:
@@ -185,8 +211,16 @@ def _weighed_size(encoded: bytes) -> float:
     return size * 1.03 + 128 if encoded[0] == SHAPE else size
 
 
-def _encode_dict(column: List[bytes], values: List[bytes], depth: int) -> bytes:
-    ids = {value: i for i, value in enumerate(values)}
+def _encode_dict(column: List[bytes], depth: int) -> Optional[bytes]:
+    """DICT, if the values repeat (each twice on average)."""
+    if depth >= _MAX_DEPTH or not _may_repeat(column):
+        return None
+    ids = dict.fromkeys(column)
+    if len(ids) * 2 > len(column):
+        return None
+    values = list(ids)
+    for i, value in enumerate(values):
+        ids[value] = i
     out = bytearray((DICT,))
     _put_varint(out, len(values))
     out += _encode_column(values, depth + 1)
@@ -194,22 +228,19 @@ def _encode_dict(column: List[bytes], values: List[bytes], depth: int) -> bytes:
     return bytes(out)
 
 
-def _encode_shape(column: List[bytes], joined: bytes, depth: int) -> Optional[bytes]:
-    """SHAPE encoding if the values (newline-free, `joined`) share few skeletons around
-    digit runs, else None.  A value's skeleton is the value with each digit run replaced
-    by one '0' (its other text holds no digit)."""
-    if _DIGITS.search(joined) is None:
+def _encode_shape(column: List[bytes], depth: int) -> Optional[bytes]:
+    """SHAPE encoding if the values share few skeletons around digit runs, else None.
+    A value's skeleton is the value with each digit run replaced by one '0' (its other
+    text holds no digit)."""
+    if depth >= _MAX_DEPTH:
         return None
-    keys = _skeleton_keys(joined).split(b"\n")
-    skeletons = dict.fromkeys(keys)
-    if len(skeletons) > min(_MAX_SKELETONS, len(column) // 16 + 1):
+    found = _columns.skeletons(column, min(_MAX_SKELETONS, len(column) // 16 + 1))
+    if found is None or not any(b"0" in skeleton for skeleton in found[0]):
         return None
+    skeletons, ids = found
     out = bytearray((SHAPE,))
     _put_varint(out, len(skeletons))
     if len(skeletons) > 1:
-        for sid, skeleton in enumerate(skeletons):
-            skeletons[skeleton] = sid
-        ids = np.fromiter(map(skeletons.__getitem__, keys), dtype=np.int64, count=len(keys))
         _put_int_array(out, ids)
         grouped = _objects(column)[np.argsort(ids.astype(np.uint8), kind="stable")].tolist()
         ends = np.cumsum(np.bincount(ids)).tolist()
@@ -225,57 +256,35 @@ def _encode_shape(column: List[bytes], joined: bytes, depth: int) -> Optional[by
             out += _bytes_field(text)
         if len(texts) == 1:
             continue
-        if len(values[0]) <= _MAX_FUSED and _fixed_width(values) and not texts[-1].endswith(b"\0"):
+        if len(values[0]) <= _MAX_FUSED and _columns.fixed_width(values) and not texts[-1].endswith(b"\0"):
             out += b"\1" + _fused(values)
-        elif skeleton != b"0" or max(map(len, values)) <= 18:     # else INT may not take them: recursion
+        elif skeleton != b"0" or (len(skeletons) > 1 and max(map(len, values)) <= 18):   # else INT may not take them: recursion
             out.append(0)
-            runs = _DIGITS.findall(joined if len(skeletons) == 1 else b"\n".join(values))
-            for k in range(len(texts) - 1):
-                out += _encode_column(runs[k::len(texts) - 1], depth + 1)
+            for runs in _columns.digit_runs(values, len(texts) - 1):
+                out += _encode_column(runs, depth + 1)
         else:
             return None     # bare numbers of varying width: INT, DICT or text do it
     return bytes(out)
 
 
-def _skeleton_keys(text: bytes) -> bytes:
-    """The text with each digit run replaced by one '0' (as _DIGITS.sub(b'0', text), faster)."""
-    text = text.translate(_DIGITS_TO_ZERO)
-    while b"00" in text:
-        text = text.replace(b"00", b"0")
-    return text
+_ENCODERS = {LINES: _as_text, CHUNKS: _as_text, INT: _as_ints, SHAPE: _encode_shape, DICT: _encode_dict}
 
 
 def _chunks(column: List[bytes]) -> bytes:
     out = bytearray((CHUNKS,))
-    _put_int_array(out, np.fromiter(map(len, column), dtype=np.int64, count=len(column)))
+    _put_int_array(out, _columns.lengths(column))
     out += _bytes_field(b"".join(column))
     return bytes(out)
 
 
-def _parse_ints(column: List[bytes], joined: bytes):
-    """(base, values, pads) if every value is a decimal or lowercase-hex integer, else None.
-
-    `joined` is the values joined by newlines; pads[i] is how many leading zeros value i has
-    beyond its natural spelling.
-    """
-    for base, alphabet, powers in ((10, b"-0123456789\n", _POWERS_OF_10), (16, b"0123456789abcdef\n", _POWERS_OF_16)):
-        if joined.translate(None, alphabet):
-            continue
-        try:        # int() takes no other text made of these characters ('', '-', '1-2' fail)
-            numbers = list(map(int, column)) if base == 10 else [int(v, 16) for v in column]
-        except ValueError:
-            continue
-        if min(numbers) < _INT64_MIN or max(numbers) > _INT64_MAX:
-            return None
-        values = np.array(numbers, dtype=np.int64)
-        magnitudes = np.abs(values).view(np.uint64)
-        natural = np.searchsorted(powers, magnitudes, side="right") + 1 + (values < 0)
-        pads = np.fromiter(map(len, column), dtype=np.int64, count=len(column)) - natural
-        if pads.max() > _MAX_PAD:
-            return None
-        if base == 10 and any(column[i][:1] == b"-" for i in np.flatnonzero(values == 0).tolist()):
-            return None          # '-0' would come back as '0'
-        return base, values, pads
+def _parse_ints(column: List[bytes]):
+    """(base, values, pads) if every value is a decimal or lowercase-hex integer (fitting
+    int64, spelt with at most _MAX_PAD leading zeros beyond its natural spelling, which are
+    pads[i]), else None."""
+    for base in (10, 16):
+        parsed = _columns.parse_ints(column, base)
+        if parsed is not None:
+            return (base,) + parsed
     return None
 
 
@@ -285,17 +294,6 @@ def _ints(base: int, values: np.ndarray, pads: np.ndarray) -> bytes:
     if pads.any():
         _put_int_array(out, pads)
     return bytes(out)
-
-
-def _fixed_width(values: List[bytes]) -> bool:
-    """Whether all values have the same length and their digits the same places."""
-    lengths = set(map(len, values))
-    width = lengths.pop()
-    if width == 0 or lengths:
-        return False
-    matrix = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(len(values), width)
-    digits = (matrix >= 48) & (matrix <= 57)
-    return bool(digits[0].any() and (digits == digits[0]).all())
 
 
 def _fused(values: List[bytes]) -> bytes:
@@ -361,41 +359,62 @@ def _put_int_array(out: bytearray, values: np.ndarray) -> None:
     if not len(values):
         out += b"\x00\x00\x01"
         return
-    low = values.argmin()
-    options = [(0, values[low], values.view(np.uint64) - values[low:low + 1].view(np.uint64))]
-    if len(values) > 1:
-        options.append((1, values[0], _zigzag(np.diff(values, prepend=values[:1]))))
-    encoded = []
-    for flag, base, numbers in options:
-        option = bytearray((flag,))
-        _put_varint(option, int(_zigzag(np.array([base], dtype=np.int64))[0]))
-        _put_unsigned(option, numbers, ranked=True)
-        bits = float(np.log2(numbers.astype(np.float64) + 1).sum())     # breaks ties of small arrays
-        encoded.append((_trial_size(option), bits, bytes(option)))
-    out += min(encoded)[2]
+    transforms = (0, 1) if len(values) > 1 else (0,)
+    if len(values) > _SAMPLE_ROWS:
+        transforms = (min((_int_array_option(_sample(values), flag) for flag in transforms))[2][0],)
+    out += min(_int_array_option(values, flag) for flag in transforms)[2]
+
+
+def _int_array_option(values: np.ndarray, flag: int):
+    """(trial size, bits, encoded) of the values by one transform (see _put_int_array)."""
+    if flag:
+        base, numbers = values[0], _zigzag(np.diff(values, prepend=values[:1]))
+    else:
+        low = values.argmin()
+        base, numbers = values[low], values.view(np.uint64) - values[low:low + 1].view(np.uint64)
+    option = bytearray((flag,))
+    _put_varint(option, int(_zigzag(np.array([base], dtype=np.int64))[0]))
+    _put_unsigned(option, numbers, ranked=True)
+    bits = float(np.log2(numbers.astype(np.float64) + 1).sum())     # breaks ties of small arrays
+    return _trial_size(option), bits, bytes(option)
 
 
 def _put_unsigned(out: bytearray, numbers: np.ndarray, ranked: bool) -> None:
     """Write uint64 numbers as byte planes (all lowest bytes first), after a width byte
     (1..8): that compresses better than whole numbers or varints on counters and random values
     alike.  Or, width byte 0, ranked: the distinct numbers from the most frequent down, then
-    each number's rank, when that compresses smaller (a skewed set of time steps, say)."""
+    each number's rank, when that compresses smaller (a skewed set of time steps, say).
+
+    Many numbers are compared on a sample: its planes against its ranks plus the sample's
+    share of the distinct numbers."""
     width = _width(int(numbers.max()))
-    planes = bytes((width,)) + numbers.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :width].T.tobytes()
     if ranked and len(numbers) >= _RANK_MIN and width > 1 and _few_distinct(numbers):
         distinct, counts = np.unique(numbers, return_counts=True)
         if len(distinct) * 4 <= len(numbers):
             order = np.argsort(-counts, kind="stable")
-            ranks = np.empty(len(order), dtype=np.uint64)
-            ranks[order] = np.arange(len(order), dtype=np.uint64)
-            candidate = bytearray(b"\0")
-            _put_varint(candidate, len(distinct))
-            _put_unsigned(candidate, distinct[order], ranked=False)
-            _put_unsigned(candidate, ranks[np.searchsorted(distinct, numbers)], ranked=False)
-            if _trial_size(candidate) < _trial_size(planes):
-                out += candidate
+            rank_of = np.empty(len(order), dtype=np.uint64)
+            rank_of[order] = np.arange(len(order), dtype=np.uint64)
+            table = bytearray(b"\0")
+            _put_varint(table, len(distinct))
+            _put_unsigned(table, distinct[order], ranked=False)
+            sample = _sample(numbers) if len(numbers) > _SAMPLE_ROWS else numbers
+            ranks = bytearray()
+            _put_unsigned(ranks, rank_of[np.searchsorted(distinct, sample)], ranked=False)
+            if len(sample) < len(numbers):
+                ranked_size = _trial_size(table) * len(sample) / len(numbers) + _trial_size(ranks)
+            else:
+                ranked_size = _trial_size(table + ranks)
+            if ranked_size < _trial_size(_planes(sample, width)):
+                if len(sample) < len(numbers):
+                    ranks = bytearray()
+                    _put_unsigned(ranks, rank_of[np.searchsorted(distinct, numbers)], ranked=False)
+                out += table + ranks
                 return
-    out += planes
+    out += _planes(numbers, width)
+
+
+def _planes(numbers: np.ndarray, width: int) -> bytes:
+    return bytes((width,)) + numbers.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :width].T.tobytes()
 
 
 def _few_distinct(numbers: np.ndarray) -> bool:
