@@ -278,3 +278,56 @@ def digit_runs(list values, Py_ssize_t n_runs):
         if run != n_runs:
             raise ValueError("digit_runs: a value has too few digit runs")
     return runs
+
+
+def all_equal(list column):
+    """Whether every value equals the first (stops at the first that does not)."""
+    cdef Py_ssize_t n = len(column), i, size
+    if n == 0:
+        return True
+    first = <bytes?>column[0]
+    size = PyBytes_GET_SIZE(first)
+    for i in range(1, n):
+        value = <bytes?>column[i]
+        if value is not first and (PyBytes_GET_SIZE(value) != size
+                                   or memcmp(PyBytes_AS_STRING(value), PyBytes_AS_STRING(first), size)):
+            return False
+    return True
+
+
+def dictionary(list column, Py_ssize_t max_values):
+    """(values, ids): the distinct values in order of first appearance and each row's index
+    among them (int64); None past max_values."""
+    cdef Py_ssize_t n = len(column), i
+    cdef dict numbers = {}
+    cdef list values = []
+    cdef int64_t previous_id = -1
+    result = np.empty(n, dtype=np.int64)
+    cdef int64_t[:] ids = result
+    previous = None
+    for i in range(n):
+        value = column[i]
+        if value is not previous:
+            number = numbers.get(value)
+            if number is None:
+                if len(values) == max_values:
+                    return None
+                number = numbers[value] = len(values)
+                values.append(value)
+            previous, previous_id = value, number
+        ids[i] = previous_id
+    return values, result
+
+
+def group(list column, const int64_t[:] ids, Py_ssize_t n_groups):
+    """The values split by id (ids in range(n_groups)), each group in row order."""
+    cdef Py_ssize_t n = len(column), i, k
+    if ids.shape[0] != n:
+        raise ValueError("group: ids and values differ in length")
+    groups = [[] for _ in range(n_groups)]
+    for i in range(n):
+        k = ids[i]
+        if not 0 <= k < n_groups:
+            raise ValueError("group: id out of range")
+        (<list>groups[k]).append(column[i])
+    return groups

@@ -52,7 +52,7 @@ _DIGITS = re.compile(rb"[0-9]+")
 _NO_PADS = np.zeros(0, dtype=np.int64)
 _SAMPLE_ROWS = 16384        # longer columns and arrays choose their encoding on a sample this long
 _SAMPLE_RUNS = 16           # made of this many runs of consecutive values
-_trials = threading.local()     # a zstd compressor per thread, to measure candidates
+_compressors = threading.local()    # zstd compressors per thread by level: a new one costs ~50 ms at 19
 
 
 def encode_table(columns: List[List[bytes]], level: int = 19) -> bytes:
@@ -108,7 +108,7 @@ def _table_payload(columns: List[List[bytes]]) -> bytes:
 
 
 def _wrap(payload: bytes, level: int, flags: int) -> bytes:
-    compressed = zstandard.ZstdCompressor(level=level).compress(payload)
+    compressed = _compressor(level).compress(payload)
     if len(compressed) + 4 >= len(payload):
         return bytes((VERSION << 4 | flags,)) + payload
     head = bytearray((VERSION << 4 | flags | _ZSTD,))
@@ -152,7 +152,7 @@ def _encode_column(column: List[bytes], depth: int) -> bytes:
     the whole column does not fit it, the runner-up, and so on) is computed on the whole column."""
     rows = len(column)
     first = column[0] if rows else b""
-    if rows == 0 or column.count(first) == rows:
+    if _columns.all_equal(column):
         return bytes((CONST,)) + _bytes_field(first)
     if rows <= _SAMPLE_ROWS:
         return min(_candidates(column, depth), key=_weighed_size)
@@ -215,16 +215,14 @@ def _encode_dict(column: List[bytes], depth: int) -> Optional[bytes]:
     """DICT, if the values repeat (each twice on average)."""
     if depth >= _MAX_DEPTH or not _may_repeat(column):
         return None
-    ids = dict.fromkeys(column)
-    if len(ids) * 2 > len(column):
+    found = _columns.dictionary(column, len(column) // 2)
+    if found is None:
         return None
-    values = list(ids)
-    for i, value in enumerate(values):
-        ids[value] = i
+    values, ids = found
     out = bytearray((DICT,))
     _put_varint(out, len(values))
     out += _encode_column(values, depth + 1)
-    _put_int_array(out, np.fromiter(map(ids.__getitem__, column), dtype=np.int64, count=len(column)))
+    _put_int_array(out, ids)
     return bytes(out)
 
 
@@ -242,9 +240,7 @@ def _encode_shape(column: List[bytes], depth: int) -> Optional[bytes]:
     _put_varint(out, len(skeletons))
     if len(skeletons) > 1:
         _put_int_array(out, ids)
-        grouped = _objects(column)[np.argsort(ids.astype(np.uint8), kind="stable")].tolist()
-        ends = np.cumsum(np.bincount(ids)).tolist()
-        members = [grouped[start:end] for start, end in zip([0] + ends, ends)]
+        members = _columns.group(column, ids, len(skeletons))
     else:
         members = [column]
     for skeleton, values in zip(skeletons, members):
@@ -260,7 +256,7 @@ def _encode_shape(column: List[bytes], depth: int) -> Optional[bytes]:
             out += b"\1" + _fused(values)
         elif skeleton != b"0" or (len(skeletons) > 1 and max(map(len, values)) <= 18):   # else INT may not take them: recursion
             out.append(0)
-            for runs in _columns.digit_runs(values, len(texts) - 1):
+            for runs in [values] if texts == [b"", b""] else _columns.digit_runs(values, len(texts) - 1):
                 out += _encode_column(runs, depth + 1)
         else:
             return None     # bare numbers of varying width: INT, DICT or text do it
@@ -352,31 +348,42 @@ def _fusions(radices: List[int]) -> List[List[int]]:
 
 def _put_int_array(out: bytearray, values: np.ndarray) -> None:
     """Write int64 values as unsigned numbers after a transform, the one that compresses
-    smaller: flags byte 0 = frame of reference (offsets from the minimum), 1 = delta (zigzagged
-    differences from the first value).  Then the base (minimum or first value, zigzag varint)
-    and the numbers (see _put_unsigned).
+    smaller (on a sample of many values): flags byte 0 = frame of reference (offsets from the
+    minimum), 1 = delta (zigzagged differences from the first value).  Then the base (minimum
+    or first value, zigzag varint) and the numbers (see _put_unsigned).
     """
     if not len(values):
         out += b"\x00\x00\x01"
-        return
-    transforms = (0, 1) if len(values) > 1 else (0,)
-    if len(values) > _SAMPLE_ROWS:
-        transforms = (min((_int_array_option(_sample(values), flag) for flag in transforms))[2][0],)
-    out += min(_int_array_option(values, flag) for flag in transforms)[2]
+    elif len(values) == 1:
+        out += _transformed(values, 0)[0]
+    elif len(values) > _SAMPLE_ROWS:
+        out += _transformed(values, _best_transform(_sample(values))[0])[0]
+    else:
+        out += _best_transform(values)
 
 
-def _int_array_option(values: np.ndarray, flag: int):
-    """(trial size, bits, encoded) of the values by one transform (see _put_int_array)."""
+def _best_transform(values: np.ndarray) -> bytes:
+    """The values transformed both ways, whichever compresses smaller; ties (in small arrays)
+    go to the smaller numbers."""
+    options = []
+    for flag in (0, 1):
+        encoded, numbers = _transformed(values, flag)
+        options.append((_trial_size(encoded), float(np.log2(numbers.astype(np.float64) + 1).sum()), encoded))
+    return min(options)[2]
+
+
+def _transformed(values: np.ndarray, flag: int):
+    """(encoded, numbers): the values as flag, base and numbers, and the numbers; those are
+    offsets from the minimum (flag 0) or zigzagged differences from the first value (1)."""
     if flag:
         base, numbers = values[0], _zigzag(np.diff(values, prepend=values[:1]))
     else:
         low = values.argmin()
         base, numbers = values[low], values.view(np.uint64) - values[low:low + 1].view(np.uint64)
-    option = bytearray((flag,))
-    _put_varint(option, int(_zigzag(np.array([base], dtype=np.int64))[0]))
-    _put_unsigned(option, numbers, ranked=True)
-    bits = float(np.log2(numbers.astype(np.float64) + 1).sum())     # breaks ties of small arrays
-    return _trial_size(option), bits, bytes(option)
+    encoded = bytearray((flag,))
+    _put_varint(encoded, int(_zigzag(np.array([base], dtype=np.int64))[0]))
+    _put_unsigned(encoded, numbers, ranked=True)
+    return bytes(encoded), numbers
 
 
 def _put_unsigned(out: bytearray, numbers: np.ndarray, ranked: bool) -> None:
@@ -427,10 +434,17 @@ def _trial_size(encoded: bytes) -> int:
     """How small zstd (at a fast level) gets encoded bytes; their length when they are few."""
     if len(encoded) < _SMALL:
         return len(encoded)
-    trial = getattr(_trials, "compressor", None)
-    if trial is None:
-        trial = _trials.compressor = zstandard.ZstdCompressor(level=_TRIAL_LEVEL)
-    return len(trial.compress(encoded))
+    return len(_compressor(_TRIAL_LEVEL).compress(encoded))
+
+
+def _compressor(level: int) -> zstandard.ZstdCompressor:
+    """This thread's compressor at a level, made once: its context is reused."""
+    compressors = getattr(_compressors, "by_level", None)
+    if compressors is None:
+        compressors = _compressors.by_level = {}
+    if level not in compressors:
+        compressors[level] = zstandard.ZstdCompressor(level=level)
+    return compressors[level]
 
 
 def _zigzag(values: np.ndarray) -> np.ndarray:
