@@ -396,7 +396,7 @@ def _put_unsigned(out: bytearray, numbers: np.ndarray, ranked: bool) -> None:
     share of the distinct numbers."""
     width = _width(int(numbers.max()))
     if ranked and len(numbers) >= _RANK_MIN and width > 1 and _few_distinct(numbers):
-        distinct, counts = np.unique(numbers, return_counts=True)
+        distinct, counts = _distinct(numbers)
         if len(distinct) * 4 <= len(numbers):
             order = np.argsort(-counts, kind="stable")
             rank_of = np.empty(len(order), dtype=np.uint64)
@@ -427,7 +427,15 @@ def _planes(numbers: np.ndarray, width: int) -> bytes:
 def _few_distinct(numbers: np.ndarray) -> bool:
     """Whether a sample of the numbers repeats enough to make ranking them worth a try."""
     sample = numbers[::max(1, len(numbers) // 4096)]
-    return len(np.unique(sample)) * 2 <= len(sample)
+    return len(_distinct(sample)[0]) * 2 <= len(sample)
+
+
+def _distinct(numbers: np.ndarray):
+    """(distinct numbers in order, how often each occurs): np.unique, which would import
+    numpy.ma on first use (a garbage collection of the caller's big heap, 0.1 s and more)."""
+    ordered = np.sort(numbers)
+    starts = np.flatnonzero(np.diff(ordered, prepend=ordered[:1] + 1) != 0) if len(ordered) else ordered[:0]
+    return ordered[starts], np.diff(starts, append=len(ordered))
 
 
 def _trial_size(encoded: bytes) -> int:
