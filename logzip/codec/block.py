@@ -22,6 +22,7 @@ each a length-prefixed byte string::
 import json
 import struct
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 from typing import List, Optional
 
@@ -289,7 +290,7 @@ def _scatter_groups(ids: np.ndarray, groups: List[list], counts: List[int]) -> l
     if len(groups[0]) == len(ids):  # nothing matched a template: already in order
         return groups[0]
     order = np.argsort(ids, kind="stable")
-    flat = [value for group in groups for value in group]
+    flat = list(chain.from_iterable(groups))
     position = np.empty(len(ids), dtype=np.int64)
     position[order] = np.arange(len(ids))
     return _gather(flat, position.tolist())
