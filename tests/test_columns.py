@@ -308,3 +308,28 @@ def test_compiled_parse_ints_matches_int():
             values, pads = parsed
             assert values.tolist() == [int(b"1", base), number]
             assert _columns.spell(values, pads, base) == [b"1", value]
+
+
+def test_compiled_column_scans():
+    import numpy as np
+    from logzip.codec import _columns
+    column = [b"a12b3", b"a1b2", b"x", b"12", b"", b"a1b2", b"007"]
+    skeletons, ids = _columns.skeletons(column, 255)
+    assert skeletons == [b"a0b0", b"x", b"0", b""] and ids.tolist() == [0, 0, 1, 2, 3, 0, 2]
+    assert _columns.skeletons(column, 3) is None
+    assert _columns.digit_runs([b"a12b3", b"a1b02"], 2) == [[b"12", b"1"], [b"3", b"02"]]
+    with pytest.raises(ValueError):
+        _columns.digit_runs([b"a1b2", b"a1"], 2)
+    assert _columns.group(column, ids, 4) == [[b"a12b3", b"a1b2", b"a1b2"], [b"x"], [b"12", b"007"], [b""]]
+    with pytest.raises(ValueError):
+        _columns.group(column, np.zeros(2, dtype=np.int64), 1)
+    values, ids = _columns.dictionary(column + [b"x"], 8)
+    assert values == [b"a12b3", b"a1b2", b"x", b"12", b"", b"007"] and ids.tolist() == [0, 1, 2, 3, 4, 1, 5, 2]
+    assert _columns.dictionary(column, 5) is None
+    assert _columns.lengths(column).tolist() == list(map(len, column))
+    assert _columns.all_equal([]) and _columns.all_equal([b"ab", bytes(b"ab")]) and not _columns.all_equal([b"ab", b"ac"])
+    assert _columns.fixed_width([b"a12", b"b34"]) and not _columns.fixed_width([b"a12", b"3bc"])
+    assert not _columns.fixed_width([b"abc", b"abc"]) and not _columns.fixed_width([b"12", b"123"])
+    for scan in (_columns.fixed_width, _columns.lengths, _columns.all_equal, lambda c: _columns.skeletons(c, 255)):
+        with pytest.raises(TypeError):
+            scan([b"1", "2"])

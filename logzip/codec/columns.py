@@ -254,7 +254,7 @@ def _encode_shape(column: List[bytes], depth: int) -> Optional[bytes]:
             continue
         if len(values[0]) <= _MAX_FUSED and _columns.fixed_width(values) and not texts[-1].endswith(b"\0"):
             out += b"\1" + _fused(values)
-        elif skeleton != b"0" or (len(skeletons) > 1 and max(map(len, values)) <= 18):   # else INT may not take them: recursion
+        elif skeleton != b"0" or (len(skeletons) > 1 and _columns.lengths(values).max() <= 18):   # else INT may not: recursion
             out.append(0)
             for runs in [values] if texts == [b"", b""] else _columns.digit_runs(values, len(texts) - 1):
                 out += _encode_column(runs, depth + 1)
@@ -365,11 +365,11 @@ def _put_int_array(out: bytearray, values: np.ndarray) -> None:
 def _best_transform(values: np.ndarray) -> bytes:
     """The values transformed both ways, whichever compresses smaller; ties (in small arrays)
     go to the smaller numbers."""
-    options = []
-    for flag in (0, 1):
-        encoded, numbers = _transformed(values, flag)
-        options.append((_trial_size(encoded), float(np.log2(numbers.astype(np.float64) + 1).sum()), encoded))
-    return min(options)[2]
+    (offset, offsets), (delta, deltas) = _transformed(values, 0), _transformed(values, 1)
+    offset_size, delta_size = _trial_size(offset), _trial_size(delta)
+    if offset_size == delta_size:
+        offset_size, delta_size = (float(np.log2(numbers.astype(np.float64) + 1).sum()) for numbers in (offsets, deltas))
+    return delta if delta_size < offset_size else offset
 
 
 def _transformed(values: np.ndarray, flag: int):
@@ -381,7 +381,8 @@ def _transformed(values: np.ndarray, flag: int):
         low = values.argmin()
         base, numbers = values[low], values.view(np.uint64) - values[low:low + 1].view(np.uint64)
     encoded = bytearray((flag,))
-    _put_varint(encoded, int(_zigzag(np.array([base], dtype=np.int64))[0]))
+    base = int(base)
+    _put_varint(encoded, (base << 1) ^ (base >> 63))     # zigzag
     _put_unsigned(encoded, numbers, ranked=True)
     return bytes(encoded), numbers
 
