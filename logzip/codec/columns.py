@@ -156,19 +156,47 @@ def _encode_column(column: List[bytes], depth: int) -> bytes:
         return bytes((CONST,)) + _bytes_field(first)
     if rows <= _SAMPLE_ROWS:
         return min(_candidates(column, depth), key=_weighed_size)
-    trials = sorted((_weighed_size(encoded), encoded[0]) for encoded in _candidates(_sample(column), depth, True))
-    return next(filter(None, (_ENCODERS[kind](column, depth) for _, kind in trials)))     # text always fits
+    sample = _sample(column)
+    trials = [(_weighed_size(encoded), encoded[0], None) for encoded in _candidates(sample, depth, True)]
+    if not any(kind == DICT for _, kind, _ in trials):
+        trials.append(_dict_trial(column, depth))
+    ranked = sorted((trial for trial in trials if trial is not None), key=lambda trial: trial[:2])
+    encodings = (finish() if finish else _ENCODERS[kind](column, depth) for _, kind, finish in ranked)
+    return next(filter(None, encodings))     # the first that fits: text always does
 
 
 def _candidates(column: List[bytes], depth: int, sample: bool = False) -> List[bytes]:
     """The encodings that fit the (non-constant) column and may win.  On a sample, INT and
-    SHAPE are both tried: one may not fit the whole column where the other does."""
+    SHAPE are both tried (one may not fit the whole column where the other does), and DICT
+    only when the sample has few distinct values (else see _dict_trial)."""
     ints = _parse_ints(column) if sample else _as_ints(column, depth)
     if sample and ints is not None:
         ints = _ints(*ints)
     shape = _encode_shape(column, depth) if ints is None or sample else None
-    return [encoded for encoded in (_as_text(column, depth), ints, shape, _encode_dict(column, depth))
-            if encoded is not None]
+    table = _encode_dict(column, depth, len(column) // 16 if sample else len(column) // 2)
+    return [encoded for encoded in (_as_text(column, depth), ints, shape, table) if encoded is not None]
+
+
+def _dict_trial(column: List[bytes], depth: int):
+    """(size, DICT, a function giving the DICT encoding) for a long column whose sample has
+    many distinct values, so that the sample misjudges the table: the size is the sample's
+    ids plus the sample's share of the whole column's table.  None when DICT does not fit."""
+    if depth >= _MAX_DEPTH or not _may_repeat(column):
+        return None
+    found = _columns.dictionary(column, len(column) // 2)
+    if found is None:
+        return None
+    values, ids = found
+    table = bytearray((DICT,))
+    _put_varint(table, len(values))
+    table += _encode_column(values, depth + 1)
+    sample_ids = bytearray()
+    _put_int_array(sample_ids, _sample(ids))
+    size = _trial_size(table) * _SAMPLE_ROWS / len(column) + _trial_size(sample_ids)
+    def finish():
+        _put_int_array(table, ids)
+        return bytes(table)
+    return size, DICT, finish
 
 
 def _sample(values):
@@ -211,11 +239,11 @@ def _weighed_size(encoded: bytes) -> float:
     return size * 1.03 + 128 if encoded[0] == SHAPE else size
 
 
-def _encode_dict(column: List[bytes], depth: int) -> Optional[bytes]:
-    """DICT, if the values repeat (each twice on average)."""
+def _encode_dict(column: List[bytes], depth: int, max_values: Optional[int] = None) -> Optional[bytes]:
+    """DICT, if the values repeat: at most max_values distinct (default: each twice on average)."""
     if depth >= _MAX_DEPTH or not _may_repeat(column):
         return None
-    found = _columns.dictionary(column, len(column) // 2)
+    found = _columns.dictionary(column, len(column) // 2 if max_values is None else max_values)
     if found is None:
         return None
     values, ids = found
