@@ -17,6 +17,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 from ..errors import CorruptArchiveError
 from ..gcpause import gc_paused
+from ..varint import VarintReader, put_bytes, put_varint
 
 Slot = Tuple[bytes, bytes]
 """A slot token: (prefix, suffix)."""
@@ -150,17 +151,17 @@ class TemplateSet:
         """Compact serialisation: magic, version, then every template's tokens."""
         out = bytearray(MAGIC)
         out.append(VERSION)
-        _put_varint(out, len(self.templates))
+        put_varint(out, len(self.templates))
         for template in self.templates:
-            _put_varint(out, len(template.tokens))
+            put_varint(out, len(template.tokens))
             for token in template.tokens:
                 if isinstance(token, tuple):
                     out.append(_SLOT)
-                    _put_bytes(out, token[0])
-                    _put_bytes(out, token[1])
+                    put_bytes(out, token[0])
+                    put_bytes(out, token[1])
                 else:
                     out.append(_LITERAL)
-                    _put_bytes(out, token)
+                    put_bytes(out, token)
         return bytes(out)
 
     @classmethod
@@ -171,7 +172,7 @@ class TemplateSet:
             raise CorruptArchiveError("corrupt archive: template set has no LZT magic")
         if len(data) < 4 or data[3] != VERSION:
             raise CorruptArchiveError("unsupported template set version")
-        reader = _Reader(data, 4)
+        reader = VarintReader(data, 4, "template set")
         templates = []
         for _ in range(reader.varint()):
             n_tokens = reader.varint()
@@ -187,47 +188,5 @@ class TemplateSet:
                 else:
                     raise CorruptArchiveError("corrupt archive: bad template token kind")
             templates.append(Template(tuple(tokens)))
-        if reader.pos != len(data):
-            raise CorruptArchiveError("corrupt archive: trailing bytes after the template set")
+        reader.finish()
         return cls(templates)
-
-
-def _put_varint(out: bytearray, value: int) -> None:
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-
-
-def _put_bytes(out: bytearray, value: bytes) -> None:
-    _put_varint(out, len(value))
-    out += value
-
-
-class _Reader:
-    def __init__(self, data: bytes, pos: int):
-        self.data, self.pos = data, pos
-
-    def byte(self) -> int:
-        if self.pos >= len(self.data):
-            raise CorruptArchiveError("corrupt archive: template set is truncated")
-        self.pos += 1
-        return self.data[self.pos - 1]
-
-    def varint(self) -> int:
-        value = shift = 0
-        while True:
-            b = self.byte()
-            value |= (b & 0x7F) << shift
-            if b < 0x80:
-                return value
-            shift += 7
-            if shift > 63:
-                raise CorruptArchiveError("corrupt archive: bad varint in template set")
-
-    def bytes(self) -> bytes:
-        n = self.varint()
-        if self.pos + n > len(self.data):
-            raise CorruptArchiveError("corrupt archive: template set is truncated")
-        self.pos += n
-        return self.data[self.pos - n:self.pos]
