@@ -242,11 +242,13 @@ def test_compiled_spell_and_fill():
 
 @contextlib.contextmanager
 def small_samples():
-    """Columns of more than 64 rows choose their encoding on a 64-row sample (4 runs of 16)."""
+    """Columns and integer arrays of more than 64 rows choose their encoding on a 64-row sample
+    (4 runs of 16)."""
     from logzip.codec import columns
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(columns, "_SAMPLE_ROWS", 64)
         patch.setattr(columns, "_SAMPLE_RUNS", 4)
+        patch.setattr(columns, "_SAMPLE_ABOVE", 64)
         patch.setattr(columns, "_RANK_MIN", 16)
         yield
 
@@ -270,7 +272,7 @@ def test_sampled_choice_round_trips(values, rows, rng):
 def test_sampled_choice_nearly_as_small_as_trying_everything():
     from logzip.codec import columns
     rng = random.Random(11)
-    n = 60000
+    n = 70000       # above _SAMPLE_ABOVE
     words = [bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(8)) for _ in range(5000)]
     table = [
         [b"%d" % t for t in itertools.accumulate(rng.choice([0, 15, 16, 1000]) for _ in range(n))],
@@ -283,7 +285,7 @@ def test_sampled_choice_nearly_as_small_as_trying_everything():
     ]
     sampled = round_trip(table, level=19)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(columns, "_SAMPLE_ROWS", n)
+        patch.setattr(columns, "_SAMPLE_ABOVE", n)
         exhaustive = round_trip(table, level=19)
     assert len(sampled) < len(exhaustive) * 1.01
 

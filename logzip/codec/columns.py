@@ -50,7 +50,8 @@ _MAX_FUSED = 1024           # length of the longest values whose digits are fuse
 _MAX_PAD = 64               # leading zeros an integer may have (as in _columns.pyx)
 _DIGITS = re.compile(rb"[0-9]+")
 _NO_PADS = np.zeros(0, dtype=np.int64)
-_SAMPLE_ROWS = 16384        # longer columns and arrays choose their encoding on a sample this long
+_SAMPLE_ABOVE = 65536       # longer columns and integer arrays choose their encoding on a sample:
+_SAMPLE_ROWS = 16384        # of this many rows,
 _SAMPLE_RUNS = 16           # made of this many runs of consecutive values
 _compressors = threading.local()    # zstd compressors per thread by level: a new one costs ~50 ms at 19
 
@@ -154,7 +155,7 @@ def _encode_column(column: List[bytes], depth: int) -> bytes:
     first = column[0] if rows else b""
     if _columns.all_equal(column):
         return bytes((CONST,)) + _bytes_field(first)
-    if rows <= _SAMPLE_ROWS:
+    if rows <= _SAMPLE_ABOVE:
         return min(_candidates(column, depth), key=_weighed_size)
     sample = _sample(column)
     trials = [(_weighed_size(encoded), encoded[0], None) for encoded in _candidates(sample, depth, True)]
@@ -384,7 +385,7 @@ def _put_int_array(out: bytearray, values: np.ndarray) -> None:
         out += b"\x00\x00\x01"
     elif len(values) == 1:
         out += _transformed(values, 0)[0]
-    elif len(values) > _SAMPLE_ROWS:
+    elif len(values) > _SAMPLE_ABOVE:
         out += _transformed(values, _best_transform(_sample(values))[0])[0]
     else:
         out += _best_transform(values)
@@ -433,7 +434,7 @@ def _put_unsigned(out: bytearray, numbers: np.ndarray, ranked: bool) -> None:
             table = bytearray(b"\0")
             _put_varint(table, len(distinct))
             _put_unsigned(table, distinct[order], ranked=False)
-            sample = _sample(numbers) if len(numbers) > _SAMPLE_ROWS else numbers
+            sample = _sample(numbers) if len(numbers) > _SAMPLE_ABOVE else numbers
             ranks = bytearray()
             _put_unsigned(ranks, rank_of[np.searchsorted(distinct, sample)], ranked=False)
             if len(sample) < len(numbers):
