@@ -31,6 +31,7 @@ import zstandard
 
 from logzip.codec import _columns
 from logzip.errors import CorruptArchiveError
+from logzip.varint import VarintReader, put_bytes, put_varint
 
 VERSION = 1
 _ZSTD, _SEVERAL = 1, 2      # flags in the low nibble of a blob's first byte
@@ -65,7 +66,7 @@ def encode_tables(tables: List[List[List[bytes]]], level: int = 19) -> bytes:
     """Encode several tables into one blob (see decode_tables): they share one zstd frame,
     so values repeated across tables (a host in several templates' parameters) cost once."""
     out = bytearray()
-    _put_varint(out, len(tables))
+    put_varint(out, len(tables))
     for columns in tables:
         out += _table_payload(columns)
     return _wrap(bytes(out), level, _SEVERAL)
@@ -101,8 +102,8 @@ def _table_payload(columns: List[List[bytes]]) -> bytes:
     if any(len(column) != rows for column in columns):
         raise ValueError("all columns of a table must have the same length")
     out = bytearray()
-    _put_varint(out, len(columns))
-    _put_varint(out, rows)
+    put_varint(out, len(columns))
+    put_varint(out, rows)
     for column in columns:
         out += _encode_column(column, 0)
     return bytes(out)
@@ -113,7 +114,7 @@ def _wrap(payload: bytes, level: int, flags: int) -> bytes:
     if len(compressed) + 4 >= len(payload):
         return bytes((VERSION << 4 | flags,)) + payload
     head = bytearray((VERSION << 4 | flags | _ZSTD,))
-    _put_varint(head, len(payload))
+    put_varint(head, len(payload))
     return bytes(head) + compressed
 
 
@@ -189,7 +190,7 @@ def _dict_trial(column: List[bytes], depth: int):
         return None
     values, ids = found
     table = bytearray((DICT,))
-    _put_varint(table, len(values))
+    put_varint(table, len(values))
     table += _encode_column(values, depth + 1)
     sample_ids = bytearray()
     _put_int_array(sample_ids, _sample(ids))
@@ -249,7 +250,7 @@ def _encode_dict(column: List[bytes], depth: int, max_values: Optional[int] = No
         return None
     values, ids = found
     out = bytearray((DICT,))
-    _put_varint(out, len(values))
+    put_varint(out, len(values))
     out += _encode_column(values, depth + 1)
     _put_int_array(out, ids)
     return bytes(out)
@@ -266,7 +267,7 @@ def _encode_shape(column: List[bytes], depth: int) -> Optional[bytes]:
         return None
     skeletons, ids = found
     out = bytearray((SHAPE,))
-    _put_varint(out, len(skeletons))
+    put_varint(out, len(skeletons))
     if len(skeletons) > 1:
         _put_int_array(out, ids)
         members = _columns.group(column, ids, len(skeletons))
@@ -276,7 +277,7 @@ def _encode_shape(column: List[bytes], depth: int) -> Optional[bytes]:
         texts = skeleton.split(b"0")
         if len(texts) > _MAX_RUNS + 1 or sum(map(len, texts)) > _MAX_SKELETON:
             return None
-        _put_varint(out, len(texts))
+        put_varint(out, len(texts))
         for text in texts:
             out += _bytes_field(text)
         if len(texts) == 1:
@@ -332,7 +333,7 @@ def _fused(values: List[bytes]) -> bytes:
     out = bytearray()
     widths = [len(run) for run in _DIGITS.findall(values[0])]
     for width in widths:
-        _put_varint(out, width)
+        put_varint(out, width)
     matrix = np.frombuffer(b"".join(values), dtype=np.uint8).reshape(len(values), len(values[0]))
     places = np.flatnonzero((matrix[0] >= 48) & (matrix[0] <= 57))
     pieces = []
@@ -341,8 +342,8 @@ def _fused(values: List[bytes]) -> bytes:
         numbers = (matrix[:, places_of_piece].astype(np.int64) - 48) @ powers
         low = int(numbers.min())
         radix = int(numbers.max()) - low + 1
-        _put_varint(out, low)
-        _put_varint(out, radix)
+        put_varint(out, low)
+        put_varint(out, radix)
         pieces.append((numbers - low, radix))
     for group in _fusions([radix for _, radix in pieces]):
         fused = np.zeros(len(values), dtype=np.int64)
@@ -411,7 +412,7 @@ def _transformed(values: np.ndarray, flag: int):
         base, numbers = values[low], values.view(np.uint64) - values[low:low + 1].view(np.uint64)
     encoded = bytearray((flag,))
     base = int(base)
-    _put_varint(encoded, (base << 1) ^ (base >> 63))     # zigzag
+    put_varint(encoded, (base << 1) ^ (base >> 63))     # zigzag
     _put_unsigned(encoded, numbers, ranked=True)
     return bytes(encoded), numbers
 
@@ -432,7 +433,7 @@ def _put_unsigned(out: bytearray, numbers: np.ndarray, ranked: bool) -> None:
             rank_of = np.empty(len(order), dtype=np.uint64)
             rank_of[order] = np.arange(len(order), dtype=np.uint64)
             table = bytearray(b"\0")
-            _put_varint(table, len(distinct))
+            put_varint(table, len(distinct))
             _put_unsigned(table, distinct[order], ranked=False)
             sample = _sample(numbers) if len(numbers) > _SAMPLE_ABOVE else numbers
             ranks = bytearray()
@@ -498,64 +499,25 @@ def _width(top: int) -> int:
     return max(1, (top.bit_length() + 7) // 8)
 
 
-def _put_varint(out: bytearray, n: int) -> None:
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-
-
 def _bytes_field(data: bytes) -> bytes:
     out = bytearray()
-    _put_varint(out, len(data))
-    return bytes(out) + data
+    put_bytes(out, data)
+    return bytes(out)
 
 
 # -- decoding
 
-class _Reader:
-    __slots__ = ("payload", "pos")
+class _Reader(VarintReader):
+    __slots__ = ()
 
     def __init__(self, payload: bytes, pos: int = 0):
-        self.payload, self.pos = payload, pos
-
-    def byte(self) -> int:
-        if self.pos >= len(self.payload):
-            raise CorruptArchiveError("corrupt column table: truncated")
-        self.pos += 1
-        return self.payload[self.pos - 1]
-
-    def varint(self) -> int:
-        result = shift = 0
-        while True:
-            b = self.byte()
-            result |= (b & 0x7F) << shift
-            if b < 0x80:
-                return result
-            shift += 7
-            if shift > 63:
-                raise CorruptArchiveError("corrupt column table: varint too long")
+        super().__init__(payload, pos, "column table")
 
     def count(self, limit: int, what: str) -> int:
         n = self.varint()
         if n > limit:
             raise CorruptArchiveError(f"corrupt column table: {what} {n} exceeds {limit}")
         return n
-
-    def take(self, n: int) -> bytes:
-        end = self.pos + n
-        if end > len(self.payload):
-            raise CorruptArchiveError("corrupt column table: truncated")
-        data = self.payload[self.pos:end]
-        self.pos = end
-        return data
-
-    def bytes(self) -> bytes:
-        return self.take(self.varint())
-
-    def finish(self) -> None:
-        if self.pos != len(self.payload):
-            raise CorruptArchiveError("corrupt column table: trailing bytes")
 
     def int_array(self, count: int) -> np.ndarray:
         """Read what _put_int_array wrote (count numbers)."""
