@@ -121,7 +121,7 @@ def fill(list texts, list runs):
 def parse_ints(list column, int base):
     """(values, pads) if every value is an integer as spell(values, pads, base) writes it: in
     base 10 an optional '-' then digits, in base 16 lowercase hex digits; fitting int64, at
-    most max_pad extra leading zeros, no '-0'.  Else None."""
+    most MAX_PAD extra leading zeros, no '-0'.  Else None."""
     cdef Py_ssize_t n = len(column), i, size, start, k
     cdef int64_t[:] values
     cdef int64_t[:] pads
