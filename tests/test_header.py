@@ -254,3 +254,18 @@ def test_word_formats_keep_odd_separators_and_line_order():
     fitting = [line for i, line in enumerate(lines) if i not in (3, 5)]
     assert header.join(split.columns, split.contents) == fitting
     assert split.contents[1] == b"two spaces" and split.columns[1][1] == b"  "
+
+
+@pytest.mark.parametrize("terminator", [b"\n", b"\r\n"])
+@pytest.mark.parametrize("system", ["Linux", "Apache", "HPC"])
+def test_join_text_is_join_with_terminators(system, terminator):
+    header = HeaderFormat.parse(LOGHUB_FULL_FORMATS[system])
+    lines = [b"Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure;",
+             b"Jun 14 15:16:02 combo kernel: no pid here", b"[Sun Dec 04 04:47:44 2005] [notice] ok",
+             b"1 node-1 unix.hw state 1132154102 1 Component State Change", b"\xff\x00 odd \t line"]
+    split = header.split(lines)
+    assert split.contents, "some lines must fit each format"
+    joined = header.join(split.columns, split.contents)
+    assert header.join_text(split.columns, split.contents, terminator) == b"".join(
+        line + terminator for line in joined)
+    assert header.join_text([[] for _ in split.columns], [], terminator) == b""

@@ -60,60 +60,91 @@ cdef inline char *put(char *out, const char *data, Py_ssize_t size) noexcept:
     return out + size
 
 
-def fill(list texts, list runs):
-    """Row i: texts[0] + runs[0][i] + texts[1] + ... + runs[-1][i] + texts[-1].
-
-    texts: n + 1 bytes; runs: n >= 1 lists of bytes, all of one length.
-    """
-    cdef Py_ssize_t n_runs = len(runs), n, i, k, size, fixed = 0
-    cdef char *out
-    cdef PyObject *part
+cdef class _Rows:
+    """texts[0] + runs[0][i] + texts[1] + ... + runs[-1][i] + texts[-1], row by row."""
+    cdef list texts, runs
+    cdef Py_ssize_t n_runs, n, fixed
     cdef PyObject **columns
     cdef const char **literals
     cdef Py_ssize_t *literal_sizes
-    if n_runs == 0 or len(texts) != n_runs + 1:
-        raise ValueError("fill: needs n >= 1 runs and n + 1 texts")
-    n = len(<list?>runs[0])
-    for k in range(n_runs):
-        if len(<list?>runs[k]) != n:
-            raise ValueError("fill: runs differ in length")
-    for k in range(n_runs + 1):
-        fixed += len(<bytes?>texts[k])
-    columns = <PyObject **>PyMem_Malloc(n_runs * sizeof(PyObject *))
-    literals = <const char **>PyMem_Malloc((n_runs + 1) * sizeof(char *))
-    literal_sizes = <Py_ssize_t *>PyMem_Malloc((n_runs + 1) * sizeof(Py_ssize_t))
-    if columns == NULL or literals == NULL or literal_sizes == NULL:
-        PyMem_Free(columns)
-        PyMem_Free(literals)
-        PyMem_Free(literal_sizes)
-        raise MemoryError()
-    try:
-        for k in range(n_runs):
-            columns[k] = <PyObject *>runs[k]
-        for k in range(n_runs + 1):
-            literals[k] = PyBytes_AS_STRING(texts[k])
-            literal_sizes[k] = PyBytes_GET_SIZE(texts[k])
-        result = PyList_New(n)
-        for i in range(n):
-            size = fixed
-            for k in range(n_runs):
-                part = PyList_GET_ITEM(<object>columns[k], i)
-                if not PyBytes_CheckExact(<object>part):
-                    raise TypeError("fill: runs must hold bytes")
-                size += PyBytes_GET_SIZE(<object>part)
-            row = PyBytes_FromStringAndSize(NULL, size)
-            out = put(PyBytes_AS_STRING(row), literals[0], literal_sizes[0])
-            for k in range(n_runs):
-                part = PyList_GET_ITEM(<object>columns[k], i)
-                out = put(out, PyBytes_AS_STRING(<object>part), PyBytes_GET_SIZE(<object>part))
-                out = put(out, literals[k + 1], literal_sizes[k + 1])
-            Py_INCREF(row)
-            PyList_SET_ITEM(result, i, row)
-        return result
-    finally:
-        PyMem_Free(columns)
-        PyMem_Free(literals)
-        PyMem_Free(literal_sizes)
+
+    def __cinit__(self, list texts, list runs):
+        cdef Py_ssize_t k
+        self.texts, self.runs, self.n_runs = texts, runs, len(runs)
+        if self.n_runs == 0 or len(texts) != self.n_runs + 1:
+            raise ValueError("fill: needs n >= 1 runs and n + 1 texts")
+        self.n = len(<list?>runs[0])
+        for k in range(self.n_runs):
+            if len(<list?>runs[k]) != self.n:
+                raise ValueError("fill: runs differ in length")
+        self.fixed = 0
+        for k in range(self.n_runs + 1):
+            self.fixed += len(<bytes?>texts[k])
+        self.columns = <PyObject **>PyMem_Malloc(self.n_runs * sizeof(PyObject *))
+        self.literals = <const char **>PyMem_Malloc((self.n_runs + 1) * sizeof(char *))
+        self.literal_sizes = <Py_ssize_t *>PyMem_Malloc((self.n_runs + 1) * sizeof(Py_ssize_t))
+        if self.columns == NULL or self.literals == NULL or self.literal_sizes == NULL:
+            raise MemoryError()
+        for k in range(self.n_runs):
+            self.columns[k] = <PyObject *>runs[k]
+        for k in range(self.n_runs + 1):
+            self.literals[k] = PyBytes_AS_STRING(texts[k])
+            self.literal_sizes[k] = PyBytes_GET_SIZE(texts[k])
+
+    def __dealloc__(self):
+        PyMem_Free(self.columns)
+        PyMem_Free(self.literals)
+        PyMem_Free(self.literal_sizes)
+
+    cdef Py_ssize_t size(self, Py_ssize_t i) except -1:
+        cdef Py_ssize_t k, size = self.fixed
+        cdef PyObject *part
+        for k in range(self.n_runs):
+            part = PyList_GET_ITEM(<object>self.columns[k], i)
+            if not PyBytes_CheckExact(<object>part):
+                raise TypeError("fill: runs must hold bytes")
+            size += PyBytes_GET_SIZE(<object>part)
+        return size
+
+    cdef char *write(self, char *out, Py_ssize_t i):
+        cdef Py_ssize_t k
+        cdef PyObject *part
+        out = put(out, self.literals[0], self.literal_sizes[0])
+        for k in range(self.n_runs):
+            part = PyList_GET_ITEM(<object>self.columns[k], i)
+            out = put(out, PyBytes_AS_STRING(<object>part), PyBytes_GET_SIZE(<object>part))
+            out = put(out, self.literals[k + 1], self.literal_sizes[k + 1])
+        return out
+
+
+def fill(list texts, list runs):
+    """Row i: texts[0] + runs[0][i] + texts[1] + ... + runs[-1][i] + texts[-1], as a list.
+
+    texts: n + 1 bytes; runs: n >= 1 lists of bytes, all of one length.
+    """
+    cdef _Rows rows = _Rows(texts, runs)
+    cdef Py_ssize_t i
+    result = PyList_New(rows.n)
+    for i in range(rows.n):
+        row = PyBytes_FromStringAndSize(NULL, rows.size(i))
+        rows.write(PyBytes_AS_STRING(row), i)
+        Py_INCREF(row)
+        PyList_SET_ITEM(result, i, row)
+    return result
+
+
+def fill_joined(list texts, list runs):
+    """The rows of fill(texts, runs) concatenated into one bytes object, without making them."""
+    cdef _Rows rows = _Rows(texts, runs)
+    cdef Py_ssize_t i, total = 0
+    cdef char *out
+    for i in range(rows.n):
+        total += rows.size(i)
+    result = PyBytes_FromStringAndSize(NULL, total)
+    out = PyBytes_AS_STRING(result)
+    for i in range(rows.n):
+        out = rows.write(out, i)
+    return result
 
 
 # -- encoding: one pass over a column's values, no intermediate joined text

@@ -33,7 +33,7 @@ from ..cluster import MinerConfig, TemplateMiner, TemplateSet
 from ..errors import CorruptArchiveError, FormatError
 from .columns import decode_table, decode_tables, encode_table, encode_tables
 from .header import HeaderFormat, infer_format
-from .lines import join_lines, split_lines
+from .lines import join_lines, split_lines, uniform_terminator
 
 PAYLOAD_VERSION = 2
 HEADER_SAMPLE = 2000
@@ -193,8 +193,15 @@ class StoredBlock:
         if self.spec is None:
             fitting = contents
         else:
+            header = _header_from_spec(self.spec)
             header_table = decode_table(self.sections[3], self.groups[0].n_strings)
-            fitting = _header_from_spec(self.spec).join(header_table, contents)
+            uniform = uniform_terminator(self.sections[1])
+            if uniform is not None and not misfits:
+                # The common case in one pass: every line rendered straight into the block.
+                terminator, has_tail = uniform
+                text = header.join_text(header_table, contents, terminator)
+                return text[:-len(terminator)] if has_tail else text
+            fitting = header.join(header_table, contents)
         lines = _merge_rows(fitting, self.misfit_rows, misfits, self.n_lines)
         return join_lines(lines, self.sections[1])
 

@@ -26,7 +26,7 @@ if sys.version_info >= (3, 11):     # possessive quantifiers; re matches faster 
 else:
     import regex
 
-from logzip.codec._columns import fill
+from logzip.codec._columns import fill, fill_joined
 from logzip.codec._header import split_words
 from logzip.errors import CorruptArchiveError, FormatError
 from logzip.gcpause import gc_paused
@@ -300,6 +300,21 @@ class HeaderFormat:
 
     def join(self, columns: List[List[bytes]], contents: List[bytes]) -> List[bytes]:
         """Rebuild the fitting lines from split()'s columns and contents (its exact inverse)."""
+        groups, n = self._join_groups(columns, contents)
+        with gc_paused():
+            return self._render(self._join_texts, self._join_args, groups, n)
+
+    def join_text(self, columns: List[List[bytes]], contents: List[bytes], terminator: bytes) -> bytes:
+        """``terminator.join(join(columns, contents)) + terminator``, without making the lines."""
+        groups, n = self._join_groups(columns, contents)
+        if not n:
+            return b""
+        texts = self._join_texts[:-1] + [self._join_texts[-1] + terminator]
+        with gc_paused():
+            runs = self._runs(self._join_args, groups, n)
+            return fill_joined(texts, runs) if runs else texts[0] * n
+
+    def _join_groups(self, columns, contents):
         if len(columns) != len(self.column_names):
             raise CorruptArchiveError(f"header format {self.spec!r} has {len(self.column_names)} columns,"
                                       f" got {len(columns)}")
@@ -311,11 +326,13 @@ class HeaderFormat:
         for i in self._presence:
             if not set(groups[i]) <= {PRESENT, ABSENT}:
                 raise CorruptArchiveError("presence column of an optional header part holds other values")
-        with gc_paused():
-            return self._render(self._join_texts, self._join_args, groups, n)
+        return groups, n
+
+    def _runs(self, args: list, groups: list, n: int) -> List[List[bytes]]:
+        return [groups[a] if isinstance(a, int) else self._render_optional(a, groups, n) for a in args]
 
     def _render(self, texts: List[bytes], args: list, groups: list, n: int) -> List[bytes]:
-        columns = [groups[a] if isinstance(a, int) else self._render_optional(a, groups, n) for a in args]
+        columns = self._runs(args, groups, n)
         if not columns:
             return [texts[0]] * n
         return fill(texts, columns)

@@ -52,3 +52,12 @@ def join_lines(lines: list, endings: bytes) -> bytes:
     terminator = b"\r\n" if mode == ALL_CRLF else b"\n"
     # One join does it all: an empty last item yields the final terminator.
     return terminator.join(lines if has_tail or not lines else lines + [b""])
+
+
+def uniform_terminator(endings: bytes):
+    """``(terminator, has_tail)`` when every terminated line ends alike, else None; a caller
+    can then write ``line + terminator`` for every line, and drop the last terminator when
+    ``has_tail`` (the input's last line had none)."""
+    if len(endings) < 2 or endings[0] == MIXED:
+        return None
+    return (b"\r\n" if endings[0] == ALL_CRLF else b"\n"), bool(endings[1])
