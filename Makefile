@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.compression
+	$(PY) -m bench.throughput
 	$(PY) -m bench.grouping
 	$(PY) -m bench.fmindex
 

@@ -1,7 +1,7 @@
 """What ``logzip info`` reports: blocks, stream sizes, templates, ratio."""
 from collections import Counter
 
-from .codec.block import StoredBlock
+from .codec.block import stored_block
 from .container import ArchiveReader
 
 
@@ -11,7 +11,7 @@ def describe_archive(path: str) -> str:
         streams = Counter()
         n_blocks = n_templates = index_bytes = 0
         for block, payload in reader.blocks():
-            stored = StoredBlock(payload)
+            stored = stored_block(payload)
             streams.update(stored.section_sizes())
             n_templates += sum(map(len, stored.templates))
             index_bytes += block.index_len

@@ -7,7 +7,7 @@ with no template (or outside the header format) count under ``E0``.
 from dataclasses import dataclass
 from typing import BinaryIO, Dict, Iterator, Optional
 
-from .codec.block import StoredBlock, analyze_block, model_templates
+from .codec.block import analyze_block, model_templates, stored_block
 from .codec.header import HeaderFormat
 from .container import MAGIC, ArchiveReader
 from .pipeline import DEFAULT_BLOCK_SIZE, BlockCutter, read_chunks
@@ -49,7 +49,7 @@ class TemplateCatalog:
     def _blocks(stream: BinaryIO, log_format: Optional[str]):
         if stream.peek(len(MAGIC))[:len(MAGIC)] == MAGIC:
             for _, payload in ArchiveReader(stream).blocks():
-                yield StoredBlock(payload).line_templates()
+                yield stored_block(payload).line_templates()
             return
         header = HeaderFormat.parse(log_format) if log_format else None
         cutter = BlockCutter(DEFAULT_BLOCK_SIZE)

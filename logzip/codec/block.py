@@ -10,8 +10,9 @@ Encoding a block::
 Lines that do not fit the header format (stack traces, continuation lines)
 are often many and regular, so they get templates of their own rather than
 being stored raw. Every column goes through
-:func:`logzip.codec.columns.encode_table`. The payload is a list of sections,
-each a length-prefixed byte string::
+:func:`logzip.codec.columns.encode_table`. A payload is one kind byte, then
+``P`` plain zstd of the block (small blocks where the streams cost more than they
+save) or ``S`` a list of sections, each a length-prefixed byte string::
 
     0 meta (JSON)   1 endings   2 misfit line numbers   3 header table
     then for the contents, and again for the misfit lines:
@@ -31,11 +32,13 @@ import zstandard
 
 from ..cluster import MinerConfig, TemplateMiner, TemplateSet
 from ..errors import CorruptArchiveError, FormatError
-from .columns import decode_table, decode_tables, encode_table, encode_tables
+from .columns import decode_table, decode_tables, encode_table, encode_tables, zstd_compressor
 from .header import HeaderFormat, infer_format
 from .lines import join_lines, split_lines, uniform_terminator
 
 PAYLOAD_VERSION = 2
+STRUCTURED, PLAIN = b"S", b"P"  # payload kinds: typed streams, or plain zstd of the block
+PLAIN_TRIAL_LIMIT = 256 << 10   # blocks up to this size also try plain zstd (tiny inputs)
 HEADER_SAMPLE = 2000
 _COUNT = struct.Struct("<I")
 _FIXED_SECTIONS = 4
@@ -103,12 +106,24 @@ def analyze_block(raw: bytes, header: Optional[HeaderFormat] = None,
 
 def encode_block(raw: bytes, level: int = 19, header: Optional[HeaderFormat] = None,
                  miner_config: Optional[MinerConfig] = None) -> bytes:
-    """Compress one block of input into a self-contained payload."""
+    """Compress one block of input into a self-contained payload: its typed streams or,
+    for a small block where they cost more than they save, plain zstd."""
+    payload = STRUCTURED + encode_structured(raw, level, header, miner_config)
+    if len(raw) <= PLAIN_TRIAL_LIMIT:
+        plain = PLAIN + zstd_compressor(level).compress(raw)
+        if len(plain) < len(payload):
+            return plain
+    return payload
+
+
+def encode_structured(raw: bytes, level: int = 19, header: Optional[HeaderFormat] = None,
+                      miner_config: Optional[MinerConfig] = None) -> bytes:
+    """The typed streams of one block, without the payload's kind byte."""
     return encode_model(analyze_block(raw, header, miner_config), level)
 
 
 def encode_model(model: BlockModel, level: int) -> bytes:
-    zstd = zstandard.ZstdCompressor(level=level)
+    zstd = zstd_compressor(level)
     groups = (model.contents, model.misfits)
     meta = {
         "v": PAYLOAD_VERSION,
@@ -227,9 +242,37 @@ class StoredBlock:
         return sizes
 
 
+class PlainBlock:
+    """A payload stored as plain zstd, with the interface of :class:`StoredBlock`."""
+
+    templates: List[TemplateSet] = []
+
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def decode(self) -> bytes:
+        return _unzstd(zstandard.ZstdDecompressor(), self.body)
+
+    def line_templates(self):
+        return [], np.full(len(split_lines(self.decode())[0]), -1, dtype=np.int64)
+
+    def section_sizes(self) -> dict:
+        return {"plain zstd": len(self.body)}
+
+
+def stored_block(payload: bytes):
+    """The :class:`StoredBlock` or :class:`PlainBlock` that ``payload`` holds."""
+    kind, body = payload[:1], payload[1:]
+    if kind == STRUCTURED:
+        return StoredBlock(body)
+    if kind == PLAIN:
+        return PlainBlock(body)
+    raise CorruptArchiveError("corrupt archive: unknown block payload kind")
+
+
 def decode_block(payload: bytes) -> bytes:
     """Inverse of :func:`encode_block`."""
-    return StoredBlock(payload).decode()
+    return stored_block(payload).decode()
 
 
 def model_templates(model: BlockModel):

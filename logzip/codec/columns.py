@@ -110,7 +110,7 @@ def _table_payload(columns: List[List[bytes]]) -> bytes:
 
 
 def _wrap(payload: bytes, level: int, flags: int) -> bytes:
-    compressed = _compressor(level).compress(payload)
+    compressed = zstd_compressor(level).compress(payload)
     if len(compressed) + 4 >= len(payload):
         return bytes((VERSION << 4 | flags,)) + payload
     head = bytearray((VERSION << 4 | flags | _ZSTD,))
@@ -473,10 +473,10 @@ def _trial_size(encoded: bytes) -> int:
     """How small zstd (at a fast level) gets encoded bytes; their length when they are few."""
     if len(encoded) < _SMALL:
         return len(encoded)
-    return len(_compressor(_TRIAL_LEVEL).compress(encoded))
+    return len(zstd_compressor(_TRIAL_LEVEL).compress(encoded))
 
 
-def _compressor(level: int) -> zstandard.ZstdCompressor:
+def zstd_compressor(level: int) -> zstandard.ZstdCompressor:
     """This thread's compressor at a level, made once: its context is reused."""
     compressors = getattr(_compressors, "by_level", None)
     if compressors is None:

@@ -367,17 +367,17 @@ def infer_format(sample: List[bytes]) -> Optional[HeaderFormat]:
     sample with it (the whole block pipeline, zstd level 3); the smallest wins if it is 2%
     smaller than with no header.  A sample spread over the input judges best.
     """
-    from logzip.codec.block import encode_block     # block imports this module
+    from logzip.codec.block import encode_structured     # block imports this module
 
     lines = [line for line in sample if line]
     if len(lines) < 16:
         return None
     raw = b"\n".join(lines) + b"\n"
-    best_size = len(encode_block(raw, 3, HeaderFormat.parse(f"<{CONTENT}>"))) * (1 - _MIN_GAIN)
+    best_size = len(encode_structured(raw, 3, HeaderFormat.parse(f"<{CONTENT}>"))) * (1 - _MIN_GAIN)
     best = None
     for spec in _candidate_specs(lines):
         header = HeaderFormat.parse(spec)
-        size = len(encode_block(raw, 3, header))
+        size = len(encode_structured(raw, 3, header))
         if size < best_size:
             best, best_size = header, size
     return best
