@@ -211,7 +211,8 @@ def compress(data, *, level=None, format=None, block_size=None, threads: int = 1
 
 def decompress(data) -> bytes:
     """Decompress a whole ``.logz`` archive held in memory."""
-    return b"".join(iter_decompressed(io.BytesIO(data)))
+    blocks = list(iter_decompressed(io.BytesIO(data)))
+    return blocks[0] if len(blocks) == 1 else b"".join(blocks)
 
 
 __all__ = ["LogzipFile", "open", "compress", "decompress", "iter_decompressed", "LogzipError"]
