@@ -2,36 +2,40 @@
 from collections import Counter
 
 from .codec.block import stored_block
-from .container import ArchiveReader
+from .container import iter_members
 
 
 def describe_archive(path: str) -> str:
+    streams = Counter()
+    n_members = n_blocks = n_templates = index_bytes = raw_len = n_lines = 0
     with open(path, "rb") as stream:
-        reader = ArchiveReader(stream)
-        streams = Counter()
-        n_blocks = n_templates = index_bytes = 0
-        for block, payload in reader.blocks():
-            stored = stored_block(payload)
-            streams.update(stored.section_sizes())
-            n_templates += sum(map(len, stored.templates))
-            index_bytes += block.index_len
-            n_blocks += 1
+        for reader in iter_members(stream):
+            if not n_members:
+                first = reader
+            n_members += 1
+            for block, payload in reader.blocks():
+                stored = stored_block(payload)
+                streams.update(stored.section_sizes())
+                n_templates += sum(map(len, stored.templates))
+                index_bytes += block.index_len
+                n_blocks += 1
+            raw_len += reader.end_record["raw_len"]
+            n_lines += reader.end_record["n_lines"]
         archive_size = stream.tell()
-    end = reader.end_record
     stored = sum(streams.values())
-    ratio = end["raw_len"] / archive_size if archive_size else 0.0
+    ratio = raw_len / archive_size if archive_size else 0.0
     lines = [
         f"{path}",
-        f"  original      {end['raw_len']:>14,} bytes, {end['n_lines']:,} lines",
+        f"  original      {raw_len:>14,} bytes, {n_lines:,} lines",
         f"  archive       {archive_size:>14,} bytes  (ratio {ratio:.2f})",
-        f"  blocks        {n_blocks:>14,}",
+        f"  blocks        {n_blocks:>14,}" + (f"  in {n_members} concatenated archives" if n_members > 1 else ""),
         f"  templates     {n_templates:>14,}  (summed over blocks)",
-        f"  header format {reader.meta.get('format') or '(inferred per block)'}",
-        f"  level         {reader.meta.get('level')}",
+        f"  header format {first.meta.get('format') or '(inferred per block)'}",
+        f"  level         {first.meta.get('level')}",
     ]
-    if reader.indexed:
+    if index_bytes:
         without = archive_size - index_bytes
-        lines.append(f"  FM-index      {index_bytes:>14,} bytes  (ratio {end['raw_len'] / without:.2f} without it)")
+        lines.append(f"  FM-index      {index_bytes:>14,} bytes  (ratio {raw_len / without:.2f} without it)")
     lines.append("  streams:")
     width = max(map(len, streams), default=0) + 2
     for name, size in streams.most_common():

@@ -149,9 +149,9 @@ class ArchiveReader:
     Works on any readable binary file object, seekable or not (stdin).
     """
 
-    def __init__(self, fileobj: BinaryIO):
+    def __init__(self, fileobj: BinaryIO, magic: bytes = b""):
         self._file = fileobj
-        head = fileobj.read(_FILE_HEADER.size)
+        head = magic + fileobj.read(_FILE_HEADER.size - len(magic))
         if len(head) < 4 or head[:4] != MAGIC:
             raise CorruptArchiveError("not a logzip archive (bad magic bytes)")
         if len(head) != _FILE_HEADER.size:
@@ -228,6 +228,20 @@ class ArchiveReader:
             n_blocks += 1
             raw_len += block.raw_len
             n_lines += block.n_lines
+
+
+def iter_members(fileobj: BinaryIO) -> Iterator[ArchiveReader]:
+    """Readers of the archives stored one after another in ``fileobj`` (``compress -c a b``
+    concatenates two), as gzip reads its members; each is read to its end before the next."""
+    reader = ArchiveReader(fileobj)
+    while True:
+        yield reader
+        if reader.end_record is None:
+            raise CorruptArchiveError("an archive member was not read to its end")
+        magic = fileobj.read(len(MAGIC))
+        if not magic:
+            return
+        reader = ArchiveReader(fileobj, magic)
 
 
 def iter_index_sections(path) -> Iterator[IndexSection]:

@@ -10,7 +10,7 @@ import io
 import os
 from typing import Iterator, Optional
 
-from .container import ArchiveReader, ArchiveWriter
+from .container import ArchiveWriter, iter_members
 from .errors import LogzipError
 from .pipeline import BlockCompressor, BlockCutter, CompressionParameters, decompress_block
 
@@ -19,8 +19,9 @@ READ_BUFFER_SIZE = 1 << 20
 
 def iter_decompressed(fileobj) -> Iterator[bytes]:
     """The decompressed bytes of the archive read from ``fileobj``, a block at a time."""
-    for block, payload in ArchiveReader(fileobj).blocks():
-        yield decompress_block(block, payload)
+    for member in iter_members(fileobj):
+        for block, payload in member.blocks():
+            yield decompress_block(block, payload)
 
 
 class _BlockReader(io.RawIOBase):

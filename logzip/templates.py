@@ -9,7 +9,7 @@ from typing import BinaryIO, Dict, Iterator, Optional
 
 from .codec.block import analyze_block, model_templates, stored_block
 from .codec.header import HeaderFormat
-from .container import MAGIC, ArchiveReader
+from .container import MAGIC, iter_members
 from .pipeline import DEFAULT_BLOCK_SIZE, BlockCutter, read_chunks
 
 UNMATCHED_TEXT = "<no template>"
@@ -48,8 +48,9 @@ class TemplateCatalog:
     @staticmethod
     def _blocks(stream: BinaryIO, log_format: Optional[str]):
         if stream.peek(len(MAGIC))[:len(MAGIC)] == MAGIC:
-            for _, payload in ArchiveReader(stream).blocks():
-                yield stored_block(payload).line_templates()
+            for member in iter_members(stream):
+                for _, payload in member.blocks():
+                    yield stored_block(payload).line_templates()
             return
         header = HeaderFormat.parse(log_format) if log_format else None
         cutter = BlockCutter(DEFAULT_BLOCK_SIZE)

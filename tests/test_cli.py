@@ -129,3 +129,17 @@ def test_tiny_input_is_stored_as_plain_zstd_and_still_inspectable(tmp_path):
     rows = list(csv.reader(io.StringIO(logzip("templates", "--csv", archive).stdout.decode())))
     assert [row[1] for row in rows[1:]] == ["E0", "E0"]
     assert logzip("decompress", "-c", archive).stdout == tiny.read_bytes()
+
+
+def test_concatenated_archives_decompress_whole(tmp_path, log):
+    """`compress -c a b > ab.logz` holds two archives; all of both comes back, as with gzip."""
+    other = tmp_path / "other.log"
+    other.write_bytes(b"second file\nno final newline")
+    both = logzip("compress", "-c", log, other)
+    assert both.returncode == 0
+    archive = tmp_path / "both.logz"
+    archive.write_bytes(both.stdout)
+    assert logzip("decompress", "-c", archive).stdout == DATA + other.read_bytes()
+    assert "2 concatenated archives" in logzip("info", archive).stdout.decode()
+    archive.write_bytes(both.stdout + b"LOGZ trailing garbage")
+    assert_one_line_error(logzip("decompress", "-c", archive))
