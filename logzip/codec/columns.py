@@ -183,15 +183,10 @@ def _dict_trial(column: List[bytes], depth: int):
     """(size, DICT, a function giving the DICT encoding) for a long column whose sample has
     many distinct values, so that the sample misjudges the table: the size is the sample's
     ids plus the sample's share of the whole column's table.  None when DICT does not fit."""
-    if depth >= _MAX_DEPTH or not _may_repeat(column):
-        return None
-    found = _columns.dictionary(column, len(column) // 2)
+    found = _dict_table(column, depth, len(column) // 2)
     if found is None:
         return None
-    values, ids = found
-    table = bytearray((DICT,))
-    put_varint(table, len(values))
-    table += _encode_column(values, depth + 1)
+    table, ids = found
     sample_ids = bytearray()
     _put_int_array(sample_ids, _sample(ids))
     size = _trial_size(table) * _SAMPLE_ROWS / len(column) + _trial_size(sample_ids)
@@ -243,17 +238,27 @@ def _weighed_size(encoded: bytes) -> float:
 
 def _encode_dict(column: List[bytes], depth: int, max_values: Optional[int] = None) -> Optional[bytes]:
     """DICT, if the values repeat: at most max_values distinct (default: each twice on average)."""
+    found = _dict_table(column, depth, len(column) // 2 if max_values is None else max_values)
+    if found is None:
+        return None
+    out, ids = found
+    _put_int_array(out, ids)
+    return bytes(out)
+
+
+def _dict_table(column: List[bytes], depth: int, max_values: int):
+    """(the DICT encoding up to its ids, the id of each value), or None when the values
+    do not repeat enough (more than max_values distinct)."""
     if depth >= _MAX_DEPTH or not _may_repeat(column):
         return None
-    found = _columns.dictionary(column, len(column) // 2 if max_values is None else max_values)
+    found = _columns.dictionary(column, max_values)
     if found is None:
         return None
     values, ids = found
-    out = bytearray((DICT,))
-    put_varint(out, len(values))
-    out += _encode_column(values, depth + 1)
-    _put_int_array(out, ids)
-    return bytes(out)
+    table = bytearray((DICT,))
+    put_varint(table, len(values))
+    table += _encode_column(values, depth + 1)
+    return table, ids
 
 
 def _encode_shape(column: List[bytes], depth: int) -> Optional[bytes]:
