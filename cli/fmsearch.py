@@ -77,14 +77,17 @@ def fmsearch():
 @click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text")
 @click.option("--shard-size", default=SHARD_SIZE, show_default=True, type=click.IntRange(1 << 10, 2**31 - 1),
               help="bytes of text per independently built shard")
-@click.option("--sa-rate", default=fmindex.index.SA_RATE, show_default=True, type=click.IntRange(1),
-              help="suffix array sample rate (locate speed against size)")
+@click.option("--sa-rate", type=click.IntRange(1),
+              help="suffix array sample rate, locate speed against size (default: the smallest index "
+                   f"locating in {fmindex.index.LOCATE_STEPS} steps on average)")
+@click.option("--line-anchors/--no-line-anchors", default=None,
+              help="let locate stop at line starts (default: when it makes the index smaller)")
 @click.option("--isa-rate", default=fmindex.index.ISA_RATE, show_default=True, type=click.IntRange(1),
               help="inverse suffix array sample rate (extract speed against size)")
-def build(source, output, kind, text_field, shard_size, sa_rate, isa_rate):
+def build(source, output, kind, text_field, shard_size, sa_rate, line_anchors, isa_rate):
     """Index a log FILE, a DIRectory of files or a JSONL file into NAME.fmi."""
     fmindex.build(source, output, kind=kind, text_field=text_field, shard_size=shard_size,
-                  sa_rate=sa_rate, isa_rate=isa_rate)
+                  sa_rate=sa_rate, line_anchors=line_anchors, isa_rate=isa_rate)
 
 
 @fmsearch.command()
@@ -203,8 +206,9 @@ def info(index, verify):
         click.echo(f"index:         {size} bytes ({size / text if text else 0:.4f} of the text)")
         if corpus.shards:
             params = corpus.shards[0].index.params
-            click.echo(f"sampling:      SA every {params['sa_rate']} rows, ISA every {params['isa_rate']} "
-                       f"bytes, rank directory every {params['sample_words']} words")
+            anchors = ", line anchors" if len(corpus.shards[0].index.tables["feeds"]) else ""
+            click.echo(f"sampling:      SA every {params['sa_rate']} rows{anchors}, ISA every "
+                       f"{params['isa_rate']} bytes, rank directory every {params['sample_words']} words")
             totals = {}
             for shard in corpus.shards:
                 for key, value in shard.index.stats().items():

@@ -21,7 +21,8 @@ import numpy as np
 from .errors import CorruptIndexError
 
 MAGIC = b"FMINDEX\x00"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)  # version 1 had no "feeds" table: its shards locate by samples alone
 ALIGNMENT = 64
 
 HEADER = struct.Struct("<8sHHIQQQQIIBBH")
@@ -41,6 +42,7 @@ TABLES = {
     "C": np.uint64,            # 257 entries: first BWT row of each byte
     "sa": np.uint64,           # packed SA samples (rows 0, sa_rate, ...)
     "isa": np.uint64,          # packed ISA samples (positions 0, isa_rate, ...)
+    "feeds": np.uint64,        # packed line number of every line-feed row, in row order (may be empty)
     "lanchors": np.uint64,     # start of the first line of every group of 64 lines
     "lptrs": np.uint64,        # bit pointer of the group's packed line lengths
     "lwidths": np.uint8,       # width of the group's line lengths
@@ -97,10 +99,11 @@ def parse(buffer, offset: int = 0, length: int = None):
     fields = HEADER.unpack_from(view, 0)
     if fields[0] != MAGIC:
         raise CorruptIndexError("not an FM-index (bad magic)")
-    if fields[1] != VERSION:
+    if fields[1] not in READABLE:
         raise CorruptIndexError(f"unsupported FM-index version {fields[1]} (this is version {VERSION})")
     n_tables, header_len = fields[2], fields[3]
-    if n_tables != len(TABLES) or header_len != HEADER.size + ENTRY.size * n_tables + CRC.size \
+    names = [key for key in TABLES if fields[1] > 1 or key != "feeds"]
+    if n_tables != len(names) or header_len != HEADER.size + ENTRY.size * n_tables + CRC.size \
             or header_len > length:
         raise CorruptIndexError("damaged FM-index header")
     (crc,) = CRC.unpack_from(view, header_len - CRC.size)
@@ -108,8 +111,9 @@ def parse(buffer, offset: int = 0, length: int = None):
         raise CorruptIndexError("damaged FM-index header (checksum mismatch)")
     params = dict(zip(("n", "dollar_row", "n_lines", "ndigits", "sa_rate", "isa_rate",
                        "sa_width", "isa_width", "sample_words"), fields[4:]))
-    tables, checksums = {}, {}
-    for number, (key, dtype) in enumerate(TABLES.items()):
+    tables, checksums = {"feeds": np.zeros(0, np.uint64)}, {"feeds": 0}
+    for number, key in enumerate(names):
+        dtype = TABLES[key]
         name, start, size, table_crc = ENTRY.unpack_from(view, HEADER.size + number * ENTRY.size)
         itemsize = np.dtype(dtype).itemsize
         if name != _name(key) or start % ALIGNMENT or size % itemsize or start + size > length:

@@ -14,7 +14,9 @@ from pydivsufsort import divsufsort
 from . import _core, format
 from .errors import CorruptIndexError, PatternError
 
-SA_RATE = 64               # locate: 64 LF steps per occurrence on average
+SA_RATE = None             # locate: chosen per text, see choose_sampling
+LOCATE_STEPS = 80          # ...for at most this many LF steps per occurrence on average (~25 us)
+SA_RATES = tuple(2**k for k in range(4, 13))  # 16 .. 4096 rows per suffix array sample
 ISA_RATE = 256             # extract: at most 256 LF steps of overhead per call
 SAMPLE_WORDS = None        # a directory entry every 64 words of 32 digits, every 32 if dense
 DENSE_BYTES_PER_WORD = 2   # above this the words are mostly plain (prose, not logs): shorter scans pay
@@ -113,16 +115,44 @@ def _trigram_trie(run_rows: np.ndarray, run_codes: np.ndarray, n: int, max_share
             "tshort": run_rows[~real & (run_rows > 0)].astype(np.uint32)}
 
 
-def _line_tables(text: np.ndarray):
+def _line_starts(text: np.ndarray) -> np.ndarray:
+    """Offset of every line; a line ends after a line feed or at the end of the text."""
+    starts = np.flatnonzero(text == 10) + 1
+    if len(starts) and starts[-1] == len(text):
+        starts = starts[:-1]
+    return np.concatenate(([0], starts)).astype(np.uint64) if len(text) else np.zeros(0, np.uint64)
+
+
+def _expected_steps(lengths: np.ndarray, n: int, sa_rate: int, anchors: bool) -> float:
+    """Mean LF steps to locate a text position: to a sample (one row in ``sa_rate``
+    on average, a geometric wait) or, with ``anchors``, to the start of its line."""
+    if not anchors or not n:
+        return float(sa_rate)
+    q = 1.0 - 1.0 / sa_rate  # a position d bytes into its line stops after min(d + 1, wait) steps
+    lengths = lengths.astype(np.float64)
+    return float(np.sum(sa_rate * lengths - sa_rate * sa_rate * q * (1.0 - q ** lengths))) / n
+
+
+def _sampling(lengths: np.ndarray, n: int, sa_rate: Optional[int], anchors: Optional[bool],
+              steps: float = LOCATE_STEPS):
+    """(sa_rate, anchors), the unset ones chosen: the smallest locate structures that take
+    at most ``steps`` LF steps per occurrence on average (or the fewest steps, if none
+    does). Anchors cost log2(lines) bits a line: they pay on lines of tens of bytes
+    or more (logs, prose), not on lists of short words."""
+    width, line_bits = _width(n), len(lengths) * _width(len(lengths))
+    choices = []
+    for rate in SA_RATES if sa_rate is None else (sa_rate,):
+        for anchored in (False, True) if anchors is None else (anchors,):
+            expected = _expected_steps(lengths, n, rate, anchored)
+            bits = -(-n // rate) * width + (line_bits if anchored else 0)
+            choices.append((expected > steps, bits if expected <= steps else expected, rate, anchored))
+    return min(choices)[2:]
+
+
+def _line_tables(starts: np.ndarray, n: int):
     """Packed line lengths by groups of LINE_GROUP lines (see _core)."""
-    n = len(text)
-    ends = np.flatnonzero(text == 10) + 1
-    if n and (not len(ends) or ends[-1] != n):
-        ends = np.append(ends, n)
-    n_lines = len(ends)
-    starts = np.concatenate(([0], ends[:-1])).astype(np.uint64)
-    lengths = (ends - starts.astype(np.int64)).astype(np.uint64)
-    del ends
+    n_lines = len(starts)
+    lengths = np.diff(starts, append=np.uint64(n)).astype(np.uint64)
     group_starts = np.arange(0, n_lines, LINE_GROUP)
     anchors = starts[group_starts] if n_lines else np.zeros(0, np.uint64)
     if n_lines:
@@ -134,7 +164,7 @@ def _line_tables(text: np.ndarray):
     bit_ends = np.cumsum(per_line, dtype=np.uint64)
     pointers = np.concatenate(([0], bit_ends))[group_starts].astype(np.uint64)
     words = _core.pack_varwidth(lengths, per_line)
-    return n_lines, anchors, pointers, widths, words
+    return n_lines, anchors, pointers, widths, words, lengths
 
 
 class FMIndex:
@@ -157,7 +187,8 @@ class FMIndex:
             code_lens=tables["codelens"], C=tables["C"], n=params["n"],
             dollar_row=params["dollar_row"], sa_words=tables["sa"], sa_width=params["sa_width"],
             sa_rate=params["sa_rate"], isa_words=tables["isa"], isa_width=params["isa_width"],
-            isa_rate=params["isa_rate"], line_anchors=tables["lanchors"], line_ptrs=tables["lptrs"],
+            isa_rate=params["isa_rate"], feed_words=tables["feeds"], feed_width=_width(params["n_lines"]),
+            line_anchors=tables["lanchors"], line_ptrs=tables["lptrs"],
             line_widths=tables["lwidths"], line_words=tables["lwords"], n_lines=params["n_lines"],
             **{key: tables[key] for key in TRIGRAM_TABLES})
 
@@ -250,21 +281,25 @@ def as_pattern(pattern, text_length: int = None) -> bytes:
     return pattern
 
 
-def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
-                sample_words: Optional[int] = SAMPLE_WORDS, trie_share: float = TRIE_SHARE) -> bytes:
+def build_shard(text, *, sa_rate: Optional[int] = SA_RATE, line_anchors: Optional[bool] = None,
+                isa_rate: int = ISA_RATE, sample_words: Optional[int] = SAMPLE_WORDS,
+                trie_share: float = TRIE_SHARE) -> bytes:
     """The serialized FM-index of ``text``, its documents being its lines.
 
-    ``sa_rate``: one suffix array sample every that many BWT rows (locate
-    walks that many LF steps on average); ``isa_rate``: one inverse sample
-    every that many text bytes (extract overhead); ``sample_words``: words
-    per directory entry (None: 64, or 32 for dense text); ``trie_share``:
-    largest size of the trigram trie, as a share of the text.
+    ``sa_rate``: one suffix array sample every that many BWT rows;
+    ``line_anchors``: store the line number of every line-feed row, so that
+    locate also stops at the start of a line (None: when that makes the index
+    smaller, see :func:`choose_sampling`; both None: chosen together);
+    ``isa_rate``: one inverse sample every that many text bytes (extract
+    overhead); ``sample_words``: words per directory entry (None: 64, or 32
+    for dense text); ``trie_share``: largest size of the trigram trie, as a
+    share of the text.
 
     Peak memory is about 5 bytes per text byte on top of the text: the 32-bit
     suffix array and the BWT taken from it; the suffix array is freed before
     the wavelet tree is built.
     """
-    if sa_rate < 1 or isa_rate < 1 or sample_words not in WORD_SAMPLINGS + (None,):
+    if (sa_rate is not None and sa_rate < 1) or isa_rate < 1 or sample_words not in WORD_SAMPLINGS + (None,):
         raise ValueError(f"sampling rates must be positive, sample_words one of {WORD_SAMPLINGS}")
     data = np.frombuffer(memoryview(text).cast("B"), dtype=np.uint8)
     n = len(data)
@@ -272,10 +307,19 @@ def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
         raise ValueError(f"a shard holds at most {MAX_TEXT} bytes, got {n}")
     if not isinstance(text, (bytes, bytearray)):
         text = data.tobytes()
+    starts = _line_starts(data)
+    n_lines, group_starts, pointers, widths, words, lengths = _line_tables(starts, n)
+    if sa_rate is None or line_anchors is None:
+        sa_rate, line_anchors = _sampling(lengths, n, sa_rate, line_anchors)
+    del lengths
     sa = divsufsort(text) if n else np.zeros(0, np.int32)
-    bwt, dollar_row, sa_samples, isa_samples, freqs, run_rows, run_codes = _core.build_bwt(
+    bwt, dollar_row, sa_samples, isa_samples, feed_starts, freqs, run_rows, run_codes = _core.build_bwt(
         data, sa, sa_rate, isa_rate)
     del sa
+    feed_width = _width(n_lines)
+    feeds = (_core.pack(np.searchsorted(starts, feed_starts).astype(np.uint64), feed_width) if line_anchors
+             else np.zeros(0, np.uint64))
+    del starts, feed_starts
     trigrams = _trigram_trie(run_rows, run_codes, n, trie_share)
     children, codes, code_lens, paths, weights, node_counts = _huffman(freqs)
     node_starts = np.concatenate(([0], np.cumsum(weights)[:-1])).astype(np.uint64)
@@ -288,15 +332,14 @@ def build_shard(text, *, sa_rate: int = SA_RATE, isa_rate: int = ISA_RATE,
         stream, directory, top = _core.digits_encode(digits, ndigits, sample_words)
     del digits
     C = np.concatenate(([1], 1 + np.cumsum(freqs))).astype(np.uint64)
-    n_lines, anchors, pointers, widths, words = _line_tables(data)
     sa_width, isa_width = _width(n), _width(n)
     params = dict(n=n, dollar_row=dollar_row, n_lines=n_lines, ndigits=ndigits, sa_rate=sa_rate,
                   isa_rate=isa_rate, sa_width=sa_width, isa_width=isa_width,
                   sample_words=sample_words or 64)
     tables = dict(stream=stream, dir=directory, top=top, nstarts=node_starts, ncounts=node_counts,
                   children=children, codes=codes, codelens=code_lens, C=C,
-                  sa=_core.pack(sa_samples, sa_width), isa=_core.pack(isa_samples, isa_width),
-                  lanchors=anchors, lptrs=pointers, lwidths=widths, lwords=words, **trigrams)
+                  sa=_core.pack(sa_samples, sa_width), isa=_core.pack(isa_samples, isa_width), feeds=feeds,
+                  lanchors=group_starts, lptrs=pointers, lwidths=widths, lwords=words, **trigrams)
     return format.serialize(params, tables)
 
 
@@ -336,6 +379,8 @@ def _check_structure(params: dict, tables: dict) -> None:
     if len(tables["sa"]) * 64 < (n // params["sa_rate"] + 1) * params["sa_width"] \
             or len(tables["isa"]) * 64 < -(-n // params["isa_rate"]) * params["isa_width"]:
         fail("suffix array samples")
+    if len(tables["feeds"]) and len(tables["feeds"]) * 64 < int(C[11] - C[10]) * _width(params["n_lines"]):
+        fail("line anchors")
     t1off, t2off = tables["t1off"].astype(np.int64), tables["t2off"].astype(np.int64)
     if len(t1off) != 257 or t1off[0] != 0 or np.any(np.diff(t1off) < 0) or t1off[256] != len(tables["t2sym"]) \
             or len(t2off) != len(tables["t2sym"]) + 1 or (len(t2off) and t2off[0] != 0) \

@@ -30,7 +30,9 @@ ALPHABETS = [b"ab", b"a\n", b"\x00\xff", b"abc \n\r", bytes(range(256))]
 texts = st.sampled_from(ALPHABETS).flatmap(
     lambda alphabet: st.lists(st.sampled_from(alphabet), min_size=1, max_size=400).map(
         lambda symbols: bytes(symbols)) | st.binary(min_size=1, max_size=400))
-options = st.fixed_dictionaries({"sa_rate": st.sampled_from([1, 3, 32]), "isa_rate": st.sampled_from([1, 7, 128]),
+options = st.fixed_dictionaries({"sa_rate": st.sampled_from([None, 1, 3, 32, 4096]),
+                                 "line_anchors": st.sampled_from([None, False, True]),
+                                 "isa_rate": st.sampled_from([1, 7, 128]),
                                  "sample_words": st.sampled_from([None, 1, 2, 32, 64]),
                                  "trie_share": st.sampled_from([0.0, 1.0])})
 
@@ -64,6 +66,43 @@ def test_lines_of_every_offset(text):
     assert lines == [np.searchsorted(starts, i, side="right") - 1 for i in range(len(text))]
     assert [index.line(k) for k in range(len(starts))] == [
         text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
+
+
+@pytest.mark.parametrize("text", [b"GET /a\nPOST /b\n\nGET /a\n", b"x\ny\n\n\nx\ny", b"\n\n\n", b"a\r\nb\r\na\r\n"])
+def test_locate_by_line_anchors_alone(text):
+    """With samples too rare to reach, every position is found through the start of its line."""
+    index = FMIndex.build(text, sa_rate=4096, line_anchors=True)
+    assert len(index.tables["feeds"])
+    for start in range(len(text)):
+        for end in range(start + 1, len(text) + 1):
+            assert index.locate(text[start:end]).tolist() == occurrences(text, text[start:end])
+
+
+def test_line_anchors_chosen_for_logs_not_for_short_lines(read_corpus):
+    log = read_corpus("loghub-2k/HDFS_2k.log")
+    anchored = FMIndex.build(log)
+    assert len(anchored.tables["feeds"]) and anchored.params["sa_rate"] > 64
+    plain = FMIndex.build(log, sa_rate=64, line_anchors=False)
+    assert anchored.nbytes < plain.nbytes
+    words = b"\n".join(b"w%d" % (i % 97) for i in range(20000))  # lines of 3 bytes: anchors cost more
+    assert not len(FMIndex.build(words).tables["feeds"])
+    for pattern in (b"blk_", b"INFO dfs.DataNode$PacketResponder: PacketResponder 1"):
+        assert anchored.locate(pattern).tolist() == plain.locate(pattern).tolist() == occurrences(log, pattern)
+
+
+def test_version_1_shards_still_open(monkeypatch):
+    """Shards written before line anchors (format version 1) are read and located by samples."""
+    text = b"alpha beta\ngamma alpha\n" * 50
+    current = FMIndex.build(text, sa_rate=8, line_anchors=False)
+    monkeypatch.setattr(format, "VERSION", 1)
+    monkeypatch.setattr(format, "TABLES", {k: v for k, v in format.TABLES.items() if k != "feeds"})
+    old = format.serialize(current.params, current.tables)
+    monkeypatch.undo()
+    assert old[8] == 1 and format.VERSION == 2
+    index = FMIndex.from_buffer(old)
+    index.verify()
+    assert index.locate(b"alpha").tolist() == occurrences(text, b"alpha")
+    assert index.extract(0, len(text)) == text
 
 
 def test_every_byte_value_is_a_symbol():
