@@ -75,11 +75,13 @@ class Corpus:
         self._mapping = mapping  # the mmap the shards view, closed by close()
         self._raw_ends = np.array([s.raw_offset + len(s.index) for s in shards], dtype=np.int64)
         self._cores = [s.index._core for s in shards]
+        self._length = int(self._raw_ends[-1]) if shards else 0
 
     # ------------------------------------------------------------ context manager
 
     def close(self) -> None:
         self.shards = self._cores = []
+        self._length = 0
         if self._mapping is not None:
             mapping, self._mapping = self._mapping, None
             _close(mapping)
@@ -93,7 +95,7 @@ class Corpus:
     # ------------------------------------------------------------ sizes
 
     def __len__(self) -> int:
-        return int(self._raw_ends[-1]) if self.shards else 0
+        return self._length
 
     @property
     def n_lines(self) -> int:
@@ -111,7 +113,7 @@ class Corpus:
     # ------------------------------------------------------------ queries
 
     def count(self, pattern) -> int:
-        pattern = as_pattern(pattern, len(self))
+        pattern = as_pattern(pattern, self._length)
         total = 0
         for core in self._cores:
             total += core.count(pattern)  # 0 from a shard shorter than the pattern

@@ -33,7 +33,7 @@ texts = st.sampled_from(ALPHABETS).flatmap(
 options = st.fixed_dictionaries({"sa_rate": st.sampled_from([None, 1, 3, 32, 4096]),
                                  "line_anchors": st.sampled_from([None, False, True]),
                                  "isa_rate": st.sampled_from([1, 7, 128]),
-                                 "sample_words": st.sampled_from([None, 1, 2, 32, 64]),
+                                 "sample_words": st.sampled_from([1, 2, 32, 64]),
                                  "trie_share": st.sampled_from([0.0, 1.0])})
 
 
