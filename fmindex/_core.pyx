@@ -412,12 +412,15 @@ cdef inline void _rank_pair(const Digits* v, uint64_t a, uint64_t b, int s,
 
 # ---------------------------------------------------------------- FM-index core
 
-def build_bwt(const uint8_t[::1] text, const int32_t[::1] sa, uint64_t sa_rate, uint64_t isa_rate):
+def build_bwt(const uint8_t[::1] text, int32_t[::1] sa, uint64_t sa_rate, uint64_t isa_rate):
     """BWT without the end-of-text symbol, its row, the sample arrays and the trigram runs.
 
     Rows are those of text + $ ($ smallest): row 0 is the suffix "$", row r
-    (r >= 1) is suffix sa[r - 1]. Returns (bwt, dollar_row, sa_samples,
-    isa_samples, line_starts, freqs, run_rows, run_codes) with sa_samples[k] =
+    (r >= 1) is suffix sa[r - 1]. The BWT overwrites the first n bytes of
+    ``sa``: byte w < 4 (r - 1) is written once sa[r - 1] is read, so no entry
+    is lost, and the caller can shrink the array to the BWT. Returns
+    (dollar_row, sa_samples, isa_samples, line_starts, freqs, run_rows,
+    run_codes) with sa_samples[k] =
     SA[k * sa_rate], isa_samples[k] = ISA[k * isa_rate], line_starts the
     positions that follow a line feed in row order (the rows whose BWT byte is
     a line feed), freqs the count of each byte value, and run_rows[i] the
@@ -428,14 +431,13 @@ def build_bwt(const uint8_t[::1] text, const int32_t[::1] sa, uint64_t sa_rate, 
     cdef uint64_t n = text.shape[0], r, value, dollar_row = 0, write = 0, i, feeds = 0
     cdef uint32_t code, last = NO_TRIGRAM
     cdef Growing runs
+    cdef uint8_t* bwt = <uint8_t*>&sa[0] if n else NULL
     with nogil:
         for i in range(n):
             feeds += text[i] == 10
-    bwt_arr = np.empty(n, dtype=np.uint8)
     sa_arr = np.empty(n // sa_rate + 1, dtype=np.uint64)
     isa_arr = np.empty((n + isa_rate - 1) // isa_rate, dtype=np.uint64)
     starts_arr = np.empty(feeds, dtype=np.uint32)
-    cdef uint8_t[::1] bwt = bwt_arr
     freqs_arr = np.zeros(256, dtype=np.int64)
     cdef uint64_t[::1] sa_samples = sa_arr, isa_samples = isa_arr
     cdef uint32_t[::1] line_starts = starts_arr
@@ -445,15 +447,15 @@ def build_bwt(const uint8_t[::1] text, const int32_t[::1] sa, uint64_t sa_rate, 
     try:
         with nogil:
             sa_samples[0] = n
-            if n:
-                bwt[write] = text[n - 1]
-                freqs[bwt[write]] += 1
-                write += 1
-                if text[n - 1] == 10:  # row 0, the suffix "$", follows the last line feed
-                    line_starts[feeds] = <uint32_t>n
-                    feeds += 1
             for r in range(1, n + 1):
                 value = <uint64_t>sa[r - 1]
+                if r == 1:  # row 0, the suffix "$": its byte goes where sa[0] was
+                    bwt[write] = text[n - 1]
+                    freqs[bwt[write]] += 1
+                    write += 1
+                    if text[n - 1] == 10:  # it follows the last line feed
+                        line_starts[feeds] = <uint32_t>n
+                        feeds += 1
                 if r % sa_rate == 0:
                     sa_samples[r // sa_rate] = value
                 if value % isa_rate == 0:
@@ -480,7 +482,7 @@ def build_bwt(const uint8_t[::1] text, const int32_t[::1] sa, uint64_t sa_rate, 
     finally:
         free(runs.rows)
         free(runs.codes)
-    return bwt_arr, dollar_row, sa_arr, isa_arr, starts_arr, freqs_arr, rows, codes
+    return dollar_row, sa_arr, isa_arr, starts_arr, freqs_arr, rows, codes
 
 
 cdef struct Growing:
@@ -816,6 +818,28 @@ cdef class Core:
                         line += 1
                 lines[i] = line
         return out
+
+
+def line_starts(const uint8_t[::1] text):
+    """Offset of every line: 0, then each offset after a line feed but the end of the text.
+
+    Two passes over the text and one allocation (numpy's ``text == 10`` would
+    take a temporary as large as the text, just before the suffix array).
+    """
+    cdef uint64_t n = text.shape[0], i, k = 1, count = 1 if n else 0
+    with nogil:
+        for i in range(n - 1 if n else 0):
+            count += text[i] == 10
+    out = np.empty(count, dtype=np.uint64)
+    cdef uint64_t[::1] starts = out
+    with nogil:
+        if n:
+            starts[0] = 0
+        for i in range(n - 1 if n else 0):
+            if text[i] == 10:
+                starts[k] = i + 1
+                k += 1
+    return out
 
 
 def pack_varwidth(const uint64_t[::1] values, const uint8_t[::1] widths):

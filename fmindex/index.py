@@ -4,12 +4,13 @@ A shard indexes one text (up to 2**31 - 1 bytes, the reach of the 32-bit
 suffix array) and knows its lines; a corpus of several shards is
 :class:`fmindex.corpus.Corpus`.
 """
+import ctypes
 import heapq
 import itertools
 from typing import Optional
 
 import numpy as np
-from pydivsufsort import divsufsort
+from pydivsufsort.dll import libdivsufsort
 
 from . import _core, format
 from .errors import CorruptIndexError, PatternError
@@ -115,14 +116,6 @@ def _trigram_trie(run_rows: np.ndarray, run_codes: np.ndarray, n: int, max_share
             "tshort": run_rows[~real & (run_rows > 0)].astype(np.uint32)}
 
 
-def _line_starts(text: np.ndarray) -> np.ndarray:
-    """Offset of every line; a line ends after a line feed or at the end of the text."""
-    starts = np.flatnonzero(text == 10) + 1
-    if len(starts) and starts[-1] == len(text):
-        starts = starts[:-1]
-    return np.concatenate(([0], starts)).astype(np.uint64) if len(text) else np.zeros(0, np.uint64)
-
-
 def _expected_steps(lengths: np.ndarray, n: int, sa_rate: int, anchors: bool) -> float:
     """Mean LF steps to locate a text position: to a sample (one row in ``sa_rate``
     on average, a geometric wait) or, with ``anchors``, to the start of its line."""
@@ -133,12 +126,13 @@ def _expected_steps(lengths: np.ndarray, n: int, sa_rate: int, anchors: bool) ->
     return float(np.sum(sa_rate * lengths - sa_rate * sa_rate * q * (1.0 - q ** lengths))) / n
 
 
-def _sampling(lengths: np.ndarray, n: int, sa_rate: Optional[int], anchors: Optional[bool],
+def _sampling(starts: np.ndarray, n: int, sa_rate: Optional[int], anchors: Optional[bool],
               steps: float = LOCATE_STEPS):
     """(sa_rate, anchors), the unset ones chosen: the smallest locate structures that take
     at most ``steps`` LF steps per occurrence on average (or the fewest steps, if none
     does). Anchors cost log2(lines) bits a line: they pay on lines of tens of bytes
-    or more (logs, prose), not on lists of short words."""
+    or more (logs, prose), not on lists of short words. ``starts``: offset of every line."""
+    lengths = np.diff(starts, append=np.uint64(n))
     width, line_bits = _width(n), len(lengths) * _width(len(lengths))
     choices = []
     for rate in SA_RATES if sa_rate is None else (sa_rate,):
@@ -164,7 +158,7 @@ def _line_tables(starts: np.ndarray, n: int):
     bit_ends = np.cumsum(per_line, dtype=np.uint64)
     pointers = np.concatenate(([0], bit_ends))[group_starts].astype(np.uint64)
     words = _core.pack_varwidth(lengths, per_line)
-    return n_lines, anchors, pointers, widths, words, lengths
+    return n_lines, anchors, pointers, widths, words
 
 
 class FMIndex:
@@ -295,9 +289,9 @@ def build_shard(text, *, sa_rate: Optional[int] = SA_RATE, line_anchors: Optiona
     overhead); ``sample_words``: words per rank directory entry;
     ``trie_share``: largest size of the trigram trie, as a share of the text.
 
-    Peak memory is about 5 bytes per text byte on top of the text: the 32-bit
-    suffix array and the BWT taken from it; the suffix array is freed before
-    the wavelet tree is built.
+    Peak memory is about 4 bytes per text byte on top of the text: the 32-bit
+    suffix array, over which the BWT is written; it then shrinks to the BWT
+    before the wavelet tree is built.
     """
     if (sa_rate is not None and sa_rate < 1) or isa_rate < 1 or sample_words not in WORD_SAMPLINGS:
         raise ValueError(f"sampling rates must be positive, sample_words one of {WORD_SAMPLINGS}")
@@ -305,17 +299,15 @@ def build_shard(text, *, sa_rate: Optional[int] = SA_RATE, line_anchors: Optiona
     n = len(data)
     if n > MAX_TEXT:
         raise ValueError(f"a shard holds at most {MAX_TEXT} bytes, got {n}")
-    if not isinstance(text, (bytes, bytearray)):
-        text = data.tobytes()
-    starts = _line_starts(data)
-    n_lines, group_starts, pointers, widths, words, lengths = _line_tables(starts, n)
     if sa_rate is None or line_anchors is None:
-        sa_rate, line_anchors = _sampling(lengths, n, sa_rate, line_anchors)
-    del lengths
-    sa = divsufsort(text) if n else np.zeros(0, np.int32)
-    bwt, dollar_row, sa_samples, isa_samples, feed_starts, freqs, run_rows, run_codes = _core.build_bwt(
-        data, sa, sa_rate, isa_rate)
-    del sa
+        sa_rate, line_anchors = _sampling(_core.line_starts(data), n, sa_rate, line_anchors)
+    bwt = _suffix_array(data)  # the peak: 4 bytes a text byte, nothing else held but the text
+    dollar_row, sa_samples, isa_samples, feed_starts, freqs, run_rows, run_codes = _core.build_bwt(
+        data, bwt, sa_rate, isa_rate)
+    bwt.resize(n // 4 + 1, refcheck=False)  # the BWT took the first n bytes of the suffix array
+    bwt = bwt.view(np.uint8)[:n]
+    starts = _core.line_starts(data)
+    n_lines, group_starts, pointers, widths, words = _line_tables(starts, n)
     feed_width = _width(n_lines)
     feeds = (_core.pack(np.searchsorted(starts, feed_starts).astype(np.uint64), feed_width) if line_anchors
              else np.zeros(0, np.uint64))
@@ -338,6 +330,16 @@ def build_shard(text, *, sa_rate: Optional[int] = SA_RATE, line_anchors: Optiona
                   sa=_core.pack(sa_samples, sa_width), isa=_core.pack(isa_samples, isa_width), feeds=feeds,
                   lanchors=group_starts, lptrs=pointers, lwidths=widths, lwords=words, **trigrams)
     return format.serialize(params, tables)
+
+
+def _suffix_array(data: np.ndarray) -> np.ndarray:
+    """The 32-bit suffix array of ``data``, by libdivsufsort (as pydivsufsort calls it), in an
+    array that owns its memory, so that it can shrink to the BWT written over it."""
+    sa = np.empty(len(data), dtype=np.int32)
+    if len(data) and libdivsufsort.divsufsort(data.ctypes.data_as(ctypes.c_void_p),
+                                              sa.ctypes.data_as(ctypes.c_void_p), ctypes.c_int32(len(data))):
+        raise MemoryError(f"libdivsufsort could not sort {len(data)} bytes")
+    return sa
 
 
 def _check_structure(params: dict, tables: dict) -> None:
