@@ -107,7 +107,9 @@ def bench_corpus(name, text, work: Path, args, rng):
     raw.write_bytes(text)
     run_timed(["zstd", "-q", "-19" if len(text) < 64 * MB else "-9", "-T0", "-f", raw, "-o", zst]).check(["zstd"])
     build_argv = python_tool("logzip.cli.fmsearch", "fmsearch") + [
-        "build", raw, "-o", index_path, "--sa-rate", args.sa_rate, "--isa-rate", args.isa_rate]
+        "build", raw, "-o", index_path, "--isa-rate", args.isa_rate]
+    if args.sa_rate:
+        build_argv += ["--sa-rate", args.sa_rate]
     build = run_timed(build_argv).check(build_argv)
     row = {"corpus": name, "MB": len(text) / MB, "build MB/s": mb_per_s(len(text), build.seconds),
            "peak B/B": build.peak_rss / len(text),
@@ -135,12 +137,13 @@ def bench_corpus(name, text, work: Path, args, rng):
         row["grep -c ms"] = direct * 1e3
         row["zstdcat+grep ms"] = piped * 1e3
         row["speedup vs zstdcat+grep"] = piped / count_16
-        shares = {}
+        shares, first = {}, corpus.shards[0].index
+        sampling = f"SA every {first.params['sa_rate']} rows" + (", line anchors" if len(first.tables["feeds"]) else "")
         for shard in corpus.shards:
             for key, size in shard.index.stats().items():
                 shares[key] = shares.get(key, 0) + size
     parts = ", ".join(f"{k} {v / len(text):.4f}" for k, v in shares.items() if v / len(text) >= 0.0005)
-    return row, f"{name}: index/corpus by table: {parts}"
+    return row, f"{name}: {sampling}; index/corpus by table: {parts}"
 
 
 def verify_every_file(rng) -> str:
@@ -165,7 +168,7 @@ def main(argv=None):
     parser.add_argument("--corpora", default=",".join(CORPORA), help="comma-separated: " + ",".join(CORPORA))
     parser.add_argument("--queries", type=int, default=1000, help="patterns per length")
     parser.add_argument("--locate-limit", type=int, default=1000, help="occurrences located per pattern at most")
-    parser.add_argument("--sa-rate", type=int, default=fmindex.index.SA_RATE)
+    parser.add_argument("--sa-rate", type=int, help="SA sample rate (default: chosen per corpus, with line anchors)")
     parser.add_argument("--isa-rate", type=int, default=fmindex.index.ISA_RATE)
     parser.add_argument("--verify", action="store_true", help="check counts against a scan of the text")
     args = parser.parse_args(argv)
@@ -192,7 +195,7 @@ def main(argv=None):
     header = list(rows[0])
     load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores"
     report = "\n".join([
-        f"# FM-index (sa_rate {args.sa_rate}, isa_rate {args.isa_rate}{', quick' if args.quick else ''})",
+        f"# FM-index (sa_rate {args.sa_rate or 'auto'}, isa_rate {args.isa_rate}{', quick' if args.quick else ''})",
         "", markdown_table(header, [[row[h] for h in header] for row in rows]), "", *notes,
         f"{load} (latencies are memory-bound: other jobs' cache use shows in them)", ""])
     print(report)

@@ -97,6 +97,18 @@ def test_info(index):
     assert "checksums:     ok" in output and "shards:        " in output
 
 
+def test_build_sampling_options(index, tmp_path):
+    """By default a log of ~60-byte lines gets line anchors and rare samples; the options override."""
+    assert "line anchors" in invoke("info", index).output
+    (tmp_path / "auth.log").write_bytes(LOG)
+    invoke("build", tmp_path / "auth.log", "-o", tmp_path / "dense.fmi", "--sa-rate", 16, "--no-line-anchors")
+    output = invoke("info", tmp_path / "dense.fmi").output
+    assert "SA every 16 rows, ISA" in output and "line anchors" not in output
+    for built in (index, tmp_path / "dense.fmi"):
+        rows = [line.split("\t") for line in invoke("locate", built, "user7\r").output.splitlines()]
+        assert [int(row[0]) for row in rows] == occurrences(LOG, b"user7\r")
+
+
 def test_logz_archive(tmp_path):
     logzip = pytest.importorskip("logzip")
     archive = tmp_path / "auth.logz"
