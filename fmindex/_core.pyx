@@ -716,9 +716,9 @@ cdef class Core:
         """Text position of a row: LF steps back to a sample, the text start or a line start."""
         cdef uint64_t steps = 0, line
         while True:
-            if row % self.sa_rate == 0:
-                return _packed_get(&self.sa_words[0], self.sa_words.shape[0], self.sa_width,
-                                   row // self.sa_rate) + steps
+            if row % self.sa_rate == 0:  # clipped: a damaged sample must not point past the text
+                return min(_packed_get(&self.sa_words[0], self.sa_words.shape[0], self.sa_width,
+                                       row // self.sa_rate) + steps, self.n)
             if row == self.dollar_row:
                 return steps
             if steps > self.n:  # only a damaged index gets here
