@@ -15,8 +15,8 @@ from pydivsufsort.dll import libdivsufsort
 from . import _core, format
 from .errors import CorruptIndexError, PatternError
 
-SA_RATE = None             # locate: chosen per text, see choose_sampling
-LOCATE_STEPS = 90          # ...for at most this many LF steps per occurrence on average (~25 us)
+LOCATE_STEPS = 90          # locate: SA rate and line anchors chosen (_sampling) for at most this
+                           # many LF steps per occurrence on average (~25 us)
 SA_RATES = tuple(2**k for k in range(4, 13))  # 16 .. 4096 rows per suffix array sample
 ISA_RATE = 256             # extract: at most 256 LF steps of overhead per call
 SAMPLE_WORDS = 32          # a directory entry every 32 words of 32 digits: 64 would save 0.01 of
@@ -276,7 +276,7 @@ def as_pattern(pattern, text_length: int = None) -> bytes:
     return pattern
 
 
-def build_shard(text, *, sa_rate: Optional[int] = SA_RATE, line_anchors: Optional[bool] = None,
+def build_shard(text, *, sa_rate: Optional[int] = None, line_anchors: Optional[bool] = None,
                 isa_rate: int = ISA_RATE, sample_words: int = SAMPLE_WORDS,
                 trie_share: float = TRIE_SHARE) -> bytes:
     """The serialized FM-index of ``text``, its documents being its lines.
