@@ -99,11 +99,21 @@ def cli():
     """Lossless log compression that learns the templates of the lines."""
 
 
+def _files_and_outputs(command):
+    """FILES and the output options that compress and decompress share, gzip's way."""
+    for option in reversed([
+            click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True)),
+            click.option("-o", "--output", help="Write to OUTPUT (one input only)."),
+            click.option("-c", "--stdout", "to_stdout", is_flag=True, help="Write to standard output."),
+            click.option("-f", "--force", is_flag=True, help="Overwrite existing output files."),
+            click.option("-k", "--keep", is_flag=True, expose_value=False,
+                         help="Keep the inputs (always done; accepted for gzip's and zstd's users).")]):
+        command = option(command)
+    return command
+
+
 @cli.command()
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-o", "--output", help="Write to OUTPUT (one input only).")
-@click.option("-c", "--stdout", "to_stdout", is_flag=True, help="Write to standard output.")
-@click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
+@_files_and_outputs
 @click.option("-l", "--level", type=click.IntRange(1, 22), default=DEFAULT_LEVEL, show_default=True,
               help="zstd level of the streams.")
 @click.option("-T", "--threads", type=click.IntRange(1, 256), default=1, show_default=True,
@@ -142,10 +152,7 @@ def _strip_suffix(path: str) -> str:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-o", "--output", help="Write to OUTPUT (one input only).")
-@click.option("-c", "--stdout", "to_stdout", is_flag=True, help="Write to standard output.")
-@click.option("-f", "--force", is_flag=True, help="Overwrite existing output files.")
+@_files_and_outputs
 def decompress(files, output, to_stdout, force):
     """Decompress FILE.logz (or standard input) into FILE, checking every block."""
     files = files or (STDIO,)

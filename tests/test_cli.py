@@ -40,6 +40,14 @@ def test_compress_keeps_input_and_decompress_restores(log, tmp_path):
     assert log.read_bytes() == DATA and archive.exists()
 
 
+def test_keep_flag_of_gzip_users_is_accepted(log, tmp_path):
+    """-k (gzip, zstd) asks for what logzip always does: the input stays."""
+    assert logzip("compress", "-k", log).returncode == 0
+    archive = tmp_path / "app.log.logz"
+    assert logzip("decompress", "-k", "-c", archive).stdout == DATA == log.read_bytes()
+    assert archive.exists()
+
+
 def test_stdin_to_stdout_both_ways():
     packed = logzip("compress", "-", "-c", stdin=DATA)
     assert packed.returncode == 0
