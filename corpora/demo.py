@@ -1,4 +1,5 @@
-"""What ``make demo`` runs: compress a generated log with logzip, check it, compare with gzip and zstd.
+"""What ``make demo`` runs: compress a generated log with logzip, check it, compare with gzip and zstd,
+then search the archive through its FM-index without decompressing it.
 
     python -m corpora.demo [--kind hdfs] [--size 20MB] [--seed 0] [-T 1] [--keep DIR]
 
@@ -7,13 +8,17 @@ the Loghub header format of its kind; all tools run in this process, one after t
 """
 import argparse
 import hashlib
+import re
+import statistics
 import sys
+import tempfile
 import time
 import zlib
 from pathlib import Path
 
 import zstandard
 
+import fmindex
 import logzip
 from corpora.generate import FORMATS, KINDS, generate, parse_size
 
@@ -58,6 +63,7 @@ def main(argv=None):
         packed, c_seconds = timed(compress, data)
         _, d_seconds = timed(decompress, packed)
         rows.append((name, len(packed), c_seconds, d_seconds))
+    zstd_archive = packed  # the last baseline, zstd -19: what search is compared with
 
     mb = len(data) / 1e6
     print(f"{'':10}{'ratio':>8}{'size MB':>10}{'compress MB/s':>16}{'decompress MB/s':>18}")
@@ -69,13 +75,52 @@ def main(argv=None):
     print(f"Round trip: {'byte-exact' if exact else 'MISMATCH'} (sha256 {digest}...)"
           f"{'' if args.threads == 1 else f'; logzip ran with -T {args.threads}'}")
 
+    found_all = search(data, log_format, zstd_archive)
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         sample = args.keep / f"{args.kind}.log"
         sample.write_bytes(data)
         sample.with_name(sample.name + ".logz").write_bytes(archive)
         print(f"Kept {sample} and {sample.name}.logz in {args.keep}")
-    return 0 if exact else 1
+    return 0 if exact and found_all else 1
+
+
+def occurrences(data: bytes, pattern: bytes) -> int:
+    count, start = 0, data.find(pattern)
+    while start >= 0:
+        count, start = count + 1, data.find(pattern, start + 1)
+    return count
+
+
+def search(data: bytes, log_format: str, zstd_archive: bytes) -> bool:
+    """Count a few patterns in an indexed archive, against decompressing zstd -19 and scanning;
+    whether every count equals the scan's."""
+    start = data.rfind(b"\n", 0, len(data) // 2) + 1
+    line = data[start: data.find(b"\n", start)].rstrip(b"\r")   # the middle line
+    word = max(re.findall(rb"[A-Za-z][\w.$]{2,}", line)[:6] or [line[:4]], key=len)  # a component, a level
+    patterns, found_all = [line[-16:], word[:24], b"no such event"], True  # an id or value, a component
+    with tempfile.TemporaryDirectory(prefix="logzip-demo-") as work:
+        path = Path(work) / "sample.log.logz"
+        path.write_bytes(logzip.compress(data, format=log_format, index=True))
+        with fmindex.open(path) as corpus:
+            print(f"\nSearch: logzip compress --index adds an FM-index ({corpus.nbytes / len(data):.2f} of the log);"
+                  f" fmsearch answers from the archive alone.")
+            print(f"{'pattern':26}{'count':>8}{'fmsearch':>12}{'zstd -d + scan':>18}")
+            for pattern in patterns:
+                found = corpus.count(pattern)
+                times = []
+                for _ in range(200):
+                    start = time.perf_counter()
+                    corpus.count(pattern)
+                    times.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                expected = occurrences(zstandard.ZstdDecompressor().decompress(zstd_archive), pattern)
+                scan = time.perf_counter() - start
+                status = "" if found == expected else f"  MISMATCH: the scan finds {expected}"
+                found_all &= found == expected
+                label = repr(pattern.decode("utf-8", "backslashreplace"))
+                print(f"{label:26}{found:8}{statistics.median(times) * 1e6:9.1f} us{scan * 1e3:15.1f} ms{status}")
+    return found_all
 
 
 if __name__ == "__main__":
