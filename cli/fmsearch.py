@@ -114,13 +114,15 @@ def count(index, pattern, patterns_file, as_json, escapes):
 @click.argument("index", type=click.Path(exists=True, dir_okay=False))
 @click.argument("pattern")
 @click.option("--limit", type=click.IntRange(0), help="report at most N occurrences")
+@click.option("--first", is_flag=True, help="with --limit: the first N by offset, not any N (slower: "
+              "locates every occurrence of the shards it reads)")
 @click.option("--escapes", is_flag=True, help=r"decode \t \n \r \0 \\ \xNN in the pattern")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object an occurrence")
-def locate(index, pattern, limit, escapes, as_json):
+def locate(index, pattern, limit, first, escapes, as_json):
     """Print offset, document, offset in document and line of each occurrence."""
     raw = _encode(pattern, escapes)
     with _open(index) as corpus:
-        for hit in corpus.hits(raw, limit):
+        for hit in corpus.hits(raw, limit, first):
             name = corpus.doc_name(hit.doc)
             if as_json:
                 record = {"offset": hit.offset, "doc": hit.doc, "doc_offset": hit.doc_offset, "line": hit.line}
@@ -137,16 +139,18 @@ def locate(index, pattern, limit, escapes, as_json):
 @click.argument("pattern")
 @click.option("-C", "--context", default=0, type=click.IntRange(0), help="lines of context around each line")
 @click.option("--limit", type=click.IntRange(0), help="show at most N occurrences")
+@click.option("--first", is_flag=True, help="with --limit: the first N by offset, not any N (slower: "
+              "locates every occurrence of the shards it reads)")
 @click.option("--width", default=400, show_default=True, type=click.IntRange(0),
               help="longer lines are shown as a window of this many bytes around the match (0: whole)")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 @click.option("--escapes", is_flag=True, help=r"decode \t \n \r \0 \\ \xNN in the pattern")
-def show(index, pattern, context, limit, width, color, escapes):
+def show(index, pattern, context, limit, first, width, color, escapes):
     """Print every line holding PATTERN, grep-like, extracted from the index itself."""
     raw = _encode(pattern, escapes)
     highlight = color == "always" or (color == "auto" and sys.stdout.isatty())
     with _open(index) as corpus:
-        hits = corpus.hits(raw, limit)
+        hits = corpus.hits(raw, limit, first)
         lines = corpus.lines_of([h.offset for h in hits])
         wanted = sorted({k + d for k in lines for d in range(-context, context + 1)
                          if 0 <= k + d < corpus.n_lines})

@@ -119,22 +119,23 @@ class Corpus:
             total += core.count(pattern)  # 0 from a shard shorter than the pattern
         return total
 
-    def locate(self, pattern, limit: Optional[int] = None) -> np.ndarray:
-        """Sorted corpus offsets of the occurrences (at most ``limit``, taken shard by shard)."""
+    def locate(self, pattern, limit: Optional[int] = None, first: bool = False) -> np.ndarray:
+        """Sorted corpus offsets of the occurrences: at most ``limit``, taken shard by shard in
+        text order, any of a shard's (the fastest) or with ``first`` its first ones."""
         pattern = as_pattern(pattern, len(self))
         found = []
         for shard in self.shards:
             if limit is not None and limit <= 0:
                 break
-            positions = shard.index.locate(pattern, limit)
+            positions = shard.index.locate(pattern, limit, first)
             found.append(positions + np.uint64(shard.raw_offset))
             if limit is not None:
                 limit -= len(positions)
         return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
 
-    def hits(self, pattern, limit: Optional[int] = None) -> List[Hit]:
-        """Located occurrences with their documents and line numbers."""
-        offsets = self.locate(pattern, limit)
+    def hits(self, pattern, limit: Optional[int] = None, first: bool = False) -> List[Hit]:
+        """Located occurrences with their documents and line numbers (``limit``, ``first``: see locate)."""
+        offsets = self.locate(pattern, limit, first)
         lines = self.lines_of(offsets)
         if self.doc_starts is None:
             docs = lines

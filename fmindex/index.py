@@ -229,14 +229,15 @@ class FMIndex:
         """(sp, ep): the BWT rows of the occurrences of a valid pattern."""
         return self._core.search(as_pattern(pattern))
 
-    def locate(self, pattern, limit: int = None) -> np.ndarray:
-        """Sorted start offsets of the occurrences (``limit`` of them at most, not the first ones)."""
+    def locate(self, pattern, limit: int = None, first: bool = False) -> np.ndarray:
+        """Sorted start offsets of the occurrences: ``limit`` of them at most, any of them
+        (the fastest), or with ``first`` the first ones, which locates every occurrence."""
         sp, ep = self._core.search(as_pattern(pattern))
-        if limit is not None:
+        if limit is not None and not first:
             ep = min(ep, sp + max(0, limit))
         positions = self._core.locate_rows(sp, ep)
         positions.sort()
-        return positions
+        return positions[:max(0, limit)] if limit is not None else positions
 
     def extract(self, start: int, end: int) -> bytes:
         """Text bytes [start, end), clipped to the text."""

@@ -194,6 +194,23 @@ def test_shards_count_sum_locate_union():
         corpus.count(b"x" * (len(text) + 1))
 
 
+def test_locate_first_occurrences_by_offset():
+    """limit alone takes any occurrences of a shard (the fastest); first takes its first ones."""
+    parts = [b"".join(b"id %d: k=%d\n" % (i, i % 7) for i in range(j, 3000, 3)) for j in range(3)]
+    shards, offset, first_line = [], 0, 0
+    for part in parts:
+        index = FMIndex.build(part)
+        shards.append(Shard(index, offset, first_line))
+        offset, first_line = offset + len(part), first_line + index.n_lines
+    corpus, text = Corpus(shards), b"".join(parts)
+    every = occurrences(text, b"k=3")
+    for limit in (0, 1, 5, 200, 500, 10_000):
+        assert corpus.locate(b"k=3", limit, first=True).tolist() == every[:limit]
+        assert [hit.offset for hit in corpus.hits(b"k=3", limit, first=True)] == every[:limit]
+        assert set(corpus.locate(b"k=3", limit).tolist()) <= set(every)
+    assert shards[0].index.locate(b"k=3", 4).tolist() != every[:4]  # any four: here not the first ones
+
+
 def test_folder_documents(tmp_path):
     folder = tmp_path / "docs"
     (folder / "sub").mkdir(parents=True)

@@ -62,6 +62,11 @@ def test_locate_reports_offsets_docs_and_lines(index):
     assert int(line) == LOG[: int(offset)].count(b"\n") + 1 and int(doc) == int(line) - 1
     assert int(doc_offset) == int(offset) - (LOG.rindex(b"\n", 0, int(offset)) + 1)
     assert len(invoke("locate", index, "host1", "--limit", "7").output.splitlines()) == 7
+    first = [int(row.split("\t")[0]) for row in invoke("locate", index, "host1", "--limit", 7, "--first")
+             .output.splitlines()]
+    assert first == occurrences(LOG, b"host1")[:7]
+    shown = invoke("show", index, "user5", "--limit", 2, "--first", "--color", "never").output.splitlines()
+    assert shown == ["%d:%s" % (n, line.rstrip(b"\r").decode()) for n, line in grep_lines(LOG, b"user5")[:2]]
 
 
 def test_show_prints_the_lines_grep_prints(index):
