@@ -148,7 +148,7 @@ def _line_tables(starts: np.ndarray, n: int):
     n_lines = len(starts)
     lengths = np.diff(starts, append=np.uint64(n)).astype(np.uint64)
     group_starts = np.arange(0, n_lines, LINE_GROUP)
-    anchors = starts[group_starts] if n_lines else np.zeros(0, np.uint64)
+    offsets = starts[group_starts] if n_lines else np.zeros(0, np.uint64)
     if n_lines:
         longest = np.maximum.reduceat(lengths, group_starts).astype(np.float64)
         widths = np.frexp(longest)[1].clip(1, 64).astype(np.uint8)  # bit lengths
@@ -158,7 +158,7 @@ def _line_tables(starts: np.ndarray, n: int):
     bit_ends = np.cumsum(per_line, dtype=np.uint64)
     pointers = np.concatenate(([0], bit_ends))[group_starts].astype(np.uint64)
     words = _core.pack_varwidth(lengths, per_line)
-    return n_lines, anchors, pointers, widths, words
+    return n_lines, offsets, pointers, widths, words
 
 
 class FMIndex:
@@ -302,13 +302,14 @@ def build_shard(text, *, sa_rate: Optional[int] = None, line_anchors: Optional[b
         raise ValueError(f"a shard holds at most {MAX_TEXT} bytes, got {n}")
     if sa_rate is None or line_anchors is None:
         sa_rate, line_anchors = _sampling(_core.line_starts(data), n, sa_rate, line_anchors)
-    bwt = _suffix_array(data)  # the peak: 4 bytes a text byte, nothing else held but the text
+    sa = _suffix_array(data)  # the peak: 4 bytes a text byte, nothing else held but the text
     dollar_row, sa_samples, isa_samples, feed_starts, freqs, run_rows, run_codes = _core.build_bwt(
-        data, bwt, sa_rate, isa_rate)
-    bwt.resize(n // 4 + 1, refcheck=False)  # the BWT took the first n bytes of the suffix array
-    bwt = bwt.view(np.uint8)[:n]
+        data, sa, sa_rate, isa_rate)
+    sa.resize(n // 4 + 1, refcheck=False)  # the BWT took the first n bytes of the suffix array
+    bwt = sa.view(np.uint8)[:n]
+    del sa
     starts = _core.line_starts(data)
-    n_lines, group_starts, pointers, widths, words = _line_tables(starts, n)
+    n_lines, group_offsets, pointers, widths, words = _line_tables(starts, n)
     feed_width = _width(n_lines)
     feeds = (_core.pack(np.searchsorted(starts, feed_starts).astype(np.uint64), feed_width) if line_anchors
              else np.zeros(0, np.uint64))
@@ -329,7 +330,7 @@ def build_shard(text, *, sa_rate: Optional[int] = None, line_anchors: Optional[b
     tables = dict(stream=stream, dir=directory, top=top, nstarts=node_starts, ncounts=node_counts,
                   children=children, codes=codes, codelens=code_lens, C=C,
                   sa=_core.pack(sa_samples, sa_width), isa=_core.pack(isa_samples, isa_width), feeds=feeds,
-                  lanchors=group_starts, lptrs=pointers, lwidths=widths, lwords=words, **trigrams)
+                  lanchors=group_offsets, lptrs=pointers, lwidths=widths, lwords=words, **trigrams)
     return format.serialize(params, tables)
 
 
