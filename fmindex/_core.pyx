@@ -32,8 +32,9 @@ Structures (n = text bytes, H0 = zero-order entropy of the text in bits):
   nogil loop; the two ranks of a level share their scan when they fall in
   one superblock. Each rank fetches ahead the directory entries the next one
   will read (the directory counts bound where it falls), so that their cache
-  misses overlap the scan: 20 % off a 16-byte count on the CI logs. The end of text is row ``dollar_row`` of the BWT, kept out of
-  the wavelet tree, so every byte value 0..255 stays a plain symbol.
+  misses overlap the scan: 20 % off a 16-byte count on the CI logs. The end
+  of text is row ``dollar_row`` of the BWT, kept out of the wavelet tree, so
+  every byte value 0..255 stays a plain symbol.
 * Suffix array sampled in SA order (rows 0, s, 2s, ...), and line anchors:
   the line number of every row whose BWT byte is a line feed, in row order
   (the rows LF maps onto C['\n'] + 0, 1, 2, ...). Locate walks LF until a
@@ -435,13 +436,12 @@ def build_bwt(const uint8_t[::1] text, int32_t[::1] sa, uint64_t sa_rate, uint64
     ``sa``: byte w < 4 (r - 1) is written once sa[r - 1] is read, so no entry
     is lost, and the caller can shrink the array to the BWT. Returns
     (dollar_row, sa_samples, isa_samples, line_starts, freqs, run_rows,
-    run_codes) with sa_samples[k] =
-    SA[k * sa_rate], isa_samples[k] = ISA[k * isa_rate], line_starts the
-    positions that follow a line feed in row order (the rows whose BWT byte is
-    a line feed), freqs the count of each byte value, and run_rows[i] the
-    first row of a run of rows whose suffixes start with the trigram
-    run_codes[i] (b0 << 16 | b1 << 8 | b2; NO_TRIGRAM for suffixes shorter
-    than 3 bytes).
+    run_codes): sa_samples[k] = SA[k * sa_rate], isa_samples[k] =
+    ISA[k * isa_rate], line_starts the positions that follow a line feed in
+    row order (the rows whose BWT byte is a line feed), freqs the count of
+    each byte value, and run_rows[i] the first row of a run of rows whose
+    suffixes start with the trigram run_codes[i] (b0 << 16 | b1 << 8 | b2;
+    NO_TRIGRAM for suffixes shorter than 3 bytes).
     """
     cdef uint64_t n = text.shape[0], r, value, dollar_row = 0, write = 0, i, feeds = 0
     cdef uint32_t code, last = NO_TRIGRAM
