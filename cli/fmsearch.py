@@ -110,12 +110,15 @@ def count(index, pattern, patterns_file, as_json, escapes):
                 click.echo(f"{number}\t{shown}")
 
 
+first_option = click.option("--first", is_flag=True, help="with --limit: the first N by offset, not any N "
+                            "(slower: locates every occurrence of the shards it reads)")
+
+
 @fmsearch.command()
 @click.argument("index", type=click.Path(exists=True, dir_okay=False))
 @click.argument("pattern")
 @click.option("--limit", type=click.IntRange(0), help="report at most N occurrences")
-@click.option("--first", is_flag=True, help="with --limit: the first N by offset, not any N (slower: "
-              "locates every occurrence of the shards it reads)")
+@first_option
 @click.option("--escapes", is_flag=True, help=r"decode \t \n \r \0 \\ \xNN in the pattern")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object an occurrence")
 def locate(index, pattern, limit, first, escapes, as_json):
@@ -139,8 +142,7 @@ def locate(index, pattern, limit, first, escapes, as_json):
 @click.argument("pattern")
 @click.option("-C", "--context", default=0, type=click.IntRange(0), help="lines of context around each line")
 @click.option("--limit", type=click.IntRange(0), help="show at most N occurrences")
-@click.option("--first", is_flag=True, help="with --limit: the first N by offset, not any N (slower: "
-              "locates every occurrence of the shards it reads)")
+@first_option
 @click.option("--width", default=400, show_default=True, type=click.IntRange(0),
               help="longer lines are shown as a window of this many bytes around the match (0: whole)")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
