@@ -20,6 +20,7 @@ import zstandard
 
 import fmindex
 import logzip
+from bench.fmindex import occurrences
 from corpora.generate import FORMATS, KINDS, generate, parse_size
 
 
@@ -85,18 +86,11 @@ def main(argv=None):
     return 0 if exact and found_all else 1
 
 
-def occurrences(data: bytes, pattern: bytes) -> int:
-    count, start = 0, data.find(pattern)
-    while start >= 0:
-        count, start = count + 1, data.find(pattern, start + 1)
-    return count
-
-
 def search(data: bytes, log_format: str, zstd_archive: bytes) -> bool:
     """Count a few patterns in an indexed archive, against decompressing zstd -19 and scanning;
     whether every count equals the scan's."""
-    start = data.rfind(b"\n", 0, len(data) // 2) + 1
-    line = data[start: data.find(b"\n", start)].rstrip(b"\r")   # the middle line
+    middle = data.rfind(b"\n", 0, len(data) // 2) + 1
+    line = data[middle: data.find(b"\n", middle)].rstrip(b"\r")
     word = max(re.findall(rb"[A-Za-z][\w.$]{2,}", line)[:6] or [line[:4]], key=len)  # a component, a level
     patterns, found_all = [line[-16:], word[:24], b"no such event"], True  # an id or value, a component
     with tempfile.TemporaryDirectory(prefix="logzip-demo-") as work:

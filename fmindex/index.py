@@ -308,7 +308,7 @@ def build_shard(text, *, sa_rate: Optional[int] = None, line_anchors: Optional[b
     sa.resize(n // 4 + 1, refcheck=False)  # the BWT took the first n bytes of the suffix array
     bwt = sa.view(np.uint8)[:n]
     del sa
-    starts = _core.line_starts(data)
+    starts = _core.line_starts(data)  # again: kept across the peak, they would cost 8 bytes a line
     n_lines, group_offsets, pointers, widths, words = _line_tables(starts, n)
     feed_width = _width(n_lines)
     feeds = (_core.pack(np.searchsorted(starts, feed_starts).astype(np.uint64), feed_width) if line_anchors
