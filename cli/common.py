@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from fmindex.errors import FMIndexError
 from logzip.errors import LogzipError
 
 EXIT_ERROR = 1
@@ -27,7 +28,7 @@ def run(command: click.Command, name: str) -> None:
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (e.g. `| head`): not an error worth a message
         sys.exit(EXIT_ERROR)
-    except (LogzipError, ValueError, MemoryError) as error:
+    except (LogzipError, FMIndexError, ValueError, MemoryError) as error:
         if os.environ.get("LOGZIP_DEBUG"):
             raise
         sys.stderr.write(f"{name}: {error}\n")

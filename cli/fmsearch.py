@@ -10,6 +10,7 @@ import sys
 import click
 
 import fmindex
+import logzip.search
 from fmindex.corpus import KINDS, SHARD_SIZE
 from fmindex.errors import PatternError
 
@@ -56,7 +57,7 @@ def _patterns(arguments, patterns_file, escapes: bool):
 
 
 def _open(index: str):
-    return fmindex.open(index)
+    return logzip.search.open(index)
 
 
 def _out(data: bytes) -> None:

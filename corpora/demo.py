@@ -18,8 +18,8 @@ from pathlib import Path
 
 import zstandard
 
-import fmindex
 import logzip
+import logzip.search
 from bench.fmindex import occurrences
 from corpora.generate import FORMATS, KINDS, generate, parse_size
 
@@ -96,7 +96,7 @@ def search(data: bytes, log_format: str, zstd_archive: bytes) -> bool:
     with tempfile.TemporaryDirectory(prefix="logzip-demo-") as work:
         path = Path(work) / "sample.log.logz"
         path.write_bytes(logzip.compress(data, format=log_format, index=True))
-        with fmindex.open(path) as corpus:
+        with logzip.search.open(path) as corpus:
             print(f"\nSearch: logzip compress --index adds an FM-index ({corpus.nbytes / len(data):.2f} of the log);"
                   f" fmsearch answers from the archive alone.")
             print(f"{'pattern':26}{'count':>8}{'fmsearch':>12}{'zstd -d + scan':>18}")

@@ -14,8 +14,8 @@ a locate their union; a match that would straddle two shards is not found
     zero padding to 64 | document starts (u64 each, when documents are not lines) | shards
 
 ``meta`` holds the corpus kind, the document names and where every shard and
-table lies. An indexed ``.logz`` archive (magic b"LOGZ") is read as a corpus
-whose shards are the indexes of its blocks and whose documents are lines.
+table lies. Shards may also lie inside another container (an indexed ``.logz``
+archive stores one per block): :func:`open_sections` maps them from there.
 """
 import builtins
 import json
@@ -37,7 +37,6 @@ MAGIC = b"FMICORP\x00"
 VERSION = 1
 HEAD = struct.Struct("<8sHHI")
 CRC = struct.Struct("<I")
-LOGZ_MAGIC = b"LOGZ"
 SHARD_SIZE = 256 << 20  # bytes of text per shard when building a standalone index
 KINDS = ("lines", "files", "records")
 
@@ -333,22 +332,55 @@ def _align(offset: int) -> int:
 # ---------------------------------------------------------------- opening
 
 def open(path) -> Corpus:  # noqa: A001 - like gzip.open
-    """Open an ``.fmi`` corpus or an indexed ``.logz`` archive, memory-mapped."""
+    """Open an ``.fmi`` corpus, memory-mapped."""
     path = os.fspath(path)
-    with builtins.open(path, "rb") as fileobj:
-        magic = fileobj.read(8)
-        if not magic:
-            raise CorruptIndexError(f"{path}: empty file, not an index")
-        buffer = mmap.mmap(fileobj.fileno(), 0, access=mmap.ACCESS_READ)
+    buffer = _map(path)
     try:
-        if magic.startswith(LOGZ_MAGIC):
-            return _open_logz(path, buffer)
-        if magic == MAGIC:
+        if buffer[:len(MAGIC)] == MAGIC:
             return _open_fmi(path, buffer)
-        raise CorruptIndexError(f"{path}: not an fmsearch index (.fmi) nor an indexed .logz archive")
+        raise CorruptIndexError(f"{path}: not an fmsearch index (.fmi)")
     except Exception:
         _close(buffer)
         raise
+
+
+@dataclass(frozen=True)
+class Section:
+    """Where a shard lies in a container file, and which slice of the text it indexes."""
+
+    offset: int
+    length: int
+    raw_offset: int
+    first_line: int
+    name: str = ""  # what error messages call it, e.g. "block 3"
+
+
+def open_sections(path, sections: Iterable[Section]) -> Corpus:
+    """A corpus of lines over shards stored inside another file (an indexed archive), memory-mapped.
+
+    ``sections`` may be a generator reading ``path``: it runs before the map is trusted.
+    """
+    path = os.fspath(path)
+    buffer = _map(path)
+    try:
+        shards = []
+        for section in sections:
+            try:
+                index = FMIndex.from_buffer(buffer, section.offset, section.length)
+            except CorruptIndexError as error:
+                raise CorruptIndexError(f"{path}: {section.name}: {error}") from None
+            shards.append(Shard(index, section.raw_offset, section.first_line))
+        return Corpus(shards, "lines", source=path, mapping=buffer)
+    except Exception:
+        _close(buffer)
+        raise
+
+
+def _map(path: str):
+    with builtins.open(path, "rb") as fileobj:
+        if not fileobj.read(1):
+            raise CorruptIndexError(f"{path}: empty file, not an index")
+        return mmap.mmap(fileobj.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 def _close(buffer) -> None:
@@ -391,18 +423,3 @@ def _open_fmi(path: str, buffer) -> Corpus:
             raise CorruptIndexError(f"{path}: {error}") from None
         shards.append(Shard(index, raw_offset, first_line))
     return Corpus(shards, kind, names, doc_starts, source=path, mapping=buffer)
-
-
-def _open_logz(path: str, buffer) -> Corpus:
-    from logzip.container import iter_index_sections
-
-    shards = []
-    for section in iter_index_sections(path):
-        if not section.length:
-            continue
-        try:
-            index = FMIndex.from_buffer(buffer, section.offset, section.length)
-        except CorruptIndexError as error:
-            raise CorruptIndexError(f"{path}: block {section.block}: {error}") from None
-        shards.append(Shard(index, section.raw_offset, section.first_line))
-    return Corpus(shards, "lines", source=path, mapping=buffer)

@@ -245,14 +245,17 @@ def iter_members(fileobj: BinaryIO) -> Iterator[ArchiveReader]:
 
 
 def iter_index_sections(path) -> Iterator[IndexSection]:
-    """Locate the FM-index shard of every block of the archive at ``path``."""
-    first_line = raw_offset = 0
+    """Locate the FM-index shard of every block of the archive at ``path``, through every
+    member of a concatenated archive; raises CorruptArchiveError if a member has no index."""
+    block_number = first_line = raw_offset = member_start = 0
     with io.open(path, "rb") as fileobj:
-        reader = ArchiveReader(fileobj)
-        if not reader.indexed:
-            raise CorruptArchiveError(f"{path}: archive has no index (compress with --index)")
-        for number, (block, _) in enumerate(reader.blocks(with_payload=False)):
-            yield IndexSection(number, block.index_offset, block.index_len,
-                               first_line, raw_offset, block.raw_len)
-            first_line += block.n_lines
-            raw_offset += block.raw_len
+        for reader in iter_members(fileobj):
+            if not reader.indexed:
+                raise CorruptArchiveError(f"{path}: archive has no index (compress with --index)")
+            for block, _ in reader.blocks(with_payload=False):
+                yield IndexSection(block_number, member_start + block.index_offset, block.index_len,
+                                   first_line, raw_offset, block.raw_len)
+                block_number += 1
+                first_line += block.n_lines
+                raw_offset += block.raw_len
+            member_start = fileobj.tell()

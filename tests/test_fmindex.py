@@ -295,26 +295,3 @@ def test_damaged_small_tables_are_rejected_on_open():
     blob[children_at] ^= 0x7F  # a tree node pointing anywhere
     with pytest.raises(CorruptIndexError):
         FMIndex.from_buffer(bytes(blob))
-
-
-def test_logz_archive_is_a_corpus(tmp_path):
-    logzip = pytest.importorskip("logzip")
-    text = b"".join(b"2024-01-%02d node%d ERROR disk %d full\n" % (i % 28 + 1, i % 5, i) for i in range(4000))
-    path = tmp_path / "a.logz"
-    try:
-        path.write_bytes(logzip.compress(text, index=True, block_size=40_000))
-    except TypeError:
-        pytest.skip("logzip.compress has no index/block_size options yet")
-    with fmindex.open(path) as corpus:
-        assert len(corpus.shards) > 1
-        assert len(corpus) == len(text)
-        for pattern in (b"ERROR", b"node3 ERROR disk 12", b"4 node"):
-            assert corpus.count(pattern) == len(occurrences(text, pattern))
-        # A match across a line end is lost where it straddles two blocks, nowhere else.
-        lost = len(occurrences(text, b"full\n2024")) - corpus.count(b"full\n2024")
-        assert 0 <= lost <= len(corpus.shards) - 1
-        starts = line_starts(text)
-        for hit in corpus.hits(b"disk 3999 "):
-            assert text[hit.offset:hit.offset + 10] == b"disk 3999 "
-            assert hit.line == np.searchsorted(starts, hit.offset, side="right")
-        assert corpus.line(1234) == text.split(b"\n")[1234] + b"\n"
