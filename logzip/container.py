@@ -27,7 +27,7 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, Optional
 
-from .errors import CorruptArchiveError
+from .errors import CorruptArchiveError, NoIndexError
 
 MAGIC = b"LOGZ"
 VERSION = 1
@@ -246,12 +246,12 @@ def iter_members(fileobj: BinaryIO) -> Iterator[ArchiveReader]:
 
 def iter_index_sections(path) -> Iterator[IndexSection]:
     """Locate the FM-index shard of every block of the archive at ``path``, through every
-    member of a concatenated archive; raises CorruptArchiveError if a member has no index."""
+    member of a concatenated archive; raises NoIndexError if a member has none."""
     block_number = first_line = raw_offset = member_start = 0
     with io.open(path, "rb") as fileobj:
         for reader in iter_members(fileobj):
             if not reader.indexed:
-                raise CorruptArchiveError(f"{path}: archive has no index (compress with --index)")
+                raise NoIndexError(f"{path}: archive has no index (compress with --index)")
             for block, _ in reader.blocks(with_payload=False):
                 yield IndexSection(block_number, member_start + block.index_offset, block.index_len,
                                    first_line, raw_offset, block.raw_len)

@@ -11,3 +11,7 @@ class CorruptArchiveError(LogzipError, ValueError):
 
 class FormatError(LogzipError, ValueError):
     """A header format string (Loghub syntax) cannot be used."""
+
+
+class NoIndexError(LogzipError):
+    """The archive (or one of its members) carries no FM-index (made without ``--index``)."""

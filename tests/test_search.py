@@ -1,9 +1,169 @@
-"""logzip.search: searching archives, on both tiers, against a scan of the original text."""
+"""logzip.search: counts and locates in archives, on both tiers, equal a scan of the original text."""
+import random
+import re
+import subprocess
+import sys
+
 import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import logzip
 import logzip.search
+from corpora.edge_cases import FORMAT, edge_cases
+from corpora.generate import FORMATS, generate
+from corpora.shared import loghub_2k_formats
+from logzip.codec.block import StoredBlock, encode_structured
+from logzip.codec.header import HeaderFormat
+from logzip.search._scan import Automaton
+from logzip.search.archive import StreamArchive
+from logzip.search.blocks import StreamBlock
+from logzip.search.layout import block_layout
 from tests.test_fmindex import line_starts, occurrences
+
+
+def sample_patterns(text: bytes, n: int, seed: int = 0) -> list:
+    """Substrings of the text of 1 to 40 bytes (some across line ends), and a few that are not in it."""
+    rng = random.Random(seed)
+    patterns = [b"\n", b"\r\n", b" ", b"\x00", b"\xff", b"zq\x01never", b"\n\n"]
+    for _ in range(n if text else 0):
+        start = rng.randrange(len(text))
+        patterns.append(text[start:start + rng.choice((1, 2, 3, 5, 8, 16, 24, 40))])
+    return patterns
+
+
+def stream_blocks(pieces, header=None):
+    """Each text of ``pieces`` as a structured block searched in its streams (never plain zstd)."""
+    return [StreamBlock(block_layout(StoredBlock(encode_structured(raw, 3, header)))) for raw in pieces]
+
+
+def count_in_blocks(blocks, pattern: bytes) -> int:
+    automaton, state, total = Automaton(pattern), 0, 0
+    for block in blocks:
+        found, state = block.count(automaton, state)
+        total += found
+    return total
+
+
+def starts_in_blocks(blocks, pieces, pattern: bytes) -> list:
+    automaton, state, offset, found = Automaton(pattern), 0, 0, []
+    for block, raw in zip(blocks, pieces):
+        found += (block.match_starts(automaton, state) + offset).tolist()
+        _, state = block.count(automaton, state)
+        offset += len(raw)
+    return found
+
+
+def cut(text: bytes, sizes) -> list:
+    """``text`` in consecutive pieces of the given sizes (the last takes the rest)."""
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(text[start:start + size])
+        start += size
+    return [p for p in pieces + [text[start:]] if p]
+
+
+@pytest.mark.parametrize("name", sorted(edge_cases(giant_line_bytes=200_000)))
+@pytest.mark.parametrize("with_format", [True, False])
+def test_edge_cases_count_and_locate_exactly(name, with_format):
+    text = edge_cases(giant_line_bytes=200_000)[name][:60_000]
+    header = HeaderFormat.parse(FORMAT) if with_format else None
+    pieces = cut(text, [len(text) // 3, 7, len(text) // 4])   # blocks cut anywhere, even mid-line
+    blocks = stream_blocks(pieces, header)
+    for block, raw in zip(blocks, pieces):
+        assert block.line_starts()[-1] == len(raw)
+        assert b"".join(block.line(j) for j in range(block.n_lines)) == raw
+    for pattern in sample_patterns(text, 40):
+        assert count_in_blocks(blocks, pattern) == len(occurrences(text, pattern)), pattern
+    for pattern in sample_patterns(text, 8, seed=1):
+        assert starts_in_blocks(blocks, pieces, pattern) == occurrences(text, pattern), pattern
+
+
+LINE_WORDS = [b"INFO", b"WARN", b"node-1", b"node-12", b"a", b"aa", b"=", b"x=1", b"\t", b"\x00", b"\xff",
+              b"\r", b"", b"12", b"123456789", b"-", b"[1]", b"[22]:"]
+
+
+@st.composite
+def logs(draw):
+    """Lines of a few words from a small vocabulary (so that templates form), spaces of any run."""
+    n = draw(st.integers(1, 120))
+    words = st.lists(st.sampled_from(LINE_WORDS), min_size=0, max_size=7)
+    spaces = st.sampled_from([b" ", b" ", b" ", b"  ", b"\t"])
+    lines = []
+    for _ in range(n):
+        parts = draw(words)
+        line = b""
+        for k, part in enumerate(parts):
+            line += (draw(spaces) if k else b"") + part
+        lines.append(line)
+    endings = draw(st.sampled_from([b"\n", b"\r\n", None]))
+    if endings is None:
+        text = b"".join(line + draw(st.sampled_from([b"\n", b"\r\n"])) for line in lines)
+    else:
+        text = endings.join(lines) + endings
+    if draw(st.booleans()):
+        text = text.rstrip(b"\n")
+    return text
+
+
+@given(text=logs(), data=st.data())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_random_logs_count_and_locate_exactly(text, data):
+    spec = data.draw(st.sampled_from([None, "<Level> <Node> <Content>", r"<Level>(\[<Pid>\])? <Content>",
+                                      "<A> <Content> <B>"]))
+    header = HeaderFormat.parse(spec) if spec else None
+    sizes = data.draw(st.lists(st.integers(1, max(1, len(text))), max_size=3))
+    pieces = cut(text, sizes)
+    blocks = stream_blocks(pieces, header)
+    start = data.draw(st.integers(0, max(0, len(text) - 1)))
+    drawn = text[start:start + data.draw(st.integers(1, 30))]
+    for pattern in {drawn, data.draw(st.binary(min_size=1, max_size=4)), b"\n", b" \n", b"\r\nINFO"}:
+        if pattern:
+            assert count_in_blocks(blocks, pattern) == len(occurrences(text, pattern))
+            assert starts_in_blocks(blocks, pieces, pattern) == occurrences(text, pattern)
+
+
+@pytest.mark.parametrize("system", sorted(loghub_2k_formats()))
+def test_loghub_samples_count_exactly(system, read_corpus, loghub_2k_systems):
+    text = read_corpus(f"loghub-2k/{system}_2k.log")
+    header = HeaderFormat.parse(loghub_2k_systems[system])
+    for blocks in (stream_blocks([text], header), stream_blocks([text])):
+        for pattern in sample_patterns(text, 60):
+            assert count_in_blocks(blocks, pattern) == len(occurrences(text, pattern)), pattern
+
+
+def test_every_archive_is_searchable(tmp_path):
+    """Without --index: counts, locates, lines and line numbers from the streams, across blocks
+    and the members of a concatenated archive."""
+    first = generate("syslog", 400_000, seed=3)
+    second = generate("hdfs", 300_000, seed=4, crlf=True)[:-2]         # no final line end
+    text = first + second
+    path = tmp_path / "two.logz"
+    path.write_bytes(logzip.compress(first, format=FORMATS["syslog"], block_size=150_000)
+                     + logzip.compress(second, block_size=100_000))
+    starts = line_starts(text)
+    with logzip.search.open(path) as corpus:
+        assert isinstance(corpus, StreamArchive) and corpus.nbytes == 0
+        assert len(corpus) == len(text) and len(corpus.blocks) > 4
+        assert corpus.n_lines == text.count(b"\n") + 1
+        patterns = sample_patterns(text, 60, seed=5) + [text[len(first) - 5:len(first) + 5]]
+        assert corpus.counts(patterns) == [len(occurrences(text, p)) for p in patterns]
+        for pattern in patterns[:25]:
+            hits = corpus.hits(pattern)
+            assert [h.offset for h in hits] == occurrences(text, pattern)
+            for hit in hits[:20]:
+                assert hit.line == np.searchsorted(starts, hit.offset, side="right")
+                assert hit.doc == hit.line - 1
+                assert hit.doc_offset == hit.offset - starts[hit.doc]
+        for k in (0, 1, 1234, corpus.n_lines - 1):
+            assert corpus.line(k) == text[starts[k]:starts[k + 1] if k + 1 < len(starts) else len(text)]
+            assert corpus.line_start(k) == starts[k]
+        assert corpus.extract(len(first) - 30, len(first) + 30) == text[len(first) - 30:len(first) + 30]
+        assert len(corpus.hits(b" ", limit=7)) == 7
+        corpus.verify()
+    with pytest.raises(ValueError, match="closed"):
+        corpus.count(b"x")
 
 
 def test_indexed_archive_is_a_corpus(tmp_path):
@@ -11,6 +171,7 @@ def test_indexed_archive_is_a_corpus(tmp_path):
     path = tmp_path / "a.logz"
     path.write_bytes(logzip.compress(text, index=True, block_size=40_000))
     with logzip.search.open(path) as corpus:
+        assert corpus.tier == logzip.search.FM_TIER
         assert len(corpus.shards) > 1
         assert len(corpus) == len(text)
         for pattern in (b"ERROR", b"node3 ERROR disk 12", b"4 node"):
@@ -20,6 +181,8 @@ def test_indexed_archive_is_a_corpus(tmp_path):
             assert text[hit.offset:hit.offset + 10] == b"disk 3999 "
             assert hit.line == np.searchsorted(starts, hit.offset, side="right")
         assert corpus.line(1234) == text.split(b"\n")[1234] + b"\n"
+    with logzip.search.open(path, tier="streams") as corpus:
+        assert corpus.count(b"full\n2024") == len(occurrences(text, b"full\n2024"))
 
 
 def test_concatenated_indexed_archives(tmp_path):
@@ -34,3 +197,28 @@ def test_concatenated_indexed_archives(tmp_path):
             assert corpus.count(pattern) == len(occurrences(text, pattern))
         hit, = corpus.hits(b"beta 7 ")
         assert text[hit.offset:hit.offset + 7] == b"beta 7 " and hit.line == 3008
+
+
+def test_damaged_archive_is_an_error_not_an_answer(tmp_path):
+    text = generate("hdfs", 200_000, seed=9)
+    archive = bytearray(logzip.compress(text, format=FORMATS["hdfs"]))
+    archive[len(archive) // 2] ^= 0x55
+    path = tmp_path / "bad.logz"
+    path.write_bytes(bytes(archive))
+    with pytest.raises(logzip.CorruptArchiveError):
+        with logzip.search.open(path) as corpus:
+            corpus.count(b"INFO")
+
+
+def test_fmsearch_counts_and_shows_in_a_plain_archive(tmp_path):
+    text = generate("hdfs", 100_000, seed=2)
+    path = tmp_path / "plain.logz"
+    path.write_bytes(logzip.compress(text, format=FORMATS["hdfs"]))
+    line = text.splitlines()[100]
+    pattern = line[-12:]
+    run = [sys.executable, "-c", "from logzip.cli.fmsearch import main; main()"]
+    result = subprocess.run(run + ["count", str(path), pattern.decode()], capture_output=True, check=True)
+    assert int(result.stdout) == len(occurrences(text, pattern))
+    result = subprocess.run(run + ["show", str(path), pattern.decode()], capture_output=True, check=True)
+    shown = [re.sub(rb"^\d+:", b"", row) for row in result.stdout.splitlines()]
+    assert line in shown

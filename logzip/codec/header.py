@@ -314,6 +314,27 @@ class HeaderFormat:
             runs = self._runs(self._join_args, groups, n)
             return fill_joined(texts, runs) if runs else texts[0] * n
 
+    def pieces(self, columns: List[List[bytes]]) -> list:
+        """A fitting line as the sequence it is joined from, for a reader of the columns that
+        does not join them (search): literal ``bytes``, a column (a list, one value a line),
+        or ``CONTENT`` where the content goes. An optional part comes as one column, its text
+        in each line (b"" where it is absent). ``FormatError`` if the content is optional."""
+        if self._group_optional[self._content_index]:
+            raise FormatError(f"header format {self.spec!r}: the content lies in an optional part")
+        n = len(columns[0]) if columns else 0
+        groups, _ = self._join_groups(columns, [b""] * n)
+        out = [self._join_texts[0]]
+        for arg, text in zip(self._join_args, self._join_texts[1:]):
+            if arg == self._content_index:
+                out.append(CONTENT)
+            elif isinstance(arg, int):
+                out.append(groups[arg])
+            else:
+                with gc_paused():
+                    out.append(self._render_optional(arg, groups, n))
+            out.append(text)
+        return out
+
     def _join_groups(self, columns, contents):
         if len(columns) != len(self.column_names):
             raise CorruptArchiveError(f"header format {self.spec!r} has {len(self.column_names)} columns,"

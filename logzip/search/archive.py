@@ -1,0 +1,270 @@
+"""An archive searched in its streams: every ``.logz`` archive, with or without ``--index``.
+
+:class:`StreamArchive` answers like an :class:`fmindex.Corpus` of lines (count, locate,
+hits, line, lines_of, ...), exactly, from the blocks' own streams: a block is parsed
+into its pieces (:mod:`logzip.search.layout`) when a query first needs it, and kept
+while the parsed blocks fit in ``cache_bytes``. The blocks are searched in order, each
+from the automaton state the previous one left, so matches across block boundaries
+(and across the members of a concatenated archive) count like the others.
+"""
+import builtins
+import mmap
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import List, Optional
+
+import numpy as np
+
+from fmindex import Hit, PatternError
+
+from ..codec.block import PLAIN, STRUCTURED, StoredBlock, _unzstd
+from ..container import crc32, iter_members
+from ..errors import CorruptArchiveError
+from ._scan import Automaton
+from .blocks import TextBlock, StreamBlock
+from .layout import block_layout
+
+CACHE_BYTES = 1 << 30
+TIER = "streams (no index: exact search in the compressed streams)"
+
+
+@dataclass(frozen=True)
+class StoredBlockRef:
+    """Where a block's payload lies, and what the block says of itself."""
+
+    offset: int
+    length: int
+    crc: int
+    raw_offset: int
+    raw_len: int
+    raw_crc: int
+    first_line: int     # global number of the block's first line (the b"\n" before it)
+    n_newlines: int
+
+
+class StreamArchive:
+    """A ``.logz`` archive (all its members) queried as one text of lines."""
+
+    kind = "lines"
+    names: List[str] = []
+    doc_starts = None
+    tier = TIER
+
+    def __init__(self, path, cache_bytes: int = CACHE_BYTES):
+        self.source = os.fspath(path)
+        self.blocks = _block_refs(self.source)
+        self._length = sum(b.raw_len for b in self.blocks)
+        self._raw_starts = np.array([b.raw_offset for b in self.blocks], dtype=np.int64)
+        self._first_lines = np.array([b.first_line for b in self.blocks], dtype=np.int64)
+        self._n_lines = None
+        self._file = builtins.open(self.source, "rb")
+        self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if self.blocks else None
+        self._cache: "OrderedDict[int, object]" = OrderedDict()
+        self._cache_bytes, self._cached = cache_bytes, 0
+
+    # ------------------------------------------------------------ context manager
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._cache.clear()
+            if self._map is not None:
+                self._map.close()
+            self._file.close()
+            self._file = self._map = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # ------------------------------------------------------------ sizes
+
+    def __len__(self) -> int:
+        return self._length
+
+    @property
+    def n_lines(self) -> int:
+        """Lines of the text, a last one without terminator included."""
+        if self._n_lines is None:
+            n = sum(b.n_newlines for b in self.blocks)
+            self._n_lines = n + (1 if self.blocks and self._ends_open() else 0)
+        return self._n_lines
+
+    @property
+    def n_docs(self) -> int:
+        return self.n_lines
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes that search adds to the archive: none."""
+        return 0
+
+    # ------------------------------------------------------------ queries
+
+    def count(self, pattern) -> int:
+        return self.counts([pattern])[0]
+
+    def counts(self, patterns) -> List[int]:
+        """The count of every pattern, reading each block once."""
+        automata = [Automaton(self._pattern(p)) for p in patterns]
+        totals, states = [0] * len(automata), [0] * len(automata)
+        for number in range(len(self.blocks)):
+            block = self._block(number)
+            for k, automaton in enumerate(automata):
+                found, states[k] = block.count(automaton, states[k])
+                totals[k] += found
+        return totals
+
+    def locate(self, pattern, limit: Optional[int] = None, first: bool = True) -> np.ndarray:
+        """Sorted offsets of the occurrences, the first ``limit`` ones (all by default)."""
+        automaton = Automaton(self._pattern(pattern))
+        found, state = [], 0
+        total = 0
+        for number, ref in enumerate(self.blocks):
+            if limit is not None and total >= limit:
+                break
+            block = self._block(number)
+            starts = block.match_starts(automaton, state)
+            _, state = block.count(automaton, state)
+            if len(starts):
+                found.append(starts + ref.raw_offset)
+                total += len(starts)
+        offsets = np.concatenate(found).astype(np.uint64) if found else np.zeros(0, dtype=np.uint64)
+        return offsets[:limit] if limit is not None else offsets
+
+    def hits(self, pattern, limit: Optional[int] = None, first: bool = True) -> List[Hit]:
+        offsets = self.locate(pattern, limit, first)
+        lines = self.lines_of(offsets)
+        return [Hit(int(o), int(k), int(o) - self.line_start(int(k)), int(k) + 1)
+                for o, k in zip(offsets.tolist(), lines.tolist())]
+
+    def lines_of(self, offsets) -> np.ndarray:
+        """Global 0-based line number of each offset."""
+        offsets = np.asarray(offsets, dtype=np.int64)
+        out = np.empty(len(offsets), dtype=np.int64)
+        owners = np.maximum(np.searchsorted(self._raw_starts, offsets, side="right") - 1, 0)
+        for number in np.unique(owners).tolist():
+            mine = owners == number
+            starts = self._block(number).line_starts()
+            local = offsets[mine] - self.blocks[number].raw_offset
+            out[mine] = np.searchsorted(starts, local, side="right") - 1 + self.blocks[number].first_line
+        return out
+
+    def line_start(self, line: int) -> int:
+        """Offset of global 0-based ``line`` (len(self) past the last one)."""
+        if line >= self.n_lines:
+            return self._length
+        number = int(np.searchsorted(self._first_lines, line, side="right")) - 1
+        ref = self.blocks[number]
+        return ref.raw_offset + int(self._block(number).line_starts()[line - ref.first_line])
+
+    def line(self, line: int) -> bytes:
+        """Global line ``line`` with its terminator (a line cut between blocks comes whole)."""
+        number = int(np.searchsorted(self._first_lines, line, side="right")) - 1
+        parts = []
+        while 0 <= number < len(self.blocks) and self.blocks[number].first_line <= line:
+            ref, block = self.blocks[number], self._block(number)
+            local = line - ref.first_line
+            if local < block.n_lines:
+                parts.append(block.line(local))
+            if local < ref.n_newlines:
+                break
+            number += 1
+        return b"".join(parts)
+
+    def extract(self, start: int, end: int) -> bytes:
+        """Text bytes [start, end), from the lines that hold them."""
+        start, end = max(0, start), min(end, self._length)
+        if start >= end:
+            return b""
+        first, last = self.lines_of([start, end - 1]).tolist()
+        text = b"".join(self.line(k) for k in range(first, last + 1))
+        base = self.line_start(first)
+        return text[start - base:end - base]
+
+    def doc_name(self, doc: int) -> str:
+        return ""
+
+    def verify(self) -> None:
+        """Decode every block and check it against its stored checksum."""
+        from ..pipeline import decompress_block
+        with builtins.open(self.source, "rb") as fileobj:
+            for reader in iter_members(fileobj):
+                for header, payload in reader.blocks():
+                    decompress_block(header, payload)
+
+    # ------------------------------------------------------------ blocks
+
+    def _pattern(self, pattern) -> bytes:
+        if self._file is None:
+            raise ValueError(f"{self.source}: the archive is closed")
+        if isinstance(pattern, str):
+            pattern = pattern.encode("utf-8")
+        pattern = bytes(pattern)
+        if not pattern:
+            raise PatternError("empty pattern")
+        return pattern
+
+    def _ends_open(self) -> bool:
+        """Whether the text ends with a line that has no terminator."""
+        last = self._block(len(self.blocks) - 1)
+        return last.n_lines > self.blocks[-1].n_newlines
+
+    def _block(self, number: int):
+        block = self._cache.get(number)
+        if block is not None:
+            self._cache.move_to_end(number)
+            return block
+        if self._file is None:
+            raise ValueError(f"{self.source}: the archive is closed")
+        block = _open_block(self.blocks[number], self._map)
+        self._cache[number] = block
+        self._cached += block.nbytes
+        while self._cached > self._cache_bytes and len(self._cache) > 1:
+            _, dropped = self._cache.popitem(last=False)
+            self._cached -= dropped.nbytes
+        return block
+
+
+def _block_refs(path: str) -> List[StoredBlockRef]:
+    refs, raw_offset, first_line, member_start = [], 0, 0, 0
+    with builtins.open(path, "rb") as fileobj:
+        for reader in iter_members(fileobj):
+            for header, _ in reader.blocks(with_payload=False):
+                refs.append(StoredBlockRef(member_start + header.payload_offset, header.payload_len,
+                                           header.payload_crc, raw_offset, header.raw_len,
+                                           header.raw_crc, first_line, header.n_lines))
+                raw_offset += header.raw_len
+                first_line += header.n_lines
+            member_start = fileobj.tell()
+    return refs
+
+
+def _open_block(ref: StoredBlockRef, mapping):
+    payload = mapping[ref.offset:ref.offset + ref.length]
+    if crc32(payload) != ref.crc:
+        raise CorruptArchiveError("corrupt archive: block payload checksum mismatch")
+    kind, body = payload[:1], payload[1:]
+    if kind == PLAIN:
+        import zstandard
+        text = _unzstd(zstandard.ZstdDecompressor(), body)
+    elif kind == STRUCTURED:
+        stored = StoredBlock(body)
+        layout = block_layout(stored)
+        if layout is not None:
+            block = StreamBlock(layout)
+            if block.line_starts()[-1] != ref.raw_len:
+                raise _mismatch()
+            return block
+        text = stored.decode()
+    else:
+        raise CorruptArchiveError("corrupt archive: unknown block payload kind")
+    if len(text) != ref.raw_len or crc32(text) != ref.raw_crc:
+        raise _mismatch()
+    return TextBlock(text)
+
+
+def _mismatch() -> CorruptArchiveError:
+    return CorruptArchiveError("corrupt archive: a block does not decode to what was stored")

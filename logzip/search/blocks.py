@@ -1,0 +1,238 @@
+"""Searching one block: count and locate a pattern, carrying the automaton's state in and out.
+
+A block is searched with the state the previous block left (the text read so far ends
+with the pattern's first k bytes), and leaves its own, so a match across a block
+boundary is found like any other. :class:`StreamBlock` searches a structured block in its
+streams (see :mod:`logzip.search.layout`); :class:`TextBlock` the decoded text of a block
+stored as plain zstd (small ones), or of a layout the streams cannot follow.
+"""
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+import numpy as np
+
+from ._scan import Automaton, match_ends, scan_column, scan_pairs, scan_static, scan_text
+from .layout import BlockLayout, Group, Segment
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class Scan:
+    """What one pattern does in one block: its matches, the state after the block, and with
+    ``hits`` the matches per line and the lines that end in a non-zero state."""
+
+    count: int
+    end_state: int
+    line_hits: Optional[np.ndarray] = None
+    line_ends: Optional[Dict[int, int]] = None
+
+
+class TextBlock:
+    """A block searched in its decoded text."""
+
+    def __init__(self, text: bytes):
+        self.text = text
+        newlines = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == 10)
+        self.n_lines = len(newlines) + (1 if text and text[-1:] != b"\n" else 0)
+        self._starts = np.concatenate(([0], newlines + 1)).astype(np.int64)
+        if self._starts[-1] != len(text):
+            self._starts = np.append(self._starts, len(text))
+
+    def count(self, automaton: Automaton, carry: int):
+        return scan_text(self.text, carry, automaton)
+
+    def match_starts(self, automaton: Automaton, carry: int) -> np.ndarray:
+        ends, _ = match_ends(self.text, carry, automaton)
+        return ends - (automaton.m - 1)
+
+    def line_starts(self) -> np.ndarray:
+        return self._starts
+
+    def line(self, j: int) -> bytes:
+        return self.text[self._starts[j]:self._starts[j + 1]]
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.text)
+
+
+class StreamBlock:
+    """A structured block searched in its streams."""
+
+    def __init__(self, layout: BlockLayout):
+        self.layout = layout
+        self.n_lines = layout.n_lines
+        self._starts = None
+
+    @property
+    def nbytes(self) -> int:
+        return self.layout.nbytes
+
+    def count(self, automaton: Automaton, carry: int):
+        scan = self.scan(automaton, carry, hits=False)
+        return scan.count, scan.end_state
+
+    def match_starts(self, automaton: Automaton, carry: int) -> np.ndarray:
+        scan = self.scan(automaton, carry, hits=True)
+        lines = np.flatnonzero(scan.line_hits)
+        if not len(lines):
+            return _NONE
+        starts, found = self.line_starts(), []
+        for j in lines.tolist():
+            start = carry if j == 0 else scan.line_ends.get(j - 1, 0)
+            ends, _ = match_ends(self.layout.line(j), start, automaton)
+            found.append(ends + (starts[j] - (automaton.m - 1)))
+        return np.concatenate(found)
+
+    def line_starts(self) -> np.ndarray:
+        if self._starts is None:
+            self._starts = np.concatenate(([0], np.cumsum(self.layout.line_lengths())))
+        return self._starts
+
+    def line(self, j: int) -> bytes:
+        return self.layout.line(j)
+
+    # -------------------------------------------------------------- the scan
+
+    def scan(self, automaton: Automaton, carry: int, hits: bool) -> Scan:
+        """Every line read from state 0 first, piece by piece over all rows at once. Then, in
+        rounds, the lines that follow a line ending in a non-zero state (possible only when the
+        pattern holds a line feed, or after ``carry``) are read again from their true state, in
+        step with the state they were counted from, until the two meet (:func:`scan_pairs`)."""
+        layout = self.layout
+        line_hits = np.zeros(layout.n_lines, dtype=np.int32) if hits else None
+        total, lines, states = _scan_lines(layout, _Fresh(automaton), _NONE, _NONE, line_hits)
+        ends = dict(zip(lines.tolist(), states.tolist()))
+        # Line j + 1 was counted from state 0, and its true state is where line j ended.
+        followers = [(j + 1, end, 0) for j, end in ends.items() if j + 1 < layout.n_lines]
+        if carry:
+            followers.append((0, carry, 0))
+        pairs = _Pairs(automaton)
+        while followers:
+            followers.sort()
+            rows = np.array([f[0] for f in followers], dtype=np.int64)
+            entry = np.array([f[1:] for f in followers], dtype=np.int32)
+            change, lines, states = _scan_lines(layout, pairs, rows, entry, line_hits)
+            total += change
+            followers = []
+            for j, (true, counted) in zip(lines.tolist(), states.tolist()):
+                if true:
+                    ends[j] = true
+                else:
+                    ends.pop(j, None)
+                if j + 1 < layout.n_lines:
+                    followers.append((j + 1, true, counted))
+        return Scan(total, ends.get(layout.n_lines - 1, 0), line_hits, ends)
+
+
+class _Fresh:
+    """Feeds pieces to rows that all start in state 0 but ``act``: matches are found anywhere."""
+
+    def __init__(self, automaton: Automaton):
+        self.automaton = automaton
+
+    def zeros(self, n: int) -> np.ndarray:
+        return np.zeros(n, dtype=np.int32)
+
+    def empty(self) -> np.ndarray:
+        return np.zeros(0, dtype=np.int32)
+
+    def feed(self, piece, states, act, hits):
+        if isinstance(piece, bytes):
+            return scan_static(piece, states, act, self.automaton, hits)
+        return scan_column(piece.values, piece.offsets, states, act, self.automaton, hits)
+
+
+class _Pairs(_Fresh):
+    """Feeds pieces to the rows of ``act`` only, each in a pair of states (true, counted):
+    the count changes by what the true state finds that the counted one did not."""
+
+    def zeros(self, n: int) -> np.ndarray:
+        return np.zeros((n, 2), dtype=np.int32)
+
+    def empty(self) -> np.ndarray:
+        return np.zeros((0, 2), dtype=np.int32)
+
+    def feed(self, piece, states, act, hits):
+        if not len(act):
+            return 0, act
+        if isinstance(piece, bytes):
+            return scan_pairs(piece, None, states, act, self.automaton, hits)
+        return scan_pairs(piece.values, piece.offsets, states, act, self.automaton, hits)
+
+
+def _scan_lines(layout: BlockLayout, feeder, lines, states, line_hits):
+    """Feed every piece of the block's lines to ``feeder``; ``lines`` (sorted) enter in ``states``.
+    Returns the count and the lines left in a non-zero state (or pair) after their terminator."""
+    fit_lines, misfit_lines = layout.fit_lines, layout.misfit_lines
+    fit_hits = line_hits[fit_lines] if line_hits is not None else None
+    misfit_hits = line_hits[misfit_lines] if line_hits is not None else None
+    fit_rows = layout.fit_rank[lines]
+    fits = fit_rows >= 0
+    total, rows, row_states = _scan_rows(layout.head, feeder, fit_rows[fits], states[fits], fit_hits)
+    found, rows, row_states = _scan_group(layout.contents, feeder, rows, row_states, fit_hits)
+    total += found
+    found, rows, row_states = _scan_rows(layout.tail, feeder, rows, row_states, fit_hits)
+    total += found
+    found, misfit_rows, misfit_states = _scan_group(layout.misfits, feeder, layout.misfit_rank[lines[~fits]],
+                                                   states[~fits], misfit_hits)
+    total += found
+    if line_hits is not None:
+        line_hits[fit_lines] = fit_hits
+        line_hits[misfit_lines] = misfit_hits
+    lines = np.concatenate((fit_lines[rows], misfit_lines[misfit_rows]))
+    order = np.argsort(lines, kind="stable")
+    lines, states = lines[order], np.concatenate((row_states, misfit_states))[order]
+    found, lines, states = _scan_terminators(layout, feeder, lines, states, line_hits)
+    return total + found, lines, states
+
+
+def _scan_rows(segment: Segment, feeder, rows, states, hits):
+    """Feed a segment's pieces to its rows; ``rows`` (sorted) enter in ``states``, the others in
+    state 0. Returns the count, and the rows left in a non-zero state with their states."""
+    if not segment.pieces:
+        return 0, rows, states
+    st = feeder.zeros(segment.n_rows)
+    st[rows] = states
+    act, total = np.asarray(rows, dtype=np.int64), 0
+    for piece in segment.pieces:
+        found, act = feeder.feed(piece, st, act, hits)
+        total += found
+    return total, act, st[act]
+
+
+def _scan_group(group: Group, feeder, rows, states, hits):
+    """:func:`_scan_rows` over a group: each of its rows through its own segment."""
+    total, out_rows, out_states = 0, [], []
+    entering = group.segment_of[rows]
+    for number, segment in enumerate(group.segments):
+        if not segment.n_rows:
+            continue
+        mine = entering == number
+        local_hits = np.zeros(segment.n_rows, dtype=np.int32) if hits is not None else None
+        found, act, act_states = _scan_rows(segment, feeder, group.rank[rows[mine]], states[mine], local_hits)
+        total += found
+        members = group.rows_of(number)
+        if local_hits is not None:
+            hit_rows = np.flatnonzero(local_hits)
+            hits[members[hit_rows]] += local_hits[hit_rows]
+        if len(act):
+            out_rows.append(members[act])
+            out_states.append(act_states)
+    if not out_rows:
+        return total, _NONE, feeder.empty()
+    rows, states = np.concatenate(out_rows), np.concatenate(out_states)
+    order = np.argsort(rows, kind="stable")
+    return total, rows[order], states[order]
+
+
+def _scan_terminators(layout: BlockLayout, feeder, lines, states, line_hits):
+    """Feed each terminated line its terminator; the unterminated last line passes as it is."""
+    n = layout.n_terminated
+    inside = lines < n
+    st = feeder.zeros(n)
+    st[lines[inside]] = states[inside]
+    hits = line_hits[:n] if line_hits is not None else None
+    found, act = feeder.feed(layout.terminator, st, lines[inside], hits)
+    return found, np.concatenate((act, lines[~inside])), np.concatenate((st[act], states[~inside]))

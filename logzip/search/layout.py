@@ -1,0 +1,247 @@
+"""A block's lines as pieces, read from its streams without rendering the text.
+
+A line of a structured block is the concatenation of *pieces*::
+
+    fitting line  = header before the content | content | header after it | terminator
+    content       = its template's literal text and slot values, or an unmatched string
+    misfit line   = its template's pieces (misfit templates are whole lines) | terminator
+
+A piece is either literal ``bytes`` (the same in every row: template text, header
+punctuation, a column whose values are all alike) or a :class:`Column` (one value a
+row). Rows that share their pieces form a :class:`Segment`: the header of every fitting
+line is one segment, each template's lines another. Search feeds these pieces to an
+automaton (:mod:`logzip.search._scan`), so a pattern is matched against the template
+text once, against each column's values where they are, and across pieces, lines and
+blocks exactly as in the text, while the text itself is never built.
+"""
+from dataclasses import dataclass
+from typing import List, Optional, Union
+
+import numpy as np
+
+from ..codec.block import StoredBlock, _header_from_spec
+from ..codec.columns import decode_table, decode_tables
+from ..codec.header import CONTENT
+from ..codec.lines import ALL_CRLF, MIXED
+from ..errors import CorruptArchiveError, FormatError
+
+
+@dataclass
+class Column:
+    """Row i's value is ``values[offsets[i]:offsets[i + 1]]``."""
+
+    values: bytes
+    offsets: np.ndarray  # int64, n_rows + 1, from 0
+
+    @classmethod
+    def of(cls, values: List[bytes]) -> "Column":
+        offsets = np.zeros(len(values) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=len(values)), out=offsets[1:])
+        return cls(b"".join(values), offsets)
+
+    def __getitem__(self, row: int) -> bytes:
+        return self.values[self.offsets[row]:self.offsets[row + 1]]
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+
+Piece = Union[bytes, Column]
+
+
+def as_piece(values: List[bytes]) -> Piece:
+    """A column, or its one value when every row holds the same (separators, constant fields)."""
+    if values and values.count(values[0]) == len(values):
+        return values[0]
+    return Column.of(values)
+
+
+@dataclass
+class Segment:
+    """Rows that are made of the same pieces."""
+
+    pieces: List[Piece]
+    n_rows: int
+
+    def row(self, i: int) -> bytes:
+        return b"".join(p if isinstance(p, bytes) else p[i] for p in self.pieces)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(p.values) + p.offsets.nbytes for p in self.pieces if isinstance(p, Column))
+
+    def lengths(self) -> np.ndarray:
+        total = np.zeros(self.n_rows, dtype=np.int64)
+        for piece in self.pieces:
+            total += len(piece) if isinstance(piece, bytes) else piece.lengths()
+        return total
+
+
+@dataclass
+class Group:
+    """Strings described by templates: ``segments[0]`` holds the unmatched strings, ``segments[1 + t]``
+    template t's; row i of the group is row ``rank[i]`` of segment ``segment_of[i]``."""
+
+    segments: List[Segment]
+    segment_of: np.ndarray
+    rank: np.ndarray
+
+    def row(self, i: int) -> bytes:
+        return self.segments[self.segment_of[i]].row(self.rank[i])
+
+    def lengths(self) -> np.ndarray:
+        out = np.zeros(len(self.segment_of), dtype=np.int64)
+        for number, segment in enumerate(self.segments):
+            if segment.n_rows:
+                out[self.rows_of(number)] = segment.lengths()
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        return sum(s.nbytes for s in self.segments) + 3 * self.rank.nbytes
+
+    def rows_of(self, number: int) -> np.ndarray:
+        """The group rows of segment ``number``, in order."""
+        return self._order[self._starts[number]:self._starts[number + 1]]
+
+    def __post_init__(self):
+        self._order = np.argsort(self.segment_of, kind="stable")
+        counts = np.bincount(self.segment_of, minlength=len(self.segments))
+        self._starts = np.concatenate(([0], np.cumsum(counts)))
+
+
+@dataclass
+class BlockLayout:
+    """Every line of one structured block as pieces.
+
+    ``fit_rank[j]`` is line j's row among the lines that fit the header (-1 for a misfit),
+    ``misfit_rank[j]`` its row among the misfit lines. Without a header every line fits and
+    the header segments have no pieces.
+    """
+
+    n_lines: int
+    head: Segment            # header pieces before the content, one row a fitting line
+    contents: Group
+    tail: Segment            # header pieces after the content
+    misfits: Group
+    fit_lines: np.ndarray    # line number of each fitting row
+    misfit_lines: np.ndarray
+    terminator: Piece        # one row a terminated line
+    n_terminated: int
+
+    def line(self, j: int) -> bytes:
+        """Line j of the block, with its terminator."""
+        f = self.fit_rank[j]
+        if f >= 0:
+            text = self.head.row(f) + self.contents.row(f) + self.tail.row(f)
+        else:
+            text = self.misfits.row(self.misfit_rank[j])
+        if j < self.n_terminated:
+            text += self.terminator if isinstance(self.terminator, bytes) else self.terminator[j]
+        return text
+
+    @property
+    def nbytes(self) -> int:
+        parts = (self.head, self.contents, self.tail, self.misfits)
+        return sum(p.nbytes for p in parts) + 3 * 8 * self.n_lines
+
+    def line_lengths(self) -> np.ndarray:
+        out = np.zeros(self.n_lines, dtype=np.int64)
+        out[self.fit_lines] = self.head.lengths() + self.contents.lengths() + self.tail.lengths()
+        out[self.misfit_lines] = self.misfits.lengths()
+        ends = self.terminator
+        out[:self.n_terminated] += len(ends) if isinstance(ends, bytes) else ends.lengths()
+        return out
+
+    def __post_init__(self):
+        self.fit_rank = np.full(self.n_lines, -1, dtype=np.int64)
+        self.fit_rank[self.fit_lines] = np.arange(len(self.fit_lines))
+        self.misfit_rank = np.full(self.n_lines, -1, dtype=np.int64)
+        self.misfit_rank[self.misfit_lines] = np.arange(len(self.misfit_lines))
+
+
+def block_layout(block: StoredBlock) -> Optional[BlockLayout]:
+    """The layout of a structured block; None when its header format puts the content in
+    an optional part (then the block is searched in its decoded text)."""
+    contents, misfits = (_group(g) for g in block.groups)
+    n_fit = block.groups[0].n_strings
+    head, tail = Segment([], n_fit), Segment([], n_fit)
+    if block.spec is not None:
+        header = _header_from_spec(block.spec)
+        try:
+            pieces = header.pieces(decode_table(block.sections[3], n_fit))
+        except FormatError:
+            return None
+        at = next(i for i, p in enumerate(pieces) if p is CONTENT)
+        head = Segment(_pieces(pieces[:at]), n_fit)
+        tail = Segment(_pieces(pieces[at + 1:]), n_fit)
+    misfit_lines = block.misfit_rows
+    fits = np.ones(block.n_lines, dtype=bool)
+    fits[misfit_lines] = False
+    terminator, n_terminated = _terminators(block.sections[1], block.n_lines)
+    return BlockLayout(block.n_lines, head, contents, tail, misfits, np.flatnonzero(fits),
+                       np.asarray(misfit_lines, dtype=np.int64), terminator, n_terminated)
+
+
+def _pieces(items: list) -> List[Piece]:
+    """Adjacent literals joined, empty ones dropped, lists made pieces."""
+    out: List[Piece] = []
+    for item in items:
+        piece = as_piece(item) if isinstance(item, list) else item
+        if isinstance(piece, bytes) and out and isinstance(out[-1], bytes):
+            out[-1] += piece
+        elif not isinstance(piece, bytes) or piece:
+            out.append(piece)
+    return out
+
+
+def _group(stored) -> Group:
+    ids = stored.group_ids.astype(np.int64)
+    templates = stored.templates.templates
+    counts = np.bincount(ids, minlength=len(templates) + 1).tolist()
+    rows = [counts[0]] + [count if template.slots else 0 for template, count in zip(templates, counts[1:])]
+    tables = decode_tables(stored.sections[2], rows)
+    if len(tables) != len(templates) + 1 or len(tables[0]) != 1:
+        raise CorruptArchiveError("corrupt archive: parameter tables disagree with the templates")
+    segments = [Segment([as_piece(tables[0][0])] if counts[0] else [], counts[0])]
+    for template, columns, count in zip(templates, tables[1:], counts[1:]):
+        if len(columns) != len(template.slots) or any(len(c) != count for c in columns):
+            raise CorruptArchiveError("corrupt archive: a template's parameter count disagrees with its lines")
+        segments.append(Segment(_template_pieces(template.tokens, iter(columns)), count))
+    order = np.argsort(ids, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids)) - np.repeat(starts[:-1], counts)
+    return Group(segments, ids, rank)
+
+
+def _template_pieces(tokens, columns) -> List[Piece]:
+    items: list = []
+    for k, token in enumerate(tokens):
+        if k:
+            items.append(b" ")
+        if isinstance(token, tuple):
+            items += [token[0], next(columns), token[1]]
+        else:
+            items.append(token)
+    return _pieces(items)
+
+
+def _terminators(endings: bytes, n_lines: int):
+    """The terminator piece of the block's lines and how many lines have one."""
+    if len(endings) < 2 or endings[0] > MIXED or endings[1] > 1:
+        raise CorruptArchiveError("corrupt archive: bad line endings record")
+    n_terminated = n_lines - endings[1]
+    if n_terminated < 0:
+        raise CorruptArchiveError("corrupt archive: line count disagrees with endings")
+    if endings[0] != MIXED:
+        return (b"\r\n" if endings[0] == ALL_CRLF else b"\n"), n_terminated
+    bits = np.frombuffer(endings, dtype=np.uint8, offset=2)
+    if len(bits) * 8 < n_terminated:
+        raise CorruptArchiveError("corrupt archive: line endings bitmap is short")
+    crlf = np.unpackbits(bits, count=n_terminated).astype(np.int64)
+    offsets = np.zeros(n_terminated + 1, dtype=np.int64)
+    np.cumsum(crlf + 1, out=offsets[1:])
+    values = np.full(int(offsets[-1]), ord("\n"), dtype=np.uint8)
+    values[offsets[:-1][crlf == 1]] = ord("\r")
+    return Column(values.tobytes(), offsets), n_terminated
