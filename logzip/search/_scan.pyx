@@ -16,12 +16,15 @@ the bytes read after each candidate; no per-row work for rows that stay in state
 import numpy as np
 
 cimport numpy as cnp
+from libc.stdlib cimport free, malloc
 from libc.string cimport memchr
 
 cnp.import_array()
 
 ctypedef cnp.int32_t state_t
 ctypedef cnp.int64_t index_t
+
+_EMPTY = np.zeros(0, dtype=np.int64)
 
 
 cdef class Automaton:
@@ -31,6 +34,8 @@ cdef class Automaton:
     cdef state_t[:, ::1] d
     cdef readonly state_t m
     cdef readonly unsigned char first
+    cdef readonly object byte_mask
+    cdef readonly bint has_newline
 
     def __init__(self, const unsigned char[::1] pattern):
         cdef Py_ssize_t m = pattern.shape[0], j
@@ -40,6 +45,8 @@ cdef class Automaton:
         self.table = np.zeros((m + 1, 256), dtype=np.int32)
         self.d = self.table
         self.m, self.first = m, pattern[0]
+        self.byte_mask = sum(1 << b for b in set(bytes(pattern)))
+        self.has_newline = 10 in bytes(pattern)
         self.d[0, pattern[0]] = 1
         for j in range(1, m + 1):
             for c in range(256):
@@ -83,11 +90,13 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
     cdef bint with_hits = hits is not None
     cdef const unsigned char* text = &values[0] if values.shape[0] else NULL
     cdef const unsigned char* q
-    carried = np.empty(n_act, dtype=np.int32)
-    fresh = np.empty(n, dtype=np.int64)
-    cdef state_t[::1] carried_v = carried
-    cdef index_t[::1] fresh_v = fresh
+    cdef state_t* carried_v = <state_t*>malloc((n_act + 1) * sizeof(state_t))
+    cdef index_t* fresh_v = <index_t*>malloc((n + 1) * sizeof(index_t))
     cdef Py_ssize_t n_fresh = 0
+    if carried_v == NULL or fresh_v == NULL:
+        free(carried_v)
+        free(fresh_v)
+        raise MemoryError()
     with nogil:
         # Rows already inside a match attempt: each is read whole, from its own state.
         for k in range(n_act):
@@ -119,15 +128,17 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
             pos = offsets[r + 1]
         for k in range(n_act):
             states[act[k]] = carried_v[k]
-    kept = np.asarray(act)[carried != 0]
-    return found, _merge(kept, fresh[:n_fresh])
+    try:
+        return found, _survivors(act, carried_v, fresh_v, n_fresh)
+    finally:
+        free(carried_v)
+        free(fresh_v)
 
 
 def scan_static(const unsigned char[::1] piece, state_t[::1] states, const index_t[::1] act,
                 Automaton automaton, cnp.int32_t[::1] hits=None):
     """:func:`scan_column` for a piece that is the same text in every row."""
     cdef Py_ssize_t n = states.shape[0], n_act = act.shape[0], k, r, length = piece.shape[0]
-    cdef state_t[::1] carried_v
     cdef const state_t[:, ::1] d = automaton.d
     cdef state_t m = automaton.m, s, zero_to
     cdef unsigned char first = automaton.first
@@ -138,18 +149,14 @@ def scan_static(const unsigned char[::1] piece, state_t[::1] states, const index
         zero_to = _run(text, 0, length, 0, d, m, first, &zero_found)
     if zero_to == 0 and zero_found == 0:
         # Rows in state 0 stay there: only act moves.
-        carried = np.empty(n_act, dtype=np.int32)
-        carried_v = carried
         with nogil:
             for k in range(n_act):
                 r = act[k]
                 before = found
-                s = _run(text, 0, length, states[r], d, m, first, &found)
-                states[r] = s
-                carried_v[k] = s
+                states[r] = _run(text, 0, length, states[r], d, m, first, &found)
                 if with_hits:
                     hits[r] += found - before
-        return found, np.asarray(act)[carried != 0]
+        return found, _survivors(act, &states[0] if n else NULL, NULL, 0, True)
     with nogil:
         for r in range(n):
             s = states[r]
@@ -190,28 +197,44 @@ def scan_text(const unsigned char[::1] text, state_t start, Automaton automaton)
     return found, s
 
 
-def _merge(a, b):
-    """Two sorted row lists as one."""
-    if not len(b):
-        return a
-    if not len(a):
-        return b.copy()
-    return np.sort(np.concatenate((a, b)), kind="mergesort")
+cdef object _survivors(const index_t[::1] act, const state_t* carried, const index_t* fresh,
+                       Py_ssize_t n_fresh, bint by_row=False):
+    """The rows of ``act`` whose new state is not 0 (``carried[k]`` for act[k], or with ``by_row``
+    ``carried[act[k]]``), merged with the sorted ``fresh`` rows, as a sorted int64 array."""
+    cdef Py_ssize_t n_act = act.shape[0], i = 0, j = 0, k = 0
+    if n_act == 0 and n_fresh == 0:
+        return _EMPTY
+    out = np.empty(n_act + n_fresh, dtype=np.int64)
+    cdef index_t[::1] o = out
+    with nogil:
+        while i < n_act or j < n_fresh:
+            if i < n_act and (carried[act[i]] if by_row else carried[i]) == 0:
+                i += 1
+            elif j >= n_fresh or (i < n_act and act[i] < fresh[j]):
+                o[k] = act[i]
+                i += 1
+                k += 1
+            else:
+                o[k] = fresh[j]
+                j += 1
+                k += 1
+    return out[:k]
 
 
-def scan_pairs(const unsigned char[::1] values, const index_t[::1] offsets, state_t[:, ::1] states,
-               const index_t[::1] act, Automaton automaton, cnp.int32_t[::1] hits=None):
+def scan_pairs(const unsigned char[::1] values, const index_t[::1] offsets, const cnp.int32_t[::1] codes,
+               state_t[:, ::1] states, const index_t[::1] act, Automaton automaton,
+               cnp.int32_t[::1] hits=None):
     """Correct what a row was counted from a wrong state: row r of ``act`` is read from both
     ``states[r, 0]`` (its true state) and ``states[r, 1]`` (the state it was counted from),
     in step, until the two meet; from there on both count alike. ``values``/``offsets`` as in
-    :func:`scan_column` (one row of offsets [0, len] for a static piece read by every row:
-    pass ``offsets`` None). Returns the change in the count and the rows whose states still
+    :func:`scan_column`, or ``offsets`` None for a static piece (the same text in every row),
+    ``codes`` as in :func:`scan_coded` or None. Returns the change in the count and the rows whose states still
     differ."""
-    cdef Py_ssize_t n_act = act.shape[0], k, r, p, end
+    cdef Py_ssize_t n_act = act.shape[0], k, r, p, end, c
     cdef const state_t[:, ::1] d = automaton.d
     cdef state_t m = automaton.m, s, t
     cdef index_t change = 0, before
-    cdef bint with_hits = hits is not None, static = offsets is None
+    cdef bint with_hits = hits is not None, static = offsets is None, coded = codes is not None
     cdef Py_ssize_t length = values.shape[0]
     cdef const unsigned char* text = &values[0] if length else NULL
     differ = np.empty(n_act, dtype=np.int64)
@@ -221,10 +244,11 @@ def scan_pairs(const unsigned char[::1] values, const index_t[::1] offsets, stat
         for k in range(n_act):
             r = act[k]
             s, t = states[r, 0], states[r, 1]
+            c = codes[r] if coded else r
             if static:
                 p, end = 0, length
             else:
-                p, end = offsets[r], offsets[r + 1]
+                p, end = offsets[c], offsets[c + 1]
             before = change
             while p < end and s != t:
                 s = d[s, text[p]]
@@ -238,3 +262,83 @@ def scan_pairs(const unsigned char[::1] values, const index_t[::1] offsets, stat
                 differ_v[n_differ] = r
                 n_differ += 1
     return change, differ[:n_differ]
+
+
+def scan_coded(const unsigned char[::1] values, const index_t[::1] offsets, const cnp.int32_t[::1] codes,
+               state_t[::1] states, const index_t[::1] act, Automaton automaton,
+               cnp.int32_t[::1] hits=None):
+    """:func:`scan_column` for a dictionary-coded column: row r's value is dictionary entry
+    ``codes[r]`` (``values``/``offsets`` hold the distinct values). What each entry does from
+    state 0 is found once, by scanning the dictionary; rows in other states step through their
+    entry, each (state, entry) pair read once when rows share them."""
+    cdef Py_ssize_t n = states.shape[0], n_act = act.shape[0], n_values = offsets.shape[0] - 1
+    cdef Py_ssize_t k, r, c, slot, n_fresh = 0
+    cdef const state_t[:, ::1] d = automaton.d
+    cdef state_t m = automaton.m, s
+    cdef unsigned char first = automaton.first
+    cdef index_t found = 0, before, got
+    cdef bint with_hits = hits is not None
+    cdef const unsigned char* text = &values[0] if values.shape[0] else NULL
+    # From state 0: every distinct value once.
+    zero_to = np.zeros(n_values, dtype=np.int32)
+    zero_found = np.zeros(n_values, dtype=np.int32)
+    found_in_values, _ = scan_column(values, offsets, zero_to, np.zeros(0, dtype=np.int64), automaton,
+                                     zero_found)
+    cdef state_t[::1] to0 = zero_to
+    cdef cnp.int32_t[::1] found0 = zero_found
+    cdef bint any_fresh = found_in_values or zero_to.any()
+    cdef state_t* carried_v = <state_t*>malloc((n_act + 1) * sizeof(state_t))
+    cdef index_t* fresh_v = <index_t*>malloc((n + 1 if any_fresh else 1) * sizeof(index_t))
+    if carried_v == NULL or fresh_v == NULL:
+        free(carried_v)
+        free(fresh_v)
+        raise MemoryError()
+    # Rows in other states: a memo of (state, entry) when they are many.
+    cdef bint memo = n_act > n_values
+    cdef state_t[::1] slot_of
+    cdef state_t[:, ::1] memo_to
+    cdef cnp.int32_t[:, ::1] memo_found
+    if memo:
+        present = np.unique(np.asarray(states)[np.asarray(act)]) if n_act else np.zeros(0, dtype=np.int32)
+        slots = np.full(m + 1, -1, dtype=np.int32)
+        slots[present] = np.arange(len(present), dtype=np.int32)
+        slot_of = slots
+        memo_to = np.full((len(present), n_values), -1, dtype=np.int32)
+        memo_found = np.zeros((len(present), n_values), dtype=np.int32)
+    with nogil:
+        for k in range(n_act):
+            r = act[k]
+            c = codes[r]
+            if memo:
+                slot = slot_of[states[r]]
+                if memo_to[slot, c] < 0:
+                    got = 0
+                    memo_to[slot, c] = _run(text, offsets[c], offsets[c + 1], states[r], d, m, first, &got)
+                    memo_found[slot, c] = got
+                carried_v[k] = memo_to[slot, c]
+                got = memo_found[slot, c]
+            else:
+                got = 0
+                carried_v[k] = _run(text, offsets[c], offsets[c + 1], states[r], d, m, first, &got)
+            found += got
+            if with_hits:
+                hits[r] += got
+        if any_fresh:
+            for r in range(n):
+                if states[r] == 0:
+                    c = codes[r]
+                    found += found0[c]
+                    if with_hits:
+                        hits[r] += found0[c]
+                    if to0[c] != 0:
+                        states[r] = to0[c]
+                        fresh_v[n_fresh] = r
+                        n_fresh += 1
+        for k in range(n_act):
+            states[act[k]] = carried_v[k]
+    try:
+        return found, _survivors(act, carried_v, fresh_v, n_fresh)
+    finally:
+        free(carried_v)
+        free(fresh_v)
+

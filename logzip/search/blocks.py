@@ -11,8 +11,8 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from ._scan import Automaton, match_ends, scan_column, scan_pairs, scan_static, scan_text
-from .layout import BlockLayout, Group, Segment
+from ._scan import Automaton, match_ends, scan_coded, scan_column, scan_pairs, scan_static, scan_text
+from .layout import BlockLayout, CodedColumn, Group, Segment
 
 _NONE = np.zeros(0, dtype=np.int64)
 
@@ -102,7 +102,7 @@ class StreamBlock:
         step with the state they were counted from, until the two meet (:func:`scan_pairs`)."""
         layout = self.layout
         line_hits = np.zeros(layout.n_lines, dtype=np.int32) if hits else None
-        total, lines, states = _scan_lines(layout, _Fresh(automaton), _NONE, _NONE, line_hits)
+        total, lines, states = _scan_lines(layout, _Fresh(automaton, layout), _NONE, _NONE, line_hits)
         ends = dict(zip(lines.tolist(), states.tolist()))
         # Line j + 1 was counted from state 0, and its true state is where line j ended.
         followers = [(j + 1, end, 0) for j, end in ends.items() if j + 1 < layout.n_lines]
@@ -127,10 +127,29 @@ class StreamBlock:
 
 
 class _Fresh:
-    """Feeds pieces to rows that all start in state 0 but ``act``: matches are found anywhere."""
+    """Feeds pieces to rows that all start in state 0 but ``act``: matches are found anywhere.
 
-    def __init__(self, automaton: Automaton):
+    What cannot change a thing is skipped: a piece without the pattern's first byte when no row
+    is inside a match attempt, and, for a pattern without a line feed (whose matches lie within
+    a line), the lines of a template whose bytes, with the header's and the terminators', do
+    not hold every byte of the pattern.
+    """
+
+    def __init__(self, automaton: Automaton, layout: BlockLayout):
         self.automaton = automaton
+        self.first_bit = 1 << automaton.first
+        self.needed = automaton.byte_mask
+        self.within_lines = not automaton.has_newline
+        self.frame = layout.frame_flags
+        # A last line without terminator hands its state on to the next block: never skipped.
+        self.open_segment = layout.last_segment() if layout.n_terminated < layout.n_lines else None
+
+    def skips_piece(self, flags: int, act) -> bool:
+        return not len(act) and not flags & self.first_bit
+
+    def skips_template(self, segment: Segment, rows) -> bool:
+        return (self.within_lines and not len(rows) and segment is not self.open_segment
+                and self.needed & ~(segment.flags | self.frame))
 
     def zeros(self, n: int) -> np.ndarray:
         return np.zeros(n, dtype=np.int32)
@@ -141,12 +160,24 @@ class _Fresh:
     def feed(self, piece, states, act, hits):
         if isinstance(piece, bytes):
             return scan_static(piece, states, act, self.automaton, hits)
+        if isinstance(piece, CodedColumn):
+            values = piece.dictionary
+            return scan_coded(values.values, values.offsets, piece.codes, states, act, self.automaton, hits)
         return scan_column(piece.values, piece.offsets, states, act, self.automaton, hits)
 
 
 class _Pairs(_Fresh):
     """Feeds pieces to the rows of ``act`` only, each in a pair of states (true, counted):
     the count changes by what the true state finds that the counted one did not."""
+
+    def __init__(self, automaton: Automaton):
+        self.automaton = automaton
+
+    def skips_piece(self, flags: int, act) -> bool:
+        return not len(act)
+
+    def skips_template(self, segment: Segment, rows) -> bool:
+        return not len(rows)
 
     def zeros(self, n: int) -> np.ndarray:
         return np.zeros((n, 2), dtype=np.int32)
@@ -158,8 +189,11 @@ class _Pairs(_Fresh):
         if not len(act):
             return 0, act
         if isinstance(piece, bytes):
-            return scan_pairs(piece, None, states, act, self.automaton, hits)
-        return scan_pairs(piece.values, piece.offsets, states, act, self.automaton, hits)
+            return scan_pairs(piece, None, None, states, act, self.automaton, hits)
+        if isinstance(piece, CodedColumn):
+            values = piece.dictionary
+            return scan_pairs(values.values, values.offsets, piece.codes, states, act, self.automaton, hits)
+        return scan_pairs(piece.values, piece.offsets, None, states, act, self.automaton, hits)
 
 
 def _scan_lines(layout: BlockLayout, feeder, lines, states, line_hits):
@@ -193,13 +227,17 @@ def _scan_rows(segment: Segment, feeder, rows, states, hits):
     state 0. Returns the count, and the rows left in a non-zero state with their states."""
     if not segment.pieces:
         return 0, rows, states
-    st = feeder.zeros(segment.n_rows)
-    st[rows] = states
+    st = None
     act, total = np.asarray(rows, dtype=np.int64), 0
-    for piece in segment.pieces:
+    for piece, flags in zip(segment.pieces, segment.piece_flags):
+        if feeder.skips_piece(flags, act):
+            continue
+        if st is None:
+            st = feeder.zeros(segment.n_rows)
+            st[rows] = states
         found, act = feeder.feed(piece, st, act, hits)
         total += found
-    return total, act, st[act]
+    return total, act, (st[act] if st is not None else states)
 
 
 def _scan_group(group: Group, feeder, rows, states, hits):
@@ -207,9 +245,9 @@ def _scan_group(group: Group, feeder, rows, states, hits):
     total, out_rows, out_states = 0, [], []
     entering = group.segment_of[rows]
     for number, segment in enumerate(group.segments):
-        if not segment.n_rows:
-            continue
         mine = entering == number
+        if not segment.n_rows or feeder.skips_template(segment, rows[mine]):
+            continue
         local_hits = np.zeros(segment.n_rows, dtype=np.int32) if hits is not None else None
         found, act, act_states = _scan_rows(segment, feeder, group.rank[rows[mine]], states[mine], local_hits)
         total += found

@@ -15,6 +15,7 @@ text once, against each column's values where they are, and across pieces, lines
 blocks exactly as in the text, while the text itself is never built.
 """
 from dataclasses import dataclass
+from functools import cached_property
 from typing import List, Optional, Union
 
 import numpy as np
@@ -45,14 +46,69 @@ class Column:
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
 
+    @property
+    def nbytes(self) -> int:
+        return len(self.values) + self.offsets.nbytes
 
-Piece = Union[bytes, Column]
+    @cached_property
+    def flags(self) -> int:
+        """The byte values that occur in the column, as a 256-bit mask."""
+        return byte_mask(self.values)
+
+
+@dataclass
+class CodedColumn:
+    """A column of few distinct values: row i's value is ``dictionary[codes[i]]``."""
+
+    dictionary: Column
+    codes: np.ndarray  # int32
+
+    @classmethod
+    def of(cls, values: List[bytes]) -> "CodedColumn":
+        index: dict = {}
+        codes = np.fromiter(map(lambda v: index.setdefault(v, len(index)), values), dtype=np.int32,
+                            count=len(values))
+        return cls(Column.of(list(index)), codes)
+
+    def __getitem__(self, row: int) -> bytes:
+        return self.dictionary[self.codes[row]]
+
+    def lengths(self) -> np.ndarray:
+        return self.dictionary.lengths()[self.codes]
+
+    @property
+    def nbytes(self) -> int:
+        return self.dictionary.nbytes + self.codes.nbytes
+
+    @property
+    def flags(self) -> int:
+        return self.dictionary.flags
+
+
+Piece = Union[bytes, Column, CodedColumn]
+
+
+def byte_mask(data: bytes) -> int:
+    """The byte values that occur in ``data``, as a 256-bit mask (bit b: byte b occurs)."""
+    present = np.flatnonzero(np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256))
+    return int.from_bytes(np.packbits(np.isin(np.arange(256), present), bitorder="little").tobytes(), "little")
+
+
+def piece_flags(piece: Piece) -> int:
+    return byte_mask(piece) if isinstance(piece, bytes) else piece.flags
+CODED_SAMPLE = 1024   # rows looked at to decide whether a column is coded
+CODED_RATIO = 0.25    # coded when at most this share of the sampled rows are distinct
 
 
 def as_piece(values: List[bytes]) -> Piece:
-    """A column, or its one value when every row holds the same (separators, constant fields)."""
-    if values and values.count(values[0]) == len(values):
+    """How a column is searched best: its one value when every row holds the same (separators,
+    constant fields), coded when its values repeat (hosts, levels, states), else as it is."""
+    n = len(values)
+    if values and values.count(values[0]) == n:
         return values[0]
+    sample = values[::max(1, n // CODED_SAMPLE)]
+    if len(set(sample)) <= CODED_RATIO * len(sample):
+        return CodedColumn.of(values)
     return Column.of(values)
 
 
@@ -68,7 +124,19 @@ class Segment:
 
     @property
     def nbytes(self) -> int:
-        return sum(len(p.values) + p.offsets.nbytes for p in self.pieces if isinstance(p, Column))
+        return sum(p.nbytes for p in self.pieces if not isinstance(p, bytes))
+
+    @cached_property
+    def piece_flags(self) -> List[int]:
+        return [piece_flags(p) for p in self.pieces]
+
+    @cached_property
+    def flags(self) -> int:
+        """The byte values that occur in the segment's rows."""
+        mask = 0
+        for flags in self.piece_flags:
+            mask |= flags
+        return mask
 
     def lengths(self) -> np.ndarray:
         total = np.zeros(self.n_rows, dtype=np.int64)
@@ -139,6 +207,20 @@ class BlockLayout:
         if j < self.n_terminated:
             text += self.terminator if isinstance(self.terminator, bytes) else self.terminator[j]
         return text
+
+    def last_segment(self) -> Segment:
+        """The segment that holds the block's last line."""
+        last = self.n_lines - 1
+        if self.fit_rank[last] >= 0:
+            group, row = self.contents, self.fit_rank[last]
+        else:
+            group, row = self.misfits, self.misfit_rank[last]
+        return group.segments[group.segment_of[row]]
+
+    @cached_property
+    def frame_flags(self) -> int:
+        """The byte values of what surrounds a content: the header pieces and the terminators."""
+        return self.head.flags | self.tail.flags | piece_flags(self.terminator)
 
     @property
     def nbytes(self) -> int:
