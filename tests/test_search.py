@@ -49,8 +49,8 @@ def count_in_blocks(blocks, pattern: bytes) -> int:
 def starts_in_blocks(blocks, pieces, pattern: bytes) -> list:
     automaton, state, offset, found = Automaton(pattern), 0, 0, []
     for block, raw in zip(blocks, pieces):
-        found += (block.match_starts(automaton, state) + offset).tolist()
-        _, state = block.count(automaton, state)
+        starts, state = block.locate(automaton, state)
+        found += (starts + offset).tolist()
         offset += len(raw)
     return found
 
@@ -160,7 +160,9 @@ def test_every_archive_is_searchable(tmp_path):
             assert corpus.line(k) == text[starts[k]:starts[k + 1] if k + 1 < len(starts) else len(text)]
             assert corpus.line_start(k) == starts[k]
         assert corpus.extract(len(first) - 30, len(first) + 30) == text[len(first) - 30:len(first) + 30]
-        assert len(corpus.hits(b" ", limit=7)) == 7
+        spaces = occurrences(text, b" ")
+        assert [h.offset for h in corpus.hits(b" ", limit=7)] == spaces[:7]
+        assert corpus.locate(b" ", limit=len(spaces) - 3).tolist() == spaces[:-3]
         corpus.verify()
     with pytest.raises(ValueError, match="closed"):
         corpus.count(b"x")

@@ -125,9 +125,8 @@ class StreamArchive:
         for number, ref in enumerate(self.blocks):
             if limit is not None and total >= limit:
                 break
-            block = self._block(number)
-            starts = block.match_starts(automaton, state)
-            _, state = block.count(automaton, state)
+            starts, state = self._block(number).locate(automaton, state,
+                                                        None if limit is None else limit - total)
             if len(starts):
                 found.append(starts + ref.raw_offset)
                 total += len(starts)

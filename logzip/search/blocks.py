@@ -42,9 +42,11 @@ class TextBlock:
     def count(self, automaton: Automaton, carry: int):
         return scan_text(self.text, carry, automaton)
 
-    def match_starts(self, automaton: Automaton, carry: int) -> np.ndarray:
-        ends, _ = match_ends(self.text, carry, automaton)
-        return ends - (automaton.m - 1)
+    def locate(self, automaton: Automaton, carry: int, limit: Optional[int] = None):
+        """Block offsets where the matches start (negative: in an earlier block), the first
+        ``limit`` ones, and the state after the block."""
+        ends, state = match_ends(self.text, carry, automaton)
+        return ends[:limit] - (automaton.m - 1), state
 
     def line_starts(self) -> np.ndarray:
         return self._starts
@@ -73,17 +75,18 @@ class StreamBlock:
         scan = self.scan(automaton, carry, hits=False)
         return scan.count, scan.end_state
 
-    def match_starts(self, automaton: Automaton, carry: int) -> np.ndarray:
+    def locate(self, automaton: Automaton, carry: int, limit: Optional[int] = None):
+        """:meth:`TextBlock.locate`: the lines with matches are rendered, and only those."""
         scan = self.scan(automaton, carry, hits=True)
         lines = np.flatnonzero(scan.line_hits)
-        if not len(lines):
-            return _NONE
-        starts, found = self.line_starts(), []
+        if limit is not None:
+            lines = lines[:np.searchsorted(np.cumsum(scan.line_hits[lines]), limit) + 1]
+        starts, found = self.line_starts(), [_NONE]
         for j in lines.tolist():
             start = carry if j == 0 else scan.line_ends.get(j - 1, 0)
             ends, _ = match_ends(self.layout.line(j), start, automaton)
             found.append(ends + (starts[j] - (automaton.m - 1)))
-        return np.concatenate(found)
+        return np.concatenate(found)[:limit], scan.end_state
 
     def line_starts(self) -> np.ndarray:
         if self._starts is None:
