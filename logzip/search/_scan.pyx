@@ -19,6 +19,9 @@ cimport numpy as cnp
 from libc.stdlib cimport free, malloc
 from libc.string cimport memchr
 
+cdef extern from "string.h" nogil:
+    void* memmem(const void* haystack, size_t haystack_len, const void* needle, size_t needle_len)
+
 cnp.import_array()
 
 ctypedef cnp.int32_t state_t
@@ -34,6 +37,7 @@ cdef class Automaton:
     cdef state_t[:, ::1] d
     cdef readonly state_t m
     cdef readonly unsigned char first
+    cdef unsigned char head[2]
     cdef readonly object byte_mask
     cdef readonly bint has_newline
 
@@ -45,6 +49,7 @@ cdef class Automaton:
         self.table = np.zeros((m + 1, 256), dtype=np.int32)
         self.d = self.table
         self.m, self.first = m, pattern[0]
+        self.head[0], self.head[1] = pattern[0], pattern[1] if m > 1 else 0
         self.byte_mask = sum(1 << b for b in set(bytes(pattern)))
         self.has_newline = 10 in bytes(pattern)
         self.d[0, pattern[0]] = 1
@@ -92,10 +97,12 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
     cdef const unsigned char* q
     cdef state_t* carried_v = <state_t*>malloc((n_act + 1) * sizeof(state_t))
     cdef index_t* fresh_v = <index_t*>malloc((n + 1) * sizeof(index_t))
+    cdef index_t* ends_v = <index_t*>malloc((n + 1) * sizeof(index_t))
     cdef Py_ssize_t n_fresh = 0
-    if carried_v == NULL or fresh_v == NULL:
+    if carried_v == NULL or fresh_v == NULL or ends_v == NULL:
         free(carried_v)
         free(fresh_v)
+        free(ends_v)
         raise MemoryError()
     with nogil:
         # Rows already inside a match attempt: each is read whole, from its own state.
@@ -105,10 +112,14 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
             carried_v[k] = _run(text, offsets[r], offsets[r + 1], states[r], d, m, first, &found)
             if with_hits:
                 hits[r] += found - before
-        # Rows in state 0: only where the pattern's first byte occurs.
+        # Rows in state 0: only where the pattern's first two bytes occur, and the rows whose
+        # value ends with its first byte (a match may go on in the next piece).
         pos, end, r = offsets[0], offsets[n], 0
         while pos < end:
-            q = <const unsigned char*>memchr(text + pos, first, end - pos)
+            if m > 1:
+                q = <const unsigned char*>memmem(text + pos, end - pos, automaton.head, 2)
+            else:
+                q = <const unsigned char*>memchr(text + pos, first, end - pos)
             if q == NULL:
                 break
             pos = q - text
@@ -126,13 +137,34 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
                 fresh_v[n_fresh] = r
                 n_fresh += 1
             pos = offsets[r + 1]
+        if m > 1:
+            n_fresh = _ending_with_first(text, offsets, states, fresh_v, n_fresh, ends_v, d[0, first], first)
         for k in range(n_act):
             states[act[k]] = carried_v[k]
     try:
-        return found, _survivors(act, carried_v, fresh_v, n_fresh)
+        return found, _survivors(act, carried_v, ends_v if m > 1 else fresh_v, n_fresh)
     finally:
         free(carried_v)
         free(fresh_v)
+        free(ends_v)
+
+
+cdef Py_ssize_t _ending_with_first(const unsigned char* text, const index_t[::1] offsets, state_t[::1] states,
+                                   const index_t* fresh, Py_ssize_t n_fresh, index_t* out,
+                                   state_t one, unsigned char first) noexcept nogil:
+    """Rows in state 0 whose value ends with the pattern's first byte enter state ``one``; the
+    sorted rows left in a non-zero state (``fresh`` and those) go to ``out``; their number."""
+    cdef Py_ssize_t n = states.shape[0], r, j = 0, k = 0
+    for r in range(n):
+        if j < n_fresh and fresh[j] == r:
+            out[k] = r
+            j += 1
+            k += 1
+        elif states[r] == 0 and offsets[r + 1] > offsets[r] and text[offsets[r + 1] - 1] == first:
+            states[r] = one
+            out[k] = r
+            k += 1
+    return k
 
 
 def scan_static(const unsigned char[::1] piece, state_t[::1] states, const index_t[::1] act,
