@@ -105,9 +105,15 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
         free(ends_v)
         raise MemoryError()
     with nogil:
-        # Rows already inside a match attempt: each is read whole, from its own state.
+        # Rows already inside a match attempt: each is read whole, from its own state, but
+        # a row whose first byte ends the attempt is a row in state 0 (that byte is not the
+        # pattern's first): released (-1) to the scan below.
         for k in range(n_act):
             r = act[k]
+            if offsets[r + 1] > offsets[r] and d[states[r], text[offsets[r]]] == 0:
+                carried_v[k] = -1
+                states[r] = 0
+                continue
             before = found
             carried_v[k] = _run(text, offsets[r], offsets[r + 1], states[r], d, m, first, &found)
             if with_hits:
@@ -140,7 +146,8 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
         if m > 1:
             n_fresh = _ending_with_first(text, offsets, states, fresh_v, n_fresh, ends_v, d[0, first], first)
         for k in range(n_act):
-            states[act[k]] = carried_v[k]
+            if carried_v[k] >= 0:
+                states[act[k]] = carried_v[k]
     try:
         return found, _survivors(act, carried_v, ends_v if m > 1 else fresh_v, n_fresh)
     finally:
@@ -231,8 +238,8 @@ def scan_text(const unsigned char[::1] text, state_t start, Automaton automaton)
 
 cdef object _survivors(const index_t[::1] act, const state_t* carried, const index_t* fresh,
                        Py_ssize_t n_fresh, bint by_row=False):
-    """The rows of ``act`` whose new state is not 0 (``carried[k]`` for act[k], or with ``by_row``
-    ``carried[act[k]]``), merged with the sorted ``fresh`` rows, as a sorted int64 array."""
+    """The rows of ``act`` whose new state is above 0 (``carried[k]`` for act[k], or with ``by_row``
+    ``carried[act[k]]``; -1 marks a row handed to ``fresh``), merged with the sorted ``fresh`` rows, as a sorted int64 array."""
     cdef Py_ssize_t n_act = act.shape[0], i = 0, j = 0, k = 0
     if n_act == 0 and n_fresh == 0:
         return _EMPTY
@@ -240,7 +247,7 @@ cdef object _survivors(const index_t[::1] act, const state_t* carried, const ind
     cdef index_t[::1] o = out
     with nogil:
         while i < n_act or j < n_fresh:
-            if i < n_act and (carried[act[i]] if by_row else carried[i]) == 0:
+            if i < n_act and (carried[act[i]] if by_row else carried[i]) <= 0:
                 i += 1
             elif j >= n_fresh or (i < n_act and act[i] < fresh[j]):
                 o[k] = act[i]
@@ -330,17 +337,25 @@ def scan_coded(const unsigned char[::1] values, const index_t[::1] offsets, cons
     cdef state_t[::1] slot_of
     cdef state_t[:, ::1] memo_to
     cdef cnp.int32_t[:, ::1] memo_found
+    cdef Py_ssize_t n_slots = 0
     if memo:
-        present = np.unique(np.asarray(states)[np.asarray(act)]) if n_act else np.zeros(0, dtype=np.int32)
         slots = np.full(m + 1, -1, dtype=np.int32)
-        slots[present] = np.arange(len(present), dtype=np.int32)
         slot_of = slots
-        memo_to = np.full((len(present), n_values), -1, dtype=np.int32)
-        memo_found = np.zeros((len(present), n_values), dtype=np.int32)
+        with nogil:
+            for k in range(n_act):
+                if slot_of[states[act[k]]] < 0:
+                    slot_of[states[act[k]]] = n_slots
+                    n_slots += 1
+        memo_to = np.full((n_slots, n_values), -1, dtype=np.int32)
+        memo_found = np.zeros((n_slots, n_values), dtype=np.int32)
     with nogil:
         for k in range(n_act):
             r = act[k]
             c = codes[r]
+            if offsets[c + 1] > offsets[c] and d[states[r], text[offsets[c]]] == 0:
+                carried_v[k] = -1     # released to the rows in state 0, as in scan_column
+                states[r] = 0
+                continue
             if memo:
                 slot = slot_of[states[r]]
                 if memo_to[slot, c] < 0:
@@ -367,7 +382,8 @@ def scan_coded(const unsigned char[::1] values, const index_t[::1] offsets, cons
                         fresh_v[n_fresh] = r
                         n_fresh += 1
         for k in range(n_act):
-            states[act[k]] = carried_v[k]
+            if carried_v[k] >= 0:
+                states[act[k]] = carried_v[k]
     try:
         return found, _survivors(act, carried_v, fresh_v, n_fresh)
     finally:

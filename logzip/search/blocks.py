@@ -7,7 +7,7 @@ streams (see :mod:`logzip.search.layout`); :class:`TextBlock` the decoded text o
 stored as plain zstd (small ones), or of a layout the streams cannot follow.
 """
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -20,12 +20,12 @@ _NONE = np.zeros(0, dtype=np.int64)
 @dataclass
 class Scan:
     """What one pattern does in one block: its matches, the state after the block, and with
-    ``hits`` the matches per line and the lines that end in a non-zero state."""
+    ``hits`` the matches per line; the state after each line."""
 
     count: int
     end_state: int
     line_hits: Optional[np.ndarray] = None
-    line_ends: Optional[Dict[int, int]] = None
+    line_ends: Optional[np.ndarray] = None
 
 
 class TextBlock:
@@ -83,7 +83,7 @@ class StreamBlock:
             lines = lines[:np.searchsorted(np.cumsum(scan.line_hits[lines]), limit) + 1]
         starts, found = self.line_starts(), [_NONE]
         for j in lines.tolist():
-            start = carry if j == 0 else scan.line_ends.get(j - 1, 0)
+            start = carry if j == 0 else int(scan.line_ends[j - 1])
             ends, _ = match_ends(self.layout.line(j), start, automaton)
             found.append(ends + (starts[j] - (automaton.m - 1)))
         return np.concatenate(found)[:limit], scan.end_state
@@ -104,29 +104,26 @@ class StreamBlock:
         pattern holds a line feed, or after ``carry``) are read again from their true state, in
         step with the state they were counted from, until the two meet (:func:`scan_pairs`)."""
         layout = self.layout
-        line_hits = np.zeros(layout.n_lines, dtype=np.int32) if hits else None
+        n = layout.n_lines
+        line_hits = np.zeros(n, dtype=np.int32) if hits else None
         total, lines, states = _scan_lines(layout, _Fresh(automaton, layout), _NONE, _NONE, line_hits)
-        ends = dict(zip(lines.tolist(), states.tolist()))
+        line_ends = np.zeros(n, dtype=np.int32)
+        line_ends[lines] = states
         # Line j + 1 was counted from state 0, and its true state is where line j ended.
-        followers = [(j + 1, end, 0) for j, end in ends.items() if j + 1 < layout.n_lines]
+        follows = lines + 1 < n
+        rows = lines[follows] + 1
+        pairs = np.stack((states[follows], np.zeros(len(rows), dtype=np.int32)), axis=1)
         if carry:
-            followers.append((0, carry, 0))
-        pairs = _Pairs(automaton)
-        while followers:
-            followers.sort()
-            rows = np.array([f[0] for f in followers], dtype=np.int64)
-            entry = np.array([f[1:] for f in followers], dtype=np.int32)
-            change, lines, states = _scan_lines(layout, pairs, rows, entry, line_hits)
+            rows = np.concatenate(([0], rows))
+            pairs = np.concatenate(([[carry, 0]], pairs)).astype(np.int32)
+        feeder = _Pairs(automaton)
+        while len(rows):
+            change, lines, pairs = _scan_lines(layout, feeder, rows, pairs, line_hits)
             total += change
-            followers = []
-            for j, (true, counted) in zip(lines.tolist(), states.tolist()):
-                if true:
-                    ends[j] = true
-                else:
-                    ends.pop(j, None)
-                if j + 1 < layout.n_lines:
-                    followers.append((j + 1, true, counted))
-        return Scan(total, ends.get(layout.n_lines - 1, 0), line_hits, ends)
+            line_ends[lines] = pairs[:, 0]
+            follows = lines + 1 < n
+            rows, pairs = lines[follows] + 1, pairs[follows]
+        return Scan(total, int(line_ends[n - 1]) if n else 0, line_hits, line_ends)
 
 
 class _Fresh:
