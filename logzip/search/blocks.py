@@ -243,9 +243,13 @@ def _scan_rows(segment: Segment, feeder, rows, states, hits):
 def _scan_group(group: Group, feeder, rows, states, hits):
     """:func:`_scan_rows` over a group: each of its rows through its own segment."""
     total, out_rows, out_states = 0, [], []
-    entering = group.segment_of[rows]
+    # The entering rows by segment, each part still in row order (a stable radix sort).
+    entering = group.segment_of[rows].astype(group.code_type)
+    order = np.argsort(entering, kind="stable")
+    bounds = np.searchsorted(entering[order], np.arange(len(group.segments) + 1))
+    rows, states = rows[order], states[order]
     for number, segment in enumerate(group.segments):
-        mine = entering == number
+        mine = slice(bounds[number], bounds[number + 1])
         if not segment.n_rows or feeder.skips_template(segment, rows[mine]):
             continue
         local_hits = np.zeros(segment.n_rows, dtype=np.int32) if hits is not None else None

@@ -173,6 +173,8 @@ class Group:
         return self._order[self._starts[number]:self._starts[number + 1]]
 
     def __post_init__(self):
+        # Segment numbers in the narrowest type, so that sorting by them is a radix sort.
+        self.code_type = np.uint16 if len(self.segments) <= 1 << 16 else np.int64
         self._order = np.argsort(self.segment_of, kind="stable")
         counts = np.bincount(self.segment_of, minlength=len(self.segments))
         self._starts = np.concatenate(([0], np.cumsum(counts)))
