@@ -18,7 +18,7 @@ from logzip.codec.block import StoredBlock, encode_structured
 from logzip.codec.header import HeaderFormat
 from logzip.search._scan import Automaton
 from logzip.search.archive import StreamArchive
-from logzip.search.blocks import StreamBlock
+from logzip.search.blocks import StreamBlock, TextBlock
 from logzip.search.layout import block_layout
 from tests.test_fmindex import line_starts, occurrences
 
@@ -224,3 +224,25 @@ def test_fmsearch_counts_and_shows_in_a_plain_archive(tmp_path):
     result = subprocess.run(run + ["show", str(path), pattern.decode()], capture_output=True, check=True)
     shown = [re.sub(rb"^\d+:", b"", row) for row in result.stdout.splitlines()]
     assert line in shown
+
+
+def test_block_summaries_pass_blocks_by_exactly(tmp_path, monkeypatch):
+    """Blocks whose byte pairs rule a pattern out are not read, yet matches across their edges count."""
+    import logzip.codec.summary as summary
+    monkeypatch.setattr(summary, "MIN_BLOCK", 1000)
+    parts = [generate(kind, 400_000, seed=k) for k, kind in enumerate(("hdfs", "apache", "syslog", "hdfs"))]
+    parts[1] = parts[1].upper()          # a block of capitals: lower-case pairs are missing from it
+    text = b"".join(parts)
+    path = tmp_path / "s.logz"
+    path.write_bytes(b"".join(logzip.compress(p, block_size=300_000) for p in parts))   # never plain
+    edges = [sum(map(len, parts[:k])) for k in range(1, len(parts))]
+    patterns = [text[e - d:e + 20 - d] for e in edges for d in (1, 3, 10, 19)]
+    patterns += [b"dfs.DataNode", b"INFO", b"[NOTICE]", b"zz\x00", b"kernel"] + sample_patterns(text, 30, seed=8)
+    with logzip.search.open(path) as corpus:
+        assert corpus.counts(patterns) == [len(occurrences(text, p)) for p in patterns]
+        for pattern in patterns[:12]:
+            assert corpus.locate(pattern).tolist() == occurrences(text, pattern)
+        assert any(s is not None for s in corpus._summaries.values())
+    with logzip.search.open(path) as corpus:
+        assert corpus.count(b"\xfe\xfd") == 0      # structured blocks ruled out unread; small plain ones read
+        assert corpus._cache and all(isinstance(block, TextBlock) for block in corpus._cache.values())

@@ -35,6 +35,7 @@ from ..errors import CorruptArchiveError, FormatError
 from .columns import decode_table, decode_tables, encode_table, encode_tables, zstd_compressor
 from .header import HeaderFormat, infer_format
 from .lines import join_lines, split_lines, uniform_terminator
+from .summary import BlockSummary, summarize
 
 PAYLOAD_VERSION = 2
 STRUCTURED, PLAIN = b"S", b"P"  # payload kinds: typed streams, or plain zstd of the block
@@ -119,10 +120,10 @@ def encode_block(raw: bytes, level: int = 19, header: Optional[HeaderFormat] = N
 def encode_structured(raw: bytes, level: int = 19, header: Optional[HeaderFormat] = None,
                       miner_config: Optional[MinerConfig] = None) -> bytes:
     """The typed streams of one block, without the payload's kind byte."""
-    return encode_model(analyze_block(raw, header, miner_config), level)
+    return encode_model(analyze_block(raw, header, miner_config), level, summarize(raw))
 
 
-def encode_model(model: BlockModel, level: int) -> bytes:
+def encode_model(model: BlockModel, level: int, summary: Optional[BlockSummary] = None) -> bytes:
     zstd = zstd_compressor(level)
     groups = (model.contents, model.misfits)
     meta = {
@@ -131,6 +132,8 @@ def encode_model(model: BlockModel, level: int) -> bytes:
         "format": model.header.spec if model.header is not None else None,
         "groups": [len(group.ids) for group in groups],
     }
+    if summary is not None:
+        meta["summary"] = summary.to_json()
     sections = [
         json.dumps(meta).encode(),
         model.endings,
@@ -268,6 +271,24 @@ def stored_block(payload: bytes):
     if kind == PLAIN:
         return PlainBlock(body)
     raise CorruptArchiveError("corrupt archive: unknown block payload kind")
+
+
+def payload_summary(payload: bytes) -> Optional[BlockSummary]:
+    """The search summary a payload carries (see :mod:`logzip.codec.summary`), or None."""
+    if payload[:1] != STRUCTURED:
+        return None
+    view = memoryview(payload)[1:]
+    if len(view) < 2 * _COUNT.size:
+        raise CorruptArchiveError("corrupt archive: block payload is empty")
+    (count,), (length,) = _COUNT.unpack_from(view), _COUNT.unpack_from(view, _COUNT.size)
+    start = _COUNT.size * (count + 1)
+    if count < 1 or start + length > len(view):
+        raise CorruptArchiveError("corrupt archive: block section table is damaged")
+    try:
+        record = json.loads(bytes(view[start:start + length])).get("summary")
+    except (ValueError, AttributeError):
+        raise CorruptArchiveError("corrupt archive: block metadata is damaged") from None
+    return None if record is None else BlockSummary.from_json(record)
 
 
 def decode_block(payload: bytes) -> bytes:

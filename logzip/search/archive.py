@@ -18,14 +18,16 @@ import numpy as np
 
 from fmindex import Hit, PatternError
 
-from ..codec.block import PLAIN, STRUCTURED, StoredBlock, _unzstd
+from ..codec.block import PLAIN, STRUCTURED, StoredBlock, _unzstd, payload_summary
+from ..codec.summary import EDGE
 from ..container import crc32, iter_members
 from ..errors import CorruptArchiveError
-from ._scan import Automaton
+from ._scan import Automaton, match_ends, scan_text
 from .blocks import TextBlock, StreamBlock
 from .layout import block_layout
 
 CACHE_BYTES = 1 << 30
+_NO_MATCH = np.zeros(0, dtype=np.int64)
 TIER = "streams (no index: exact search in the compressed streams)"
 
 
@@ -61,6 +63,7 @@ class StreamArchive:
         self._file = builtins.open(self.source, "rb")
         self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if self.blocks else None
         self._cache: "OrderedDict[int, object]" = OrderedDict()
+        self._summaries: dict = {}
         self._cache_bytes, self._cached = cache_bytes, 0
 
     # ------------------------------------------------------------ context manager
@@ -107,26 +110,34 @@ class StreamArchive:
         return self.counts([pattern])[0]
 
     def counts(self, patterns) -> List[int]:
-        """The count of every pattern, reading each block once."""
-        automata = [Automaton(self._pattern(p)) for p in patterns]
+        """The count of every pattern, reading each block once (and not at all where its
+        summary rules the pattern out)."""
+        patterns = [self._pattern(p) for p in patterns]
+        automata = [Automaton(p) for p in patterns]
         totals, states = [0] * len(automata), [0] * len(automata)
         for number in range(len(self.blocks)):
-            block = self._block(number)
-            for k, automaton in enumerate(automata):
-                found, states[k] = block.count(automaton, states[k])
+            for k, (pattern, automaton) in enumerate(zip(patterns, automata)):
+                passed = self._pass_by(number, pattern, automaton, states[k])
+                if passed is not None:
+                    found, states[k] = len(passed[0]), passed[1]
+                else:
+                    found, states[k] = self._block(number).count(automaton, states[k])
                 totals[k] += found
         return totals
 
     def locate(self, pattern, limit: Optional[int] = None, first: bool = True) -> np.ndarray:
         """Sorted offsets of the occurrences, the first ``limit`` ones (all by default)."""
-        automaton = Automaton(self._pattern(pattern))
+        pattern = self._pattern(pattern)
+        automaton = Automaton(pattern)
         found, state = [], 0
         total = 0
         for number, ref in enumerate(self.blocks):
             if limit is not None and total >= limit:
                 break
-            starts, state = self._block(number).locate(automaton, state,
-                                                        None if limit is None else limit - total)
+            passed = self._pass_by(number, pattern, automaton, state)
+            if passed is None:
+                passed = self._block(number).locate(automaton, state, None if limit is None else limit - total)
+            starts, state = passed
             if len(starts):
                 found.append(starts + ref.raw_offset)
                 total += len(starts)
@@ -206,6 +217,25 @@ class StreamArchive:
             raise PatternError("empty pattern")
         return pattern
 
+    def _pass_by(self, number: int, pattern: bytes, automaton: Automaton, carry: int):
+        """``(match starts, state after)`` for a block whose summary says the pattern does not occur
+        inside it: only matches begun in the block before end in it, within its first bytes. None
+        when the block must be read."""
+        m = automaton.m
+        if not 2 <= m <= EDGE + 1:
+            return None
+        summary = self._summary(number)
+        if summary is None or summary.may_hold(pattern):
+            return None
+        ends = match_ends(summary.head[:m - 1], carry, automaton)[0] if carry else _NO_MATCH
+        _, state = scan_text(summary.tail[len(summary.tail) - (m - 1):], 0, automaton)
+        return ends - (m - 1), state
+
+    def _summary(self, number: int):
+        if number not in self._summaries:
+            self._summaries[number] = payload_summary(_payload(self.blocks[number], self._map))
+        return self._summaries[number]
+
     def _ends_open(self) -> bool:
         """Whether the text ends with a line that has no terminator."""
         last = self._block(len(self.blocks) - 1)
@@ -241,10 +271,15 @@ def _block_refs(path: str) -> List[StoredBlockRef]:
     return refs
 
 
-def _open_block(ref: StoredBlockRef, mapping):
+def _payload(ref: StoredBlockRef, mapping) -> bytes:
     payload = mapping[ref.offset:ref.offset + ref.length]
     if crc32(payload) != ref.crc:
         raise CorruptArchiveError("corrupt archive: block payload checksum mismatch")
+    return payload
+
+
+def _open_block(ref: StoredBlockRef, mapping):
+    payload = _payload(ref, mapping)
     kind, body = payload[:1], payload[1:]
     if kind == PLAIN:
         import zstandard
