@@ -4,7 +4,7 @@ import io
 import pytest
 
 from logzip.container import ArchiveReader, ArchiveWriter, crc32, iter_index_sections, INDEX_ALIGNMENT
-from logzip.errors import CorruptArchiveError
+from logzip.errors import CorruptArchiveError, NoIndexError
 
 
 def build_archive(blocks, indexed=False):
@@ -45,7 +45,7 @@ def test_index_sections_are_aligned_and_hold_the_index(tmp_path):
 def test_unindexed_archive_has_no_index_sections(tmp_path):
     path = tmp_path / "a.logz"
     path.write_bytes(build_archive(BLOCKS))
-    with pytest.raises(CorruptArchiveError, match="no index"):
+    with pytest.raises(NoIndexError, match="no index"):
         list(iter_index_sections(path))
 
 
