@@ -525,7 +525,9 @@ def _removed_on_sigterm(path: Path):
 def _write_corpus(out, kind, names, doc_starts, shards, blobs, total, text_field) -> None:
     """Lay out head, document table and shards; shard entries get their final offsets."""
     meta = {"kind": kind, "names": names, "text_field": text_field, "bytes": total,
-            "docs": None, "shards": shards, "lf_docs": True}
+            "docs": None, "shards": shards}
+    if kind != "lines":
+        meta["lf_docs"] = True  # every document ends with a line feed (indexes of old did not say)
 
     def encode(meta):
         payload = json.dumps(meta, separators=(",", ":")).encode("utf-8")
@@ -616,7 +618,7 @@ def _map(path: str):
 
 def _close(buffer) -> None:
     try:
-        buffer.close()
+        getattr(buffer, "close", lambda: None)()  # an mmap; a plain buffer needs nothing
     except BufferError:  # arrays still view the map (the caller's, a traceback's): it closes with them
         pass
 
@@ -634,7 +636,7 @@ def _open_fmi(path: str, buffer) -> Corpus:
     if zlib.crc32(buffer[:end]) != crc:
         raise CorruptIndexError(f"{path}: damaged index header (checksum mismatch)")
     try:
-        meta = json.loads(buffer[HEAD.size:end])
+        meta = json.loads(bytes(buffer[HEAD.size:end]))
     except (ValueError, UnicodeDecodeError):
         raise CorruptIndexError(f"{path}: damaged index header") from None
     kind, names, docs, entries, lf_docs = _checked_meta(path, meta)
