@@ -137,6 +137,7 @@ class Corpus:
 
     @property
     def n_docs(self) -> int:
+        self._open_cores()
         return self.n_lines if self.doc_starts is None else len(self.doc_starts) - 1
 
     @property
@@ -155,7 +156,7 @@ class Corpus:
             total += core.count(pattern)  # 0 from a shard shorter than the pattern
         if len(pattern) > 1 and len(cores) > 1:
             total += sum(len(self._straddling(k, pattern)) for k in range(1, len(cores)))
-        if self._crosses_docs(pattern):
+        if self._doc_cuts and self._crosses_docs(pattern):
             total -= self._doc_crossings(pattern, total)
         return total
 

@@ -107,6 +107,14 @@ def test_long_pattern_counts_zero_and_closed_corpus_raises(tmp_path):
     assert corpus.locate(b"x" * 100).tolist() == [] and corpus.hits(b"x" * 100) == []
     corpus.close()
     corpus.close()
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a").write_bytes(b"a\n")
+    fmindex.build(folder, tmp_path / "docs.fmi")
+    documents = fmindex.open(tmp_path / "docs.fmi")
+    documents.close()
+    with pytest.raises(IndexClosedError):
+        documents.n_docs
     calls = [lambda: corpus.count(b"s"), lambda: corpus.locate(b"s"), lambda: corpus.hits(b"s"),
              lambda: list(corpus.iter_hits(b"s")), lambda: corpus.extract(0, 2), lambda: corpus.lines_of([0]),
              lambda: corpus.line_start(0), lambda: corpus.line(0), lambda: corpus.doc_name(0),
