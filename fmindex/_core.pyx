@@ -48,6 +48,13 @@ Structures (n = text bytes, H0 = zero-order entropy of the text in bits):
 * Lines: line lengths packed by groups of 64 lines (absolute start, bit
   pointer and width per group): line_of(offset) is a binary search over the
   groups and a scan of at most 63 lengths.
+
+Damage: the Python side checks the checksums and the small tables, but the
+core trusts no value it reads either. Every read is bounded by its table, a
+scan never starts past its target, ranks stay ordered, rows stay within the
+BWT, and a locate walk stops after ``max_walk`` steps (the longest line, with
+line anchors; the text, without). A value out of bounds sets ``damaged``
+(kept), and the query raises CorruptIndexError instead of answering.
 """
 from libc.stdint cimport uint8_t, uint32_t, int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
