@@ -99,6 +99,7 @@ class Corpus:
         self._doc_cuts = [int(c) for c in cuts if 0 < c < self._length]
         self._lf_docs = lf_docs or kind == "records"
         self._after_lf = None  # whether each shard after the first starts after a line feed
+        self._boundaries = len(shards) > 1 or bool(self._doc_cuts)  # a count is more than a sum
 
     # ------------------------------------------------------------ context manager
 
@@ -154,9 +155,13 @@ class Corpus:
         total = 0
         for core in cores:
             total += core.count(pattern)  # 0 from a shard shorter than the pattern
-        if len(pattern) > 1 and len(cores) > 1:
-            total += sum(len(self._straddling(k, pattern)) for k in range(1, len(cores)))
-        if self._doc_cuts and self._crosses_docs(pattern):
+        return self._across_boundaries(pattern, total) if self._boundaries else total
+
+    def _across_boundaries(self, pattern: bytes, total: int) -> int:
+        """``total``, the sum of the shards' counts, made exact: plus the matches across shard
+        boundaries, minus those across document boundaries."""
+        total += sum(len(self._straddling(k, pattern)) for k in range(1, len(self.shards)))
+        if self._crosses_docs(pattern):
             total -= self._doc_crossings(pattern, total)
         return total
 
