@@ -350,8 +350,9 @@ class Corpus:
 
 # ---------------------------------------------------------------- documents
 
-def read_documents(path, kind: Optional[str] = None, text_field: str = "text"):
-    """(kind, names, iterator of document bytes) for a log file, a folder or a JSONL file."""
+def read_documents(path, kind: Optional[str] = None, text_field: str = "text", exclude=None):
+    """(kind, names, iterator of document bytes) for a log file, a folder or a JSONL file
+    (``exclude``: a path left out of a folder, e.g. the index being written into it)."""
     path = Path(path)
     if kind is None:
         kind = "files" if path.is_dir() else "records" if path.suffix == ".jsonl" else "lines"
@@ -359,6 +360,8 @@ def read_documents(path, kind: Optional[str] = None, text_field: str = "text"):
         raise ValueError(f"unknown document kind {kind!r} (one of {', '.join(KINDS)})")
     if kind == "files":
         files = _folder_files(path)
+        if exclude is not None:
+            files = [p for p in files if p.resolve() != Path(exclude).resolve()]
         names = [str(p.relative_to(path)) for p in files]
         return kind, names, (_ending_line(p.read_bytes()) for p in files)
     if kind == "records":
@@ -442,7 +445,7 @@ def build(source, output, *, kind: Optional[str] = None, text_field: str = "text
     """
     output = Path(output)
     _check_output(Path(source), output, overwrite)
-    kind, names, documents = read_documents(source, kind, text_field)
+    kind, names, documents = read_documents(source, kind, text_field, exclude=output)
     doc_lengths = []
 
     def counted(docs):

@@ -144,6 +144,11 @@ def test_build_does_not_overwrite_without_being_asked(tmp_path):
         fmindex.build(source, tmp_path / "link.fmi", overwrite=True)
     assert source.read_bytes() == b"three\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.fmi", "t.fmi", "t.log"]
+    (tmp_path / "link.fmi").unlink()
+    fmindex.build(tmp_path, output, overwrite=True)  # an index written into the folder it indexes
+    fmindex.build(tmp_path, output, overwrite=True)
+    with fmindex.open(output) as corpus:
+        assert corpus.names == ["t.log"]
 
 
 def test_concurrent_builds_use_their_own_temporary_files(tmp_path):
