@@ -206,3 +206,23 @@ def test_iter_hits_streams_in_text_order(tmp_path, monkeypatch):
         anywhere = list(corpus.iter_hits(b": k=", first=False))
         assert sorted(h.offset for h in anywhere) == occurrences(text, b": k=")
         assert sorted(anywhere, key=lambda h: h.offset) == corpus.hits(b": k=")
+
+
+@pytest.mark.parametrize("locate_per_boundary", [0, 10**9], ids=["by-boundary", "by-locate"])
+def test_document_and_shard_boundaries_together(tmp_path, monkeypatch, locate_per_boundary):
+    """Both ways of taking out matches across documents, with shard cuts inside and between them."""
+    monkeypatch.setattr(fmindex.corpus, "LOCATE_PER_BOUNDARY", locate_per_boundary)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    documents = [b"".join(b"doc %d line %d\n" % (d, i) for i in range(d * 7 % 11)) + b"tail %d" % (d % 2)
+                 for d in range(12)]
+    for number, document in enumerate(documents):
+        (folder / ("%02d.log" % number)).write_bytes(document)
+    fmindex.build(folder, tmp_path / "docs.fmi", shard_size=100)
+    ended = [d if d.endswith(b"\n") else d + b"\n" for d in documents]
+    with fmindex.open(tmp_path / "docs.fmi") as corpus:
+        assert len(corpus.shards) > 5
+        for pattern in (b"\ndoc", b"tail 1\ndoc", b"0\ndoc 1 line", b"line 2\ndoc 5", b"\n", b"e 1\n"):
+            starts = [sum(map(len, ended[:k])) + s for k, d in enumerate(ended) for s in occurrences(d, pattern)]
+            assert corpus.count(pattern) == len(starts), pattern
+            assert corpus.locate(pattern).tolist() == starts, pattern
