@@ -169,9 +169,10 @@ class FMIndex:
     :meth:`from_buffer` (e.g. on an ``mmap``).
 
     The tables' checksums are checked on the first query, not on open (open
-    stays a few milliseconds whatever the size): one pass over the shard,
-    about a millisecond per MB of index, before any answer is given. A table
-    that fails raises CorruptIndexError on that query and every later one.
+    stays about a millisecond whatever the size): one CRC32 pass over the
+    shard before its first answer, 11 ms for the 29 MB index of the CI logs
+    when cached (plus reading it, when not). A table that fails raises
+    CorruptIndexError on that query and every later one.
     """
 
     def __init__(self, params: dict, tables: dict, checksums: dict = None, owner=None):
