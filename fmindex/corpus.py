@@ -27,7 +27,7 @@ import mmap
 import os
 import signal
 import struct
-import tempfile
+import secrets
 import threading
 import zlib
 from dataclasses import dataclass
@@ -456,8 +456,7 @@ def build(source, output, *, kind: Optional[str] = None, text_field: str = "text
             doc_lengths.append(len(document))
             yield document
 
-    handle, partial = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
-    partial = Path(partial)
+    handle, partial = _temporary(output)
     shards = []
     try:
         with _removed_on_sigterm(partial), builtins.open(handle, "wb") as out:
@@ -490,9 +489,6 @@ def _check_output(source: Path, output: Path, overwrite: bool) -> None:
 def _publish(partial: Path, output: Path, overwrite: bool) -> None:
     """Give the finished index its name: os.replace, or a link that cannot replace a file that
     appeared in the meantime."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(partial, 0o666 & ~umask)  # mkstemp made it private
     if overwrite:
         os.replace(partial, output)
         return
@@ -505,6 +501,16 @@ def _publish(partial: Path, output: Path, overwrite: bool) -> None:
         if output.exists():
             raise OutputExistsError(errno.EEXIST, "already exists", str(output)) from None
         os.replace(partial, output)
+
+
+def _temporary(output: Path):
+    """(file descriptor, path) of a new file of a unique name next to ``output`` (the umask applies)."""
+    while True:
+        path = output.with_name(f".{output.name}.{secrets.token_hex(6)}.part")
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), path
+        except FileExistsError:
+            continue
 
 
 def _unlink(path: Path) -> None:

@@ -131,6 +131,9 @@ def test_build_does_not_overwrite_without_being_asked(tmp_path):
     source.write_bytes(b"one\ntwo\n")
     fmindex.build(source, output)
     before = output.read_bytes()
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert output.stat().st_mode & 0o777 == 0o666 & ~umask  # the temporary file was not private
     with pytest.raises(OutputExistsError, match="exists"):
         fmindex.build(source, output)
     assert isinstance(OutputExistsError(), FileExistsError)
