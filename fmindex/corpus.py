@@ -188,8 +188,8 @@ class Corpus:
     def iter_hits(self, pattern, first: bool = True) -> Iterator[Hit]:
         """Every occurrence as a Hit, in text order (``first``) or in any order, lazily.
 
-        Memory: with ``first``, the offsets of one shard's occurrences (8 bytes each);
-        without, one chunk of CHUNK occurrences.
+        Memory: with ``first``, the offsets of one shard's occurrences (4 bytes each, sorted
+        in place) and a chunk; without, one chunk of CHUNK occurrences.
         """
         self._open_cores()
         pattern = as_pattern(pattern)
@@ -226,14 +226,21 @@ class Corpus:
         return positions[:limit] if limit is not None else positions
 
     def _shard_chunks(self, k: int, pattern: bytes, first: bool) -> Iterator[np.ndarray]:
-        """The offsets of the matches starting in shard k, sorted (``first``) or chunk by chunk."""
-        if first:
-            yield self._shard_offsets(k, pattern, None, True)
-            return
+        """The offsets of the matches starting in shard k, chunk by chunk: all of them sorted
+        (``first``: 4 bytes a match, a shard holding less than 2 GiB) or each chunk sorted.
+        Those across the next shard's start come last: they start after every other one."""
         core, raw = self.shards[k].index.core(), np.uint64(self.shards[k].raw_offset)
         sp, ep = core.search(pattern)
-        for row in range(sp, ep, self.CHUNK):
-            yield self._in_docs(np.sort(core.locate_rows(row, min(ep, row + self.CHUNK))) + raw, pattern)
+        if first:
+            local = np.empty(ep - sp, dtype=np.uint32)
+            for row in range(sp, ep, self.CHUNK):
+                local[row - sp: row - sp + self.CHUNK] = core.locate_rows(row, min(ep, row + self.CHUNK))
+            local.sort()
+            for start in range(0, len(local), self.CHUNK):
+                yield self._in_docs(local[start: start + self.CHUNK].astype(np.uint64) + raw, pattern)
+        else:
+            for row in range(sp, ep, self.CHUNK):
+                yield self._in_docs(np.sort(core.locate_rows(row, min(ep, row + self.CHUNK))) + raw, pattern)
         straddling = self._straddling(k + 1, pattern)
         if straddling:
             yield np.array(straddling, dtype=np.uint64)
