@@ -6,9 +6,12 @@
     fmindex.build("app.log", "app.fmi")               # a file, a folder, a JSONL file
     with fmindex.open("app.fmi") as corpus:           # or an indexed .logz archive
         corpus.count(b"ERROR"), corpus.hits(b"ERROR", limit=10)
+        for hit in corpus.iter_hits(b"ERROR"):         # every one, in text order, in bounded memory
+            ...
 """
 from .corpus import Corpus, Hit, build, open
-from .errors import CorruptIndexError, PatternError
+from .errors import CorruptIndexError, IndexClosedError, OutputExistsError, PatternError
 from .index import FMIndex, build_shard
 
-__all__ = ["FMIndex", "Corpus", "Hit", "build", "build_shard", "open", "CorruptIndexError", "PatternError"]
+__all__ = ["FMIndex", "Corpus", "Hit", "build", "build_shard", "open", "CorruptIndexError", "IndexClosedError",
+           "OutputExistsError", "PatternError"]

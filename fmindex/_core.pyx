@@ -48,11 +48,20 @@ Structures (n = text bytes, H0 = zero-order entropy of the text in bits):
 * Lines: line lengths packed by groups of 64 lines (absolute start, bit
   pointer and width per group): line_of(offset) is a binary search over the
   groups and a scan of at most 63 lengths.
+
+Damage: the Python side checks the checksums and the small tables, but the
+core trusts no value it reads either. Every read is bounded by its table, a
+scan never starts past its target, ranks stay ordered, rows stay within the
+BWT, and a locate walk stops after ``max_walk`` steps (the longest line, with
+line anchors; the text, without). A value out of bounds sets ``damaged``
+(kept), and the query raises CorruptIndexError instead of answering.
 """
 from libc.stdint cimport uint8_t, uint32_t, int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 
 import numpy as np
+
+from .errors import CorruptIndexError
 
 DEF SPARSE_MAX = 6      # words with at most this many digits unlike the others are stored sparse
 DEF RUN_MAX = 16        # words in one run token
@@ -272,6 +281,7 @@ def digits_encode(const uint64_t[::1] digits, uint64_t ndigits, int sample_words
 
 
 cdef struct Digits:
+    bint damaged    # set (and kept) when a table read out of its bounds: the caller raises
     const uint8_t* stream
     uint64_t nbytes
     const uint64_t* directory
@@ -287,7 +297,7 @@ cdef struct Cursor:
     uint64_t count  # digits s before it
 
 
-cdef inline void _cursor_at(const Digits* v, Cursor* c, uint64_t word, int s) noexcept nogil:
+cdef inline void _cursor_at(Digits* v, Cursor* c, uint64_t word, int s) noexcept nogil:
     """Cursor at the first token of the superblock of ``word``, counting digit s."""
     cdef uint64_t sb = word // v.sample_words, t, entry, c0, c1, c2
     if sb >= v.nsuper:
@@ -304,7 +314,7 @@ cdef inline void _cursor_at(const Digits* v, Cursor* c, uint64_t word, int s) no
     c.count = c0 if s == 0 else c1 if s == 1 else c2 if s == 2 else c.word * 32 - c0 - c1 - c2
 
 
-cdef inline uint64_t _rank_from(const Digits* v, Cursor* c, uint64_t i, int s, int* digit) noexcept nogil:
+cdef inline uint64_t _rank_from(Digits* v, Cursor* c, uint64_t i, int s, int* digit) noexcept nogil:
     """Digits s before position i, and (in ``digit``) digit i; moves ``c`` forward to i's token.
 
     ``c`` counts s and lies at or before the token holding i, in the same superblock.
@@ -312,6 +322,10 @@ cdef inline uint64_t _rank_from(const Digits* v, Cursor* c, uint64_t i, int s, i
     cdef uint64_t w = i >> 5, length, r, x, t
     cdef int j = <int>(i & 31), h, k, sym, before, before_s, e
     cdef const uint8_t* p
+    if w < c.word:  # only damaged counts put a cursor past the position it ranks
+        v.damaged = True
+        digit[0] = 0
+        return c.count
     while c.ptr < v.nbytes:
         h = v.stream[c.ptr]
         if h < 0x40:  # run of words of one digit
@@ -380,16 +394,17 @@ cdef inline uint64_t _rank_from(const Digits* v, Cursor* c, uint64_t i, int s, i
             c.word += length
             c.ptr += 1 + 8 * length
     digit[0] = 0  # only a damaged stream ends before its last word
+    v.damaged = True
     return c.count
 
 
-cdef inline uint64_t _rank(const Digits* v, uint64_t i, int s, int* digit) noexcept nogil:
+cdef inline uint64_t _rank(Digits* v, uint64_t i, int s, int* digit) noexcept nogil:
     cdef Cursor c
     _cursor_at(v, &c, i >> 5, s)
     return _rank_from(v, &c, i, s, digit)
 
 
-cdef inline uint64_t _access_rank(const Digits* v, uint64_t i, int* digit) noexcept nogil:
+cdef inline uint64_t _access_rank(Digits* v, uint64_t i, int* digit) noexcept nogil:
     """Digit i and the number of equal digits before it (a second, cache-hot scan when it is not 0)."""
     cdef uint64_t r = _rank(v, i, 0, digit)
     if digit[0] != 0:
@@ -397,14 +412,14 @@ cdef inline uint64_t _access_rank(const Digits* v, uint64_t i, int* digit) noexc
     return r
 
 
-cdef inline void _prefetch_entry(const Digits* v, uint64_t digit) noexcept nogil:
+cdef inline void _prefetch_entry(Digits* v, uint64_t digit) noexcept nogil:
     """Ask for the directory entry of a digit position early: its miss then overlaps a scan."""
     cdef uint64_t sb = (digit >> 5) // v.sample_words
     if sb < v.nsuper:
         prefetch(&v.directory[sb])
 
 
-cdef inline void _rank_pair(const Digits* v, uint64_t a, uint64_t b, int s,
+cdef inline void _rank_pair(Digits* v, uint64_t a, uint64_t b, int s,
                             uint64_t* ra, uint64_t* rb, uint64_t next_base) noexcept nogil:
     """Digits s before a <= b, sharing the scan when both lie in one superblock.
 
@@ -577,6 +592,7 @@ cdef class Core:
     cdef readonly uint64_t n, dollar_row, sa_rate, isa_rate, n_lines
     cdef int sa_width, isa_width, feed_width
     cdef uint64_t n_feeds, feed_row
+    cdef readonly uint64_t max_walk  # LF steps a locate may take: to its line start, or to the text start
 
     def __init__(self, *, stream, directory, top, sample_words, node_starts, node_counts, children,
                  codes, code_lens, C, n, dollar_row, sa_words, sa_width, sa_rate,
@@ -617,6 +633,19 @@ cdef class Core:
         self.n_lines = n_lines
         self.t1off, self.t2sym, self.t2off = t1off, t2sym, t2off
         self.t3sym, self.t3sp, self.tshort = t3sym, t3sp, tshort
+        self.seq.damaged = False
+        self.max_walk = self.n
+        if self.n_feeds and self.line_widths.shape[0]:  # no line is longer than its group's width allows
+            self.max_walk = min(self.n, (<uint64_t>1 << min(63, int(np.max(line_widths)))) - 1)
+
+    cdef inline void _check(self) except *:
+        """Raise CorruptIndexError once a query has read a value its table cannot hold."""
+        if self.seq.damaged:
+            raise CorruptIndexError("damaged FM-index: a table holds a value out of its bounds")
+
+    @property
+    def damaged(self):
+        return bool(self.seq.damaged)
 
     cdef inline void _rank_pair_c(self, int c, uint64_t* lo, uint64_t* hi) noexcept nogil:
         """lo, hi <- occurrences of byte c in BWT rows [0, lo) and [0, hi), lo <= hi."""
@@ -634,6 +663,10 @@ cdef class Core:
             # next pattern byte (row C[c] + rank, give or take the end-of-text row)
             next_base = (self.node_starts[child] if child >= 0 else self.C[c]) - base  # wraps back
             _rank_pair(&self.seq, start + a, start + b, digit, &ra, &rb, next_base)
+            if ra < base or rb < ra:  # damaged counts: the next scan would start past its target
+                self.seq.damaged = True
+                a = b = 0
+                break
             a = ra - base
             b = rb - base
             node = child
@@ -656,7 +689,10 @@ cdef class Core:
             node = self.children[4 * node + digit]
         c = -node - 1  # 256 only for a dummy leaf of a damaged index; C[256] exists
         r = self.C[c] + i
-        row[0] = r if r <= self.n else self.n  # a damaged index must not walk out of range
+        if c > 255 or r > self.n:  # a damaged index must not walk out of range
+            self.seq.damaged = True
+            r = 0
+        row[0] = r
         return c
 
     cdef inline Py_ssize_t _find(self, const uint8_t[::1] symbols, uint64_t lo, uint64_t hi,
@@ -708,16 +744,20 @@ cdef class Core:
             self._rank_pair_c(c, &lo, &hi)
             lo += self.C[c]
             hi += self.C[c]
+            if hi > self.n + 1:  # more rows than the BWT has: damaged counts
+                self.seq.damaged = True
+                lo = hi = 0
         sp[0] = lo
         ep[0] = hi if hi > lo else lo
 
-    cdef void _search_bytes(self, bytes pattern, uint64_t* sp, uint64_t* ep):
+    cdef void _search_bytes(self, bytes pattern, uint64_t* sp, uint64_t* ep) except *:
         cdef const char* text = pattern
         cdef Py_ssize_t m = len(pattern)
         sp[0] = ep[0] = 0
         if m:
             with nogil:
                 self._search(<const uint8_t*>text, m, sp, ep)
+        self._check()
 
     def search(self, bytes pattern):
         """(sp, ep): the half-open range of BWT rows prefixed by ``pattern``."""
@@ -734,19 +774,28 @@ cdef class Core:
     cdef inline uint64_t _locate_row(self, uint64_t row) noexcept nogil:
         """Text position of a row: LF steps back to a sample, the text start or a line start."""
         cdef uint64_t steps = 0, line
-        while True:
-            if row % self.sa_rate == 0:  # clipped: a damaged sample must not point past the text
-                return min(_packed_get(&self.sa_words[0], self.sa_words.shape[0], self.sa_width,
-                                       row // self.sa_rate) + steps, self.n)
+        while not self.seq.damaged:
+            if row % self.sa_rate == 0:
+                return self._bounded(_packed_get(&self.sa_words[0], self.sa_words.shape[0], self.sa_width,
+                                                 row // self.sa_rate), steps)
             if row == self.dollar_row:
                 return steps
-            if steps > self.n:  # only a damaged index gets here
-                return self.n
+            if steps >= self.max_walk:  # longer than any walk of this layout: a damaged index
+                break
             if self._lf(&row) == 10 and row - self.feed_row < self.n_feeds:
                 line = _packed_get(&self.feed_words[0], self.feed_words.shape[0], self.feed_width,
                                    row - self.feed_row)
-                return min(self._line_start(line) + steps, self.n)
+                return self._bounded(self._line_start(line) if line < self.n_lines else self.n, steps)
             steps += 1
+        self.seq.damaged = True
+        return 0
+
+    cdef inline uint64_t _bounded(self, uint64_t start, uint64_t steps) noexcept nogil:
+        """start + steps, a text position; flags the index damaged when it is not one."""
+        if start >= self.n or steps >= self.n - start:
+            self.seq.damaged = True
+            return 0
+        return start + steps
 
     def locate_rows(self, uint64_t sp, uint64_t ep):
         """Text positions of rows [sp, ep), in row order."""
@@ -756,6 +805,7 @@ cdef class Core:
         with nogil:
             for r in range(sp, ep):
                 positions[r - sp] = self._locate_row(r)
+        self._check()
         return out
 
     def extract(self, uint64_t i, uint64_t j):
@@ -775,6 +825,7 @@ cdef class Core:
                 row = _packed_get(&self.isa_words[0], self.isa_words.shape[0], self.isa_width,
                                   k // self.isa_rate)
                 if row > self.n:
+                    self.seq.damaged = True
                     row = 0
             pos = k
             while pos > i:
@@ -782,6 +833,7 @@ cdef class Core:
                 pos -= 1
                 if pos < j:
                     buf[pos - i] = <uint8_t>c
+        self._check()
         return bytes(out)
 
     # ------------------------------------------------------------ lines
@@ -797,13 +849,18 @@ cdef class Core:
         for k in range(<int>(line - group * LINE_GROUP)):
             start += _peek(&self.line_words[0], self.line_words.shape[0], pos) & _mask(width)
             pos += width
-        return start if start <= self.n else self.n
+        if start > self.n:
+            self.seq.damaged = True
+            return self.n
+        return start
 
     def line_start(self, uint64_t line):
         """Offset of the first byte of 0-based ``line`` (n for line == n_lines)."""
         if line >= self.n_lines:
             return self.n
-        return self._line_start(line)
+        start = self._line_start(line)
+        self._check()
+        return start
 
     def lines_of(self, const uint64_t[::1] positions):
         """0-based line number of every text position."""

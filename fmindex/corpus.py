@@ -2,11 +2,13 @@
 
 The text is the concatenation of the documents: the lines of a log, the files
 of a folder (in sorted path order, as they are), or the ``text`` field of the
-records of a JSONL file (each followed by b"\\n"). It is cut into shards at
-line boundaries; each shard is built on its own, so building needs memory in
-proportion to the shard, not to the corpus. A count is the sum over shards,
-a locate their union; a match that would straddle two shards is not found
-(shards end at line ends, so only patterns spanning lines can be affected).
+records of a JSONL file (each followed by b"\\n"); a file that does not end with
+a line feed gets one, so that every document starts a line. It is cut into
+shards at line boundaries; each shard is built on its own, so building needs
+memory in proportion to the shard, not to the corpus. A count is the sum over
+shards plus the matches that straddle shard boundaries (found in the text
+extracted around each boundary), a locate their union; a match never crosses
+a document boundary (file or record): those are taken out again.
 
 ``.fmi`` file layout (integers little-endian)::
 
@@ -18,10 +20,15 @@ table lies. Shards may also lie inside another container (an indexed ``.logz``
 archive stores one per block): :func:`open_sections` maps them from there.
 """
 import builtins
+import contextlib
+import errno
 import json
 import mmap
 import os
+import signal
 import struct
+import secrets
+import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +36,7 @@ from typing import Iterable, Iterator, List, Optional
 
 import numpy as np
 
-from .errors import CorruptIndexError
+from .errors import CorruptIndexError, IndexClosedError, OutputExistsError
 from .format import ALIGNMENT
 from .index import FMIndex, as_pattern, build_shard
 
@@ -39,6 +46,7 @@ HEAD = struct.Struct("<8sHHI")
 CRC = struct.Struct("<I")
 SHARD_SIZE = 256 << 20  # bytes of text per shard when building a standalone index
 KINDS = ("lines", "files", "records")
+LOCATE_PER_BOUNDARY = 8  # a located match costs ~8 us, the text around a boundary ~64 us (an extract)
 
 
 @dataclass(frozen=True)
@@ -62,24 +70,42 @@ class Shard:
 
 
 class Corpus:
-    """Shards and documents, queried as one text."""
+    """Shards and documents, queried as one text.
+
+    Answers are exact whatever the sharding: a match that straddles shard
+    boundaries is found in the text extracted around each boundary (the
+    len(pattern) - 1 bytes on each side); a match that would cross a document
+    boundary (files, records) is not one.
+    """
+
+    CHUNK = 1 << 16  # hits per chunk of iter_hits
 
     def __init__(self, shards: List[Shard], kind: str = "lines", names: Optional[List[str]] = None,
-                 doc_starts: Optional[np.ndarray] = None, source: str = "", mapping=None):
+                 doc_starts: Optional[np.ndarray] = None, source: str = "", mapping=None,
+                 lf_docs: bool = False):
         self.shards = shards
         self.kind = kind
         self.names = names or []
         self.doc_starts = doc_starts  # None for "lines"; else n_docs + 1 offsets
         self.source = source
         self._mapping = mapping  # the mmap the shards view, closed by close()
+        self._closed = False
+        self._raw_starts = np.array([s.raw_offset for s in shards], dtype=np.int64)
         self._raw_ends = np.array([s.raw_offset + len(s.index) for s in shards], dtype=np.int64)
-        self._cores = [s.index._core for s in shards]
+        self._cores = None  # the shards' cores, once their checksums are checked (first query)
         self._length = int(self._raw_ends[-1]) if shards else 0
+        # document boundaries a match must not cross; lf_docs: every document ends with a line
+        # feed, so only a pattern with a line feed before its last byte can cross one
+        cuts = np.unique(doc_starts[1:-1]) if doc_starts is not None and len(doc_starts) > 2 else []
+        self._doc_cuts = [int(c) for c in cuts if 0 < c < self._length]
+        self._lf_docs = lf_docs or kind == "records"
+        self._after_lf = None  # whether each shard after the first starts after a line feed
+        self._boundaries = len(shards) > 1 or bool(self._doc_cuts)  # a count is more than a sum
 
     # ------------------------------------------------------------ context manager
 
     def close(self) -> None:
-        self.shards = self._cores = []
+        self.shards, self._cores, self._closed = [], None, True
         self._length = 0
         if self._mapping is not None:
             mapping, self._mapping = self._mapping, None
@@ -91,50 +117,88 @@ class Corpus:
     def __exit__(self, *exc_info):
         self.close()
 
+    def _open_cores(self) -> list:
+        """The cores of the shards, their tables checked against their checksums on first use."""
+        if self._closed:
+            raise IndexClosedError(f"{self.source or 'corpus'}: the index is closed")
+        if self._cores is None:
+            self._cores = [s.index.core() for s in self.shards]
+        return self._cores
+
     # ------------------------------------------------------------ sizes
 
     def __len__(self) -> int:
+        self._open_cores()
         return self._length
 
     @property
     def n_lines(self) -> int:
+        self._open_cores()
         last = self.shards[-1] if self.shards else None
         return last.first_line + last.index.n_lines if last else 0
 
     @property
     def n_docs(self) -> int:
+        self._open_cores()
         return self.n_lines if self.doc_starts is None else len(self.doc_starts) - 1
 
     @property
     def nbytes(self) -> int:
+        self._open_cores()
         return sum(s.index.nbytes for s in self.shards)
 
     # ------------------------------------------------------------ queries
 
     def count(self, pattern) -> int:
-        pattern = as_pattern(pattern, self._length)
+        """Occurrences of ``pattern``, overlapping ones included (0 when longer than the text)."""
+        cores = self._cores or self._open_cores()
+        pattern = as_pattern(pattern)
         total = 0
-        for core in self._cores:
+        for core in cores:
             total += core.count(pattern)  # 0 from a shard shorter than the pattern
+        return self._across_boundaries(pattern, total) if self._boundaries else total
+
+    def _across_boundaries(self, pattern: bytes, total: int) -> int:
+        """``total``, the sum of the shards' counts, made exact: plus the matches across shard
+        boundaries, minus those across document boundaries."""
+        total += sum(len(self._straddling(k, pattern)) for k in range(1, len(self.shards)))
+        if self._crosses_docs(pattern):
+            total -= self._doc_crossings(pattern, total)
         return total
 
     def locate(self, pattern, limit: Optional[int] = None, first: bool = False) -> np.ndarray:
         """Sorted corpus offsets of the occurrences: at most ``limit``, taken shard by shard in
         text order, any of a shard's (the fastest) or with ``first`` its first ones."""
-        pattern = as_pattern(pattern, len(self))
+        self._open_cores()
+        pattern = as_pattern(pattern)
         found = []
-        for shard in self.shards:
+        for k in range(len(self.shards)):
             if limit is not None and limit <= 0:
                 break
-            positions = shard.index.locate(pattern, limit, first)
-            found.append(positions + np.uint64(shard.raw_offset))
+            positions = self._shard_offsets(k, pattern, limit, first)
+            found.append(positions)
             if limit is not None:
                 limit -= len(positions)
-        return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.uint64)
 
     def hits(self, pattern, limit: Optional[int] = None, first: bool = False) -> List[Hit]:
         """Located occurrences with their documents and line numbers (``limit``, ``first``: see locate)."""
-        offsets = self.locate(pattern, limit, first)
+        return self._hits_at(self.locate(pattern, limit, first))
+
+    def iter_hits(self, pattern, first: bool = True) -> Iterator[Hit]:
+        """Every occurrence as a Hit, in text order (``first``) or in any order, lazily.
+
+        Memory: with ``first``, the offsets of one shard's occurrences (4 bytes each, sorted
+        in place) and a chunk; without, one chunk of CHUNK occurrences.
+        """
+        self._open_cores()
+        pattern = as_pattern(pattern)
+        for k in range(len(self.shards)):
+            for offsets in self._shard_chunks(k, pattern, first):
+                for start in range(0, len(offsets), self.CHUNK):
+                    yield from self._hits_at(offsets[start: start + self.CHUNK])
+
+    def _hits_at(self, offsets: np.ndarray) -> List[Hit]:
         lines = self.lines_of(offsets)
         if self.doc_starts is None:
             docs = lines
@@ -148,11 +212,108 @@ class Corpus:
         return [Hit(int(o), int(d), int(do), int(k))
                 for o, d, do, k in zip(offsets, docs, doc_offsets, numbers)]
 
+    # ------------------------------------------------------------ boundaries
+
+    def _shard_offsets(self, k: int, pattern: bytes, limit: Optional[int], first: bool) -> np.ndarray:
+        """Sorted corpus offsets of the matches starting in shard k (at most ``limit``)."""
+        index, raw = self.shards[k].index, np.uint64(self.shards[k].raw_offset)
+        positions = self._in_docs(index.locate(pattern, limit, first) + raw, pattern)
+        if limit is not None and len(positions) < limit and not first and self._crosses_docs(pattern):
+            positions = self._in_docs(index.locate(pattern) + raw, pattern)  # some fell out: take all
+        straddling = self._straddling(k + 1, pattern)
+        if straddling:
+            positions = np.sort(np.concatenate((positions, np.array(straddling, dtype=np.uint64))))
+        return positions[:limit] if limit is not None else positions
+
+    def _shard_chunks(self, k: int, pattern: bytes, first: bool) -> Iterator[np.ndarray]:
+        """The offsets of the matches starting in shard k, chunk by chunk: all of them sorted
+        (``first``: 4 bytes a match, a shard holding less than 2 GiB) or each chunk sorted.
+        Those across the next shard's start come last: they start after every other one."""
+        core, raw = self.shards[k].index.core(), np.uint64(self.shards[k].raw_offset)
+        sp, ep = core.search(pattern)
+        if first:
+            local = np.empty(ep - sp, dtype=np.uint32)
+            for row in range(sp, ep, self.CHUNK):
+                local[row - sp: row - sp + self.CHUNK] = core.locate_rows(row, min(ep, row + self.CHUNK))
+            local.sort()
+            for start in range(0, len(local), self.CHUNK):
+                yield self._in_docs(local[start: start + self.CHUNK].astype(np.uint64) + raw, pattern)
+        else:
+            for row in range(sp, ep, self.CHUNK):
+                yield self._in_docs(np.sort(core.locate_rows(row, min(ep, row + self.CHUNK))) + raw, pattern)
+        straddling = self._straddling(k + 1, pattern)
+        if straddling:
+            yield np.array(straddling, dtype=np.uint64)
+
+    def _doc_span(self, offset: int):
+        """(start, end) of the document holding byte ``offset`` (the whole text for logs)."""
+        if self.doc_starts is None:
+            return 0, self._length
+        doc = int(np.searchsorted(self.doc_starts, offset, side="right")) - 1
+        return int(self.doc_starts[doc]), int(self.doc_starts[doc + 1])
+
+    def _window_matches(self, pattern: bytes, cut: int, low: int, high: int) -> List[int]:
+        """Starts s of the matches with max(low, cut - m + 1) <= s < cut and s + m <= high."""
+        m = len(pattern)
+        lo, hi = max(low, cut - m + 1), min(high, cut + m - 1, self._length)
+        if hi - lo < m:
+            return []
+        window, found = self.extract(lo, hi), []
+        start = window.find(pattern)
+        while 0 <= start < cut - lo:
+            found.append(lo + start)
+            start = window.find(pattern, start + 1)
+        return found
+
+    def _straddling(self, k: int, pattern: bytes) -> List[int]:
+        """Matches across the boundary before shard k that cross no earlier shard boundary
+        (so a match over 3+ shards counts once) and no document boundary."""
+        if not 0 < k < len(self.shards) or len(pattern) < 2:
+            return []
+        if self._after_lf is None:  # shards end at line ends, but for lines longer than a shard
+            self._after_lf = [self.extract(s.raw_offset - 1, s.raw_offset) == b"\n" for s in self.shards[1:]]
+        if self._after_lf[k - 1] and b"\n" not in pattern[:-1]:
+            return []  # a match across a line feed that ends a shard holds that line feed
+        cut = self.shards[k].raw_offset
+        doc_start, doc_end = self._doc_span(cut - 1)
+        return self._window_matches(pattern, cut, max(self.shards[k - 1].raw_offset, doc_start), doc_end)
+
+    def _crosses_docs(self, pattern: bytes) -> bool:
+        """Whether a match of ``pattern`` may cross a document boundary."""
+        return bool(self._doc_cuts) and len(pattern) > 1 and (not self._lf_docs or b"\n" in pattern[:-1])
+
+    def _in_docs(self, offsets: np.ndarray, pattern: bytes) -> np.ndarray:
+        """The offsets whose match lies inside one document."""
+        if not self._crosses_docs(pattern) or not len(offsets):
+            return offsets
+        first = np.searchsorted(self.doc_starts, offsets, side="right")
+        last = np.searchsorted(self.doc_starts, offsets + np.uint64(len(pattern) - 1), side="right")
+        return offsets[first == last]
+
+    def _doc_crossings(self, pattern: bytes, total: int) -> int:
+        """Matches inside one shard that cross a document boundary (counted by the shards)."""
+        crossing = 0
+        if total <= LOCATE_PER_BOUNDARY * len(self._doc_cuts):  # locate them, cheaper than the boundaries
+            for shard in self.shards:
+                core, raw = shard.index.core(), np.uint64(shard.raw_offset)
+                sp, ep = core.search(pattern)
+                for row in range(sp, ep, self.CHUNK):
+                    offsets = core.locate_rows(row, min(ep, row + self.CHUNK)) + raw
+                    crossing += len(offsets) - len(self._in_docs(offsets, pattern))
+            return crossing
+        for cut in self._doc_cuts:
+            k = self._shard_of(cut - 1)
+            doc_start, _ = self._doc_span(cut - 1)
+            crossing += len(self._window_matches(pattern, cut, max(doc_start, int(self._raw_starts[k])),
+                                                 int(self._raw_ends[k])))
+        return crossing
+
     def _shard_of(self, offset: int) -> int:
         return min(int(np.searchsorted(self._raw_ends, offset, side="right")), len(self.shards) - 1)
 
     def extract(self, start: int, end: int) -> bytes:
         """Corpus bytes [start, end), across shards when needed."""
+        self._open_cores()
         start, end = max(0, start), min(end, len(self))
         parts = []
         while start < end:
@@ -164,6 +325,7 @@ class Corpus:
 
     def lines_of(self, offsets) -> np.ndarray:
         """Global 0-based line number of each corpus offset."""
+        self._open_cores()
         offsets = np.asarray(offsets, dtype=np.uint64)
         out = np.empty(len(offsets), dtype=np.int64)
         if not len(offsets):
@@ -177,6 +339,7 @@ class Corpus:
 
     def line_start(self, line: int) -> int:
         """Corpus offset of global 0-based ``line`` (len(self) past the last one)."""
+        self._open_cores()
         for shard in self.shards:
             if line < shard.first_line + shard.index.n_lines:
                 return shard.raw_offset + shard.index.line_start(max(0, line - shard.first_line))
@@ -186,29 +349,53 @@ class Corpus:
         return self.extract(self.line_start(line), self.line_start(line + 1))
 
     def doc_name(self, doc: int) -> str:
+        self._open_cores()
         return self.names[doc] if doc < len(self.names) else ""
 
     def verify(self) -> None:
+        self._open_cores()
         for shard in self.shards:
             shard.index.verify()
 
 
 # ---------------------------------------------------------------- documents
 
-def read_documents(path, kind: Optional[str] = None, text_field: str = "text"):
-    """(kind, names, iterator of document bytes) for a log file, a folder or a JSONL file."""
+def read_documents(path, kind: Optional[str] = None, text_field: str = "text", exclude=None):
+    """(kind, names, iterator of document bytes) for a log file, a folder or a JSONL file
+    (``exclude``: a path left out of a folder, e.g. the index being written into it)."""
     path = Path(path)
     if kind is None:
         kind = "files" if path.is_dir() else "records" if path.suffix == ".jsonl" else "lines"
     if kind not in KINDS:
         raise ValueError(f"unknown document kind {kind!r} (one of {', '.join(KINDS)})")
     if kind == "files":
-        files = sorted(p for p in path.rglob("*") if p.is_file())
+        files = _folder_files(path)
+        if exclude is not None:
+            files = [p for p in files if p.resolve() != Path(exclude).resolve()]
         names = [str(p.relative_to(path)) for p in files]
-        return kind, names, (p.read_bytes() for p in files)
+        return kind, names, (_ending_line(p.read_bytes()) for p in files)
     if kind == "records":
         return kind, [], _records(path, text_field)
     return kind, [], iter([path.read_bytes()])
+
+
+def _folder_files(folder: Path) -> List[Path]:
+    """The regular files under ``folder``, in sorted order of their relative paths; symbolic links
+    (to files or folders) are skipped, so that no file counts twice and the walk stays inside."""
+    found = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+        for name in files:
+            path = Path(root, name)
+            if not path.is_symlink() and path.is_file():
+                found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(folder).parts)
+
+
+def _ending_line(document: bytes) -> bytes:
+    """A document ending with a line feed (one is added when missing), so that the next one
+    starts a line of its own."""
+    return document if not document or document.endswith(b"\n") else document + b"\n"
 
 
 def _records(path: Path, text_field: str) -> Iterator[bytes]:
@@ -259,9 +446,16 @@ def _slices(documents: Iterable[bytes], shard_size: int) -> Iterator[bytes]:
 
 
 def build(source, output, *, kind: Optional[str] = None, text_field: str = "text",
-          shard_size: int = SHARD_SIZE, **shard_options) -> None:
-    """Write the ``.fmi`` index of a log file, a folder or a JSONL file."""
-    kind, names, documents = read_documents(source, kind, text_field)
+          shard_size: int = SHARD_SIZE, overwrite: bool = False, **shard_options) -> None:
+    """Write the ``.fmi`` index of a log file, a folder or a JSONL file.
+
+    An existing ``output`` is replaced only with ``overwrite`` (else OutputExistsError), never
+    when it is ``source`` itself. The index is written to a temporary file of a unique name
+    next to ``output``, renamed on success and removed on any error, and on SIGTERM.
+    """
+    output = Path(output)
+    _check_output(Path(source), output, overwrite)
+    kind, names, documents = read_documents(source, kind, text_field, exclude=output)
     doc_lengths = []
 
     def counted(docs):
@@ -269,11 +463,10 @@ def build(source, output, *, kind: Optional[str] = None, text_field: str = "text
             doc_lengths.append(len(document))
             yield document
 
-    output = Path(output)
-    partial = output.with_name(output.name + ".part")
+    handle, partial = _temporary(output)
     shards = []
     try:
-        with builtins.open(partial, "wb") as out:
+        with _removed_on_sigterm(partial), builtins.open(handle, "wb") as out:
             body = []
             raw_offset = first_line = 0
             for piece in _slices(counted(documents), shard_size):
@@ -286,16 +479,80 @@ def build(source, output, *, kind: Optional[str] = None, text_field: str = "text
             doc_starts = np.concatenate(([0], np.cumsum(doc_lengths, dtype=np.uint64))).astype(np.uint64)
             _write_corpus(out, kind, names, doc_starts if kind != "lines" else None, shards, body,
                           raw_offset, text_field)
-        os.replace(partial, output)
+        _publish(partial, output, overwrite)
     finally:
-        if partial.exists():
-            partial.unlink()
+        _unlink(partial)
+
+
+def _check_output(source: Path, output: Path, overwrite: bool) -> None:
+    if not (output.exists() or output.is_symlink()):
+        return
+    if source.exists() and output.exists() and os.path.samefile(source, output):
+        raise ValueError(f"{output}: the output is the input")
+    if not overwrite:
+        raise OutputExistsError(errno.EEXIST, "already exists (overwrite it with overwrite=True)", str(output))
+
+
+def _publish(partial: Path, output: Path, overwrite: bool) -> None:
+    """Give the finished index its name: os.replace, or a link that cannot replace a file that
+    appeared in the meantime."""
+    if overwrite:
+        os.replace(partial, output)
+        return
+    try:
+        os.link(partial, output)
+    except FileExistsError:
+        raise OutputExistsError(errno.EEXIST, "already exists (overwrite it with overwrite=True)",
+                                str(output)) from None
+    except OSError:  # no hard links on this file system
+        if output.exists():
+            raise OutputExistsError(errno.EEXIST, "already exists", str(output)) from None
+        os.replace(partial, output)
+
+
+def _temporary(output: Path):
+    """(file descriptor, path) of a new file of a unique name next to ``output`` (the umask applies)."""
+    while True:
+        path = output.with_name(f".{output.name}.{secrets.token_hex(6)}.part")
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), path
+        except FileExistsError:
+            continue
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+@contextlib.contextmanager
+def _removed_on_sigterm(path: Path):
+    """Remove ``path`` if SIGTERM comes, then let the signal do what it did before."""
+    previous = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+    if previous in (None, signal.SIG_IGN):
+        yield
+        return
+
+    def terminated(signum, frame):
+        _unlink(path)
+        signal.signal(signal.SIGTERM, previous)
+        os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _write_corpus(out, kind, names, doc_starts, shards, blobs, total, text_field) -> None:
     """Lay out head, document table and shards; shard entries get their final offsets."""
     meta = {"kind": kind, "names": names, "text_field": text_field, "bytes": total,
             "docs": None, "shards": shards}
+    if kind != "lines":
+        meta["lf_docs"] = True  # every document ends with a line feed (indexes of old did not say)
 
     def encode(meta):
         payload = json.dumps(meta, separators=(",", ":")).encode("utf-8")
@@ -370,6 +627,7 @@ def open_sections(path, sections: Iterable[Section]) -> Corpus:
             except CorruptIndexError as error:
                 raise CorruptIndexError(f"{path}: {section.name}: {error}") from None
             shards.append(Shard(index, section.raw_offset, section.first_line))
+        _check_layout(path, shards)
         return Corpus(shards, "lines", source=path, mapping=buffer)
     except Exception:
         _close(buffer)
@@ -385,7 +643,7 @@ def _map(path: str):
 
 def _close(buffer) -> None:
     try:
-        buffer.close()
+        getattr(buffer, "close", lambda: None)()  # an mmap; a plain buffer needs nothing
     except BufferError:  # arrays still view the map (the caller's, a traceback's): it closes with them
         pass
 
@@ -403,14 +661,14 @@ def _open_fmi(path: str, buffer) -> Corpus:
     if zlib.crc32(buffer[:end]) != crc:
         raise CorruptIndexError(f"{path}: damaged index header (checksum mismatch)")
     try:
-        meta = json.loads(buffer[HEAD.size:end])
-        kind, names, docs, entries = meta["kind"], meta["names"], meta["docs"], meta["shards"]
-    except (ValueError, KeyError, TypeError):
+        meta = json.loads(bytes(buffer[HEAD.size:end]))
+    except (ValueError, UnicodeDecodeError):
         raise CorruptIndexError(f"{path}: damaged index header") from None
+    kind, names, docs, entries, lf_docs = _checked_meta(path, meta)
     doc_starts = None
     if docs is not None:
         offset, count, docs_crc = docs
-        if offset + 8 * count > len(buffer):
+        if offset % 8 or offset + 8 * count > len(buffer) or count < 2:
             raise CorruptIndexError(f"{path}: truncated index (document table)")
         doc_starts = np.frombuffer(buffer, dtype=np.uint64, count=count, offset=offset)
         if zlib.crc32(doc_starts) != docs_crc:
@@ -422,4 +680,58 @@ def _open_fmi(path: str, buffer) -> Corpus:
         except CorruptIndexError as error:
             raise CorruptIndexError(f"{path}: {error}") from None
         shards.append(Shard(index, raw_offset, first_line))
-    return Corpus(shards, kind, names, doc_starts, source=path, mapping=buffer)
+    _check_layout(path, shards)
+    if doc_starts is not None and (doc_starts[0] != 0 or int(doc_starts[-1]) != _text_end(shards)
+                                   or np.any(np.diff(doc_starts.astype(np.int64)) < 0)
+                                   or (kind == "files" and len(names) != count - 1)):
+        raise CorruptIndexError(f"{path}: damaged document table")
+    return Corpus(shards, kind, names, doc_starts, source=path, mapping=buffer, lf_docs=lf_docs)
+
+
+def _is_int(value) -> bool:
+    return type(value) is int and value >= 0  # noqa: E721 - bool is an int too, and not one here
+
+
+def _checked_meta(path: str, meta):
+    """(kind, names, docs, shard entries, lf_docs) of a corpus's JSON meta, every type checked."""
+    def fail(what):
+        raise CorruptIndexError(f"{path}: damaged index header ({what})")
+
+    if not isinstance(meta, dict):
+        fail("meta is not an object")
+    kind, names, docs, entries = (meta.get(key) for key in ("kind", "names", "docs", "shards"))
+    if kind not in KINDS:
+        fail("kind")
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        fail("names")
+    if docs is not None and (kind == "lines" or not isinstance(docs, list) or len(docs) != 3
+                             or not all(_is_int(v) for v in docs)):
+        fail("document table")
+    if docs is None and kind != "lines":
+        fail("document table")
+    if not isinstance(entries, list) or not all(
+            isinstance(e, list) and len(e) == 4 and all(_is_int(v) for v in e) for e in entries):
+        fail("shards")
+    lf_docs = meta.get("lf_docs", False)
+    if not isinstance(lf_docs, bool):
+        fail("lf_docs")
+    return kind, names, docs, entries, lf_docs
+
+
+def _text_end(shards: List[Shard]) -> int:
+    return shards[-1].raw_offset + len(shards[-1].index) if shards else 0
+
+
+def _check_layout(path: str, shards: List[Shard]) -> None:
+    """Shards must cover the text back to back, their line numbers following on."""
+    raw = line = 0
+    for number, shard in enumerate(shards):
+        index = shard.index
+        if not _is_int(shard.raw_offset) or not _is_int(shard.first_line) or shard.raw_offset != raw \
+                or shard.first_line != line:
+            raise CorruptIndexError(f"{path}: damaged index: shard {number} is not where the previous one ends")
+        raw += len(index)
+        # the last line of a shard may go on in the next one, which then counts it again
+        line = shard.first_line + index.n_lines
+        if number + 1 < len(shards) and shards[number + 1].first_line == line - 1:
+            line -= 1

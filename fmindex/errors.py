@@ -15,3 +15,11 @@ class CorruptIndexError(FMIndexError, ValueError):
 
 class PatternError(FMIndexError, ValueError):
     """A search pattern cannot be searched (empty, longer than the text, bad escapes)."""
+
+
+class IndexClosedError(FMIndexError, ValueError):
+    """A query on a corpus after its close()."""
+
+
+class OutputExistsError(FMIndexError, FileExistsError):
+    """``build`` would replace an existing file without ``overwrite=True``."""

@@ -11,7 +11,8 @@ Offsets are relative to the start of the shard, so a shard can sit at any
 64-byte aligned place of a larger file (an ``.fmi`` corpus, a ``.logz``
 block) and be memory-mapped in place: every table is a ``numpy.frombuffer``
 view, nothing is copied. The header checksum is checked on open; the
-per-table checksums by :meth:`verify`, which reads everything.
+per-table checksums by :func:`verify`, which reads everything: FMIndex calls
+it before its first answer.
 """
 import struct
 import zlib

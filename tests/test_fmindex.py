@@ -127,8 +127,8 @@ def test_bad_patterns():
     index = FMIndex.build(b"some text")
     with pytest.raises(PatternError, match="empty"):
         index.count(b"")
-    with pytest.raises(PatternError, match="longer than the text"):
-        index.count(b"some text, longer")
+    assert index.count(b"some text, longer") == 0  # longer than the text: no occurrence
+    assert index.locate(b"some text, longer").tolist() == []
     with pytest.raises(TypeError):
         index.count("str")
 
@@ -190,8 +190,8 @@ def test_shards_count_sum_locate_union():
     assert corpus.locate(b"abc").tolist() == occurrences(text, b"abc")
     assert corpus.lines_of(occurrences(text, b"abc")).tolist() == [0, 2, 3, 3]
     assert corpus.line(2) == b"xabc\n"
-    with pytest.raises(PatternError):
-        corpus.count(b"x" * (len(text) + 1))
+    assert corpus.count(b"x" * (len(text) + 1)) == 0
+    assert corpus.locate(b"x" * (len(text) + 1)).tolist() == []
 
 
 def test_locate_first_occurrences_by_offset():
@@ -281,11 +281,19 @@ def test_damaged_big_table_is_found_by_verify_and_queries_do_not_crash(table):
         blob[position] = (blob[position] * 7 + 91) & 0xFF
     index = FMIndex.from_buffer(bytes(blob))  # open reads the header and small tables only
     with pytest.raises(CorruptIndexError, match="checksum"):
+        index.count(b"event 1")  # the first query checks the checksums
+    with pytest.raises(CorruptIndexError, match="checksum"):
         index.verify()
-    index.count(b"event 1")
-    assert all(0 <= position <= len(text) for position in index.locate(b"happened", limit=500))
-    index.extract(0, 500)
-    index.lines_of(np.arange(0, len(text), 100))
+    index._verified = True  # as if the checksums had been forged: the core alone must hold
+    queries = [lambda: index.count(b"event 1"), lambda: index.locate(b"happened", limit=500),
+               lambda: index.extract(0, 500), lambda: index.lines_of(np.arange(0, len(text), 100))]
+    for query in queries:
+        try:
+            answer = query()
+        except CorruptIndexError:
+            continue
+        if isinstance(answer, np.ndarray) and query is queries[1]:
+            assert all(0 <= position < len(text) for position in answer)
 
 
 def test_damaged_small_tables_are_rejected_on_open():
