@@ -1,7 +1,8 @@
 """``fmsearch``: build an FM-index of logs or texts and count, locate or show any string in it.
 
-INDEX is an ``.fmi`` file (``fmsearch build``) or a ``.logz`` archive made with
-``logzip compress --index``; nothing is decompressed to answer.
+INDEX is an ``.fmi`` file (``fmsearch build``) or any ``.logz`` archive: one made with
+``logzip compress --index`` is answered by its FM-index, any other in its compressed
+streams (:mod:`logzip.search`); nothing is decompressed to answer.
 """
 import json
 import re
@@ -60,6 +61,13 @@ def _open(index: str):
     return logzip.search.open(index)
 
 
+def _counts(corpus, patterns):
+    """Every pattern's count; an archive searched in its streams reads each block once for all."""
+    if isinstance(corpus, logzip.search.StreamArchive):
+        return corpus.counts(patterns)
+    return [corpus.count(p) for p in patterns]
+
+
 def _out(data: bytes) -> None:
     click.echo(data, nl=False)  # bytes go to the binary stream as they are
 
@@ -101,8 +109,7 @@ def count(index, pattern, patterns_file, as_json, escapes):
     """Count the occurrences of each PATTERN (overlapping ones included)."""
     patterns = _patterns(pattern, patterns_file, escapes)
     with _open(index) as corpus:
-        for shown, raw in patterns:
-            number = corpus.count(raw)
+        for (shown, raw), number in zip(patterns, _counts(corpus, [raw for _, raw in patterns])):
             if as_json:
                 click.echo(json.dumps({"pattern": shown, "count": number}, ensure_ascii=False))
             elif len(patterns) == 1:
@@ -207,8 +214,14 @@ def info(index, verify):
             corpus.verify()
         size, text = corpus.nbytes, len(corpus)
         click.echo(f"source:        {index}")
+        click.echo(f"tier:          {getattr(corpus, 'tier', 'full-text FM-index (.fmi)')}")
         click.echo(f"documents:     {corpus.n_docs} ({corpus.kind})")
         click.echo(f"text:          {text} bytes, {corpus.n_lines} lines")
+        if isinstance(corpus, logzip.search.StreamArchive):
+            click.echo(f"blocks:        {len(corpus.blocks)}")
+            if verify:
+                click.echo("checksums:     ok (every block decoded and checked)")
+            return
         click.echo(f"shards:        {len(corpus.shards)}")
         click.echo(f"index:         {size} bytes ({size / text if text else 0:.4f} of the text)")
         if corpus.shards:

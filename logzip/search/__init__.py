@@ -18,6 +18,8 @@ from ..container import MAGIC, iter_index_sections
 from ..errors import NoIndexError
 from .archive import StreamArchive
 
+__all__ = ["open", "StreamArchive", "FM_TIER"]
+
 FM_TIER = "full-text FM-index (--index)"
 
 
