@@ -26,8 +26,11 @@ def _parse_size(text: str) -> int:
     units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
     number, unit = text.rstrip("KMGkmgBb"), text[len(text.rstrip("KMGkmgBb")):].upper().rstrip("B")
     try:
-        return int(float(number) * units[unit])
-    except (ValueError, KeyError):
+        size = float(number) * units[unit]
+        if not 0 < size < float(1 << 62):
+            raise ValueError(text)
+        return int(size)
+    except (ValueError, KeyError, OverflowError):
         raise click.BadParameter(f"{text!r} is not a size such as 32M") from None
 
 
@@ -82,6 +85,8 @@ def _each_file(files, action) -> None:
     for path in files:
         try:
             action(path)
+        except BrokenPipeError:
+            raise
         except (LogzipError, OSError, ValueError) as error:
             if isinstance(error, OSError) and error.filename is not None:
                 message = f"{error.filename}: {error.strerror or error}"
@@ -171,12 +176,15 @@ def decompress(files, output, to_stdout, force):
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 def info(files):
-    """Show the blocks, streams, templates and ratio of archives."""
+    """Show the blocks, streams, templates and ratio of archives (- for standard input)."""
 
     def info_one(path):
-        click.echo(describe_archive(path))
+        if path == STDIO:
+            click.echo(describe_archive("stdin", io.BytesIO(sys.stdin.buffer.read())))
+        else:
+            click.echo(describe_archive(path))
 
     _each_file(files, info_one)
 

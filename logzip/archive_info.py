@@ -5,10 +5,12 @@ from .codec.block import stored_block
 from .container import iter_members
 
 
-def describe_archive(path: str) -> str:
+def describe_archive(path: str, fileobj=None) -> str:
+    """What ``logzip info`` prints of the archive at ``path`` (or read from ``fileobj``,
+    a seekable binary file, ``path`` then only names it)."""
     streams = Counter()
     n_members = n_blocks = n_templates = index_bytes = raw_len = n_lines = 0
-    with open(path, "rb") as stream:
+    with fileobj if fileobj is not None else open(path, "rb") as stream:
         for reader in iter_members(stream):
             if not n_members:
                 first = reader

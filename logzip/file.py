@@ -8,6 +8,7 @@ decodes one block at a time.
 import builtins
 import io
 import os
+import threading
 from typing import Iterator, Optional
 
 from .container import ArchiveWriter, iter_members
@@ -57,6 +58,7 @@ class LogzipFile(io.BufferedIOBase):
     def __init__(self, filename=None, mode: str = "rb", *, fileobj=None,
                  params: Optional[CompressionParameters] = None):
         self._closed = True  # until the file is fully set up
+        self._lock = threading.Lock()  # writes from several threads go in one at a time
         if mode not in ("r", "rb", "w", "wb", "x", "xb", "a", "ab"):
             raise ValueError(f"invalid mode: {mode!r}")
         if mode.startswith("a"):
@@ -124,8 +126,8 @@ class LogzipFile(io.BufferedIOBase):
         return self._reader.readline(size)
 
     def write(self, data) -> int:
-        self._check("w")
-        with memoryview(data) as view:
+        with self._lock, memoryview(data) as view:
+            self._check("w")
             length = view.nbytes
             for raw in self._cutter.feed(view.cast("B")):
                 self._store(self._compressor.submit(raw))
@@ -138,6 +140,10 @@ class LogzipFile(io.BufferedIOBase):
 
     def close(self) -> None:
         """Finish the archive (compress the last block, write the end record) and close."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._closed:
             return
         try:

@@ -4,6 +4,8 @@ Memory stays bounded whatever the input size: at most ``threads + 1`` blocks
 are held at once, each at most ``block_size`` bytes of input.
 """
 import concurrent.futures
+import ctypes
+import os
 import signal
 from collections import deque
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ DEFAULT_BLOCK_SIZE = 32 << 20
 MIN_BLOCK_SIZE = 1 << 10
 MAX_BLOCK_SIZE = 1 << 30
 MAX_LEVEL = 22
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,17 @@ def read_chunks(fileobj: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
         yield chunk
 
 
-def _leave_interrupts_to_the_parent() -> None:
-    """Workers ignore Ctrl-C: the parent cancels them and cleans up, with one message."""
+def _start_worker(parent: int) -> None:
+    """Workers ignore Ctrl-C (the parent stops them and cleans up, with one message) and die
+    with their parent, however it ends (on Linux, by PR_SET_PDEATHSIG)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the parent still stops them when it can
+        pass
+    if os.getppid() != parent:         # the parent died before the request took effect
+        os._exit(1)
 
 
 class BlockCompressor:
@@ -120,7 +131,7 @@ class BlockCompressor:
         self._pending = deque()
         if params.threads > 1:
             self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=params.threads, initializer=_leave_interrupts_to_the_parent)
+                max_workers=params.threads, initializer=_start_worker, initargs=(os.getpid(),))
 
     def submit(self, raw: bytes) -> Iterator[CompressedBlock]:
         """Queue ``raw``; yield the blocks that are done and must leave to bound memory."""
@@ -137,10 +148,16 @@ class BlockCompressor:
         self.close()
 
     def close(self) -> None:
+        """Stop the workers: at once when blocks are still in flight (an interrupted run), so
+        that Ctrl-C or SIGTERM does not wait for them to finish their blocks."""
         if self._pool is not None:
+            unfinished = any(not future.done() for future in self._pending)
             for future in self._pending:
                 future.cancel()
             self._pending.clear()
+            if unfinished:
+                for process in list(getattr(self._pool, "_processes", {}).values()):
+                    process.terminate()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
