@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(PY) -m bench.throughput
 	$(PY) -m bench.grouping
 	$(PY) -m bench.fmindex
+	$(PY) -m bench.search
 
 clean:
 	rm -rf $(VENV) build *.egg-info fmindex/*.c fmindex/*.so logzip/codec/*.c logzip/codec/*.so
