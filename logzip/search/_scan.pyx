@@ -36,7 +36,7 @@ cdef class Automaton:
     cdef readonly object table
     cdef state_t[:, ::1] d
     cdef readonly state_t m
-    cdef readonly unsigned char first
+    cdef readonly unsigned char first, second
     cdef unsigned char head[2]
     cdef readonly object byte_mask
     cdef readonly bint has_newline
@@ -49,7 +49,8 @@ cdef class Automaton:
         self.table = np.zeros((m + 1, 256), dtype=np.int32)
         self.d = self.table
         self.m, self.first = m, pattern[0]
-        self.head[0], self.head[1] = pattern[0], pattern[1] if m > 1 else 0
+        self.second = pattern[1] if m > 1 else 0
+        self.head[0], self.head[1] = self.first, self.second
         self.byte_mask = sum(1 << b for b in set(bytes(pattern)))
         self.has_newline = 10 in bytes(pattern)
         self.d[0, pattern[0]] = 1
@@ -80,8 +81,12 @@ cdef inline state_t _run(const unsigned char* text, Py_ssize_t p, Py_ssize_t end
 
 
 def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, state_t[::1] states,
-                const index_t[::1] act, Automaton automaton, cnp.int32_t[::1] hits=None):
+                const index_t[::1] act, Automaton automaton, cnp.int32_t[::1] hits=None,
+                bint by_second=False):
     """Feed row i's value ``values[offsets[i]:offsets[i + 1]]`` to the automaton from ``states[i]``.
+
+    ``by_second``: the pattern's second byte is rarer in ``values`` than its first, so the scan
+    for the rows in state 0 looks for that one.
 
     ``act`` lists, sorted, the rows whose state is not 0 (all others are). ``states`` is updated
     in place; the matches are counted, and with ``hits`` also added up per row. Returns the
@@ -90,7 +95,7 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
     cdef Py_ssize_t n = states.shape[0], n_act = act.shape[0], k, r, pos, end
     cdef const state_t[:, ::1] d = automaton.d
     cdef state_t m = automaton.m, s
-    cdef unsigned char first = automaton.first
+    cdef unsigned char first = automaton.first, second = automaton.second
     cdef index_t found = 0, before
     cdef bint with_hits = hits is not None
     cdef const unsigned char* text = &values[0] if values.shape[0] else NULL
@@ -122,10 +127,17 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
         # value ends with its first byte (a match may go on in the next piece).
         pos, end, r = offsets[0], offsets[n], 0
         while pos < end:
-            if m > 1:
-                q = <const unsigned char*>memmem(text + pos, end - pos, automaton.head, 2)
-            else:
+            if m == 1:
                 q = <const unsigned char*>memchr(text + pos, first, end - pos)
+            elif by_second:         # the second byte is the rarer: look for it, then behind it
+                q = <const unsigned char*>memchr(text + pos + 1, second, end - pos - 1) if end - pos > 1 else NULL
+                if q != NULL and q[-1] != first:
+                    pos = q - text
+                    continue
+                if q != NULL:
+                    q -= 1
+            else:
+                q = <const unsigned char*>memmem(text + pos, end - pos, automaton.head, 2)
             if q == NULL:
                 break
             pos = q - text

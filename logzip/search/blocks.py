@@ -163,7 +163,10 @@ class _Fresh:
         if isinstance(piece, CodedColumn):
             values = piece.dictionary
             return scan_coded(values.values, values.offsets, piece.codes, states, act, self.automaton, hits)
-        return scan_column(piece.values, piece.offsets, states, act, self.automaton, hits)
+        counts = piece.byte_counts
+        automaton = self.automaton
+        return scan_column(piece.values, piece.offsets, states, act, automaton, hits,
+                           automaton.m > 1 and counts[automaton.second] < counts[automaton.first])
 
 
 class _Pairs(_Fresh):

@@ -51,9 +51,14 @@ class Column:
         return len(self.values) + self.offsets.nbytes
 
     @cached_property
+    def byte_counts(self) -> list:
+        """How often each byte value occurs in the column."""
+        return np.bincount(np.frombuffer(self.values, dtype=np.uint8), minlength=256).tolist()
+
+    @cached_property
     def flags(self) -> int:
         """The byte values that occur in the column, as a 256-bit mask."""
-        return byte_mask(self.values)
+        return sum(1 << b for b, count in enumerate(self.byte_counts) if count)
 
 
 @dataclass
