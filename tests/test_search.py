@@ -4,8 +4,11 @@ import re
 import subprocess
 import sys
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +16,7 @@ import logzip
 import logzip.search
 from corpora.edge_cases import FORMAT, edge_cases
 from corpora.generate import FORMATS, generate
-from corpora.shared import loghub_2k_formats
+from corpora.shared import LOGHUB_FULL_FORMATS, corpora_dir as find_corpora_dir, loghub_2k_formats
 from logzip.codec.block import StoredBlock, encode_structured
 from logzip.codec.header import HeaderFormat
 from logzip.search._scan import Automaton
@@ -246,3 +249,34 @@ def test_block_summaries_pass_blocks_by_exactly(tmp_path, monkeypatch):
     with logzip.search.open(path) as corpus:
         assert corpus.count(b"\xfe\xfd") == 0      # structured blocks ruled out unread; small plain ones read
         assert corpus._cache and all(isinstance(block, TextBlock) for block in corpus._cache.values())
+
+
+SHARED_PREFIX = 1 << 20
+
+
+def _shared_files():
+    root = find_corpora_dir()
+    if root is None:
+        return []
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                  if p.is_file() and p.suffix in (".zst", ".log") and "loghub-2k" not in p.parts)
+
+
+@pytest.mark.parametrize("relpath", _shared_files())
+def test_every_shared_corpus_file_counts_exactly(relpath, corpora_dir, tmp_path):
+    """The first MiB of every shared file (whole lines, in blocks of 400 kB, so structured ones),
+    with its Loghub format when it has one."""
+    path = corpora_dir / relpath
+    with open(path, "rb") as raw:
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        text = reader.read(SHARED_PREFIX) if path.suffix == ".zst" else raw.read(SHARED_PREFIX)
+    if len(text) == SHARED_PREFIX:
+        text = text[:text.rfind(b"\n") + 1] or text
+    spec = LOGHUB_FULL_FORMATS.get(Path(relpath).name.split(".")[0]) if "loghub-full" in relpath else None
+    archive = tmp_path / "a.logz"
+    archive.write_bytes(logzip.compress(text, format=spec, block_size=400_000))
+    patterns = sample_patterns(text, 40, seed=len(text))
+    with logzip.search.open(archive) as corpus:
+        assert corpus.counts(patterns) == [len(occurrences(text, p)) for p in patterns]
+        for pattern in patterns[7:10]:
+            assert corpus.locate(pattern).tolist() == occurrences(text, pattern)
