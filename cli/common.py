@@ -1,19 +1,47 @@
 """What the command-line tools share: one clear error line and an exit code, never a traceback."""
 import errno
 import os
+import signal
 import sys
+import threading
 
 import click
 
 from fmindex.errors import FMIndexError
+from logzip.atomic import remove_temporaries
 from logzip.errors import LogzipError
+from logzip.pipeline import terminate_workers
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+def _stop_on_signals(name: str) -> None:
+    """Handle Ctrl-C, SIGTERM and SIGHUP on a thread of their own, at once.
+
+    The main thread may be deep in a long compression call, where a Python
+    signal handler would wait for it to end; these signals are blocked in
+    every thread, and a watcher thread waits for them, removes the temporary
+    files, stops the workers and exits.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    threading.Thread(target=_wait_and_stop, args=(name,), name="logzip-signals", daemon=True).start()
+
+
+def _wait_and_stop(name: str) -> None:
+    signum = signal.sigwait(STOP_SIGNALS)
+    remove_temporaries()
+    terminate_workers()
+    if signum == signal.SIGINT:
+        os.write(2, f"{name}: interrupted\n".encode())
+    os._exit(128 + signum)
 
 
 def run(command: click.Command, name: str) -> None:
     """Run a click command; expected failures become ``name: message`` on stderr."""
+    _stop_on_signals(name)
     try:
         code = command.main(prog_name=name, standalone_mode=False)
     except click.exceptions.Abort:
@@ -26,8 +54,7 @@ def run(command: click.Command, name: str) -> None:
         sys.stderr.write(f"{name}: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (e.g. `| head`): not an error worth a message
-        sys.exit(EXIT_ERROR)
+        _quiet_broken_pipe()
     except (LogzipError, FMIndexError, ValueError, MemoryError) as error:
         if os.environ.get("LOGZIP_DEBUG"):
             raise
@@ -37,6 +64,14 @@ def run(command: click.Command, name: str) -> None:
         sys.stderr.write(f"{name}: {_describe(error)}\n")
         sys.exit(EXIT_ERROR)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (``| head``): exit at once without a word, as gzip does
+    (``os._exit``: the interpreter's final flush of stdout would complain again)."""
+    remove_temporaries()
+    terminate_workers()
+    os._exit(EXIT_BROKEN_PIPE)
 
 
 def _describe(error: OSError) -> str:

@@ -23,12 +23,13 @@ PROGRESS_THRESHOLD = 16 << 20
 
 
 def _parse_size(text: str) -> int:
+    """``32M``, ``512K``, ``1G`` or a number of bytes; anything else (``inf``, ``1e400``) is a usage error."""
     units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
     number, unit = text.rstrip("KMGkmgBb"), text[len(text.rstrip("KMGkmgBb")):].upper().rstrip("B")
     try:
         return int(float(number) * units[unit])
-    except (ValueError, KeyError):
-        raise click.BadParameter(f"{text!r} is not a size such as 32M") from None
+    except (ValueError, KeyError, OverflowError):
+        raise click.BadParameter(f"{text!r} is not a size such as 32M", param_hint="'--block-size'") from None
 
 
 @contextlib.contextmanager
@@ -82,6 +83,8 @@ def _each_file(files, action) -> None:
     for path in files:
         try:
             action(path)
+        except BrokenPipeError:
+            raise  # the reader went away: run() ends quietly
         except (LogzipError, OSError, ValueError) as error:
             if isinstance(error, OSError) and error.filename is not None:
                 message = f"{error.filename}: {error.strerror or error}"
@@ -171,12 +174,15 @@ def decompress(files, output, to_stdout, force):
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
 def info(files):
     """Show the blocks, streams, templates and ratio of archives."""
 
     def info_one(path):
-        click.echo(describe_archive(path))
+        if path == STDIO:
+            click.echo(describe_archive("stdin", sys.stdin.buffer))
+        else:
+            click.echo(describe_archive(path))
 
     _each_file(files, info_one)
 

@@ -8,6 +8,7 @@ decodes one block at a time.
 import builtins
 import io
 import os
+import threading
 from typing import Iterator, Optional
 
 from .container import ArchiveWriter, iter_members
@@ -62,6 +63,7 @@ class LogzipFile(io.BufferedIOBase):
         if mode.startswith("a"):
             raise ValueError("appending to a logzip archive is not supported")
         self._mode = "r" if mode.startswith("r") else "w"
+        self._lock = threading.RLock()  # writes from several threads go in whole, one at a time
         self._owns_file = fileobj is None
         if fileobj is None:
             fileobj = builtins.open(filename, mode[0] + "b")
@@ -124,8 +126,8 @@ class LogzipFile(io.BufferedIOBase):
         return self._reader.readline(size)
 
     def write(self, data) -> int:
-        self._check("w")
-        with memoryview(data) as view:
+        with self._lock, memoryview(data) as view:
+            self._check("w")
             length = view.nbytes
             for raw in self._cutter.feed(view.cast("B")):
                 self._store(self._compressor.submit(raw))
@@ -138,19 +140,35 @@ class LogzipFile(io.BufferedIOBase):
 
     def close(self) -> None:
         """Finish the archive (compress the last block, write the end record) and close."""
-        if self._closed:
-            return
-        try:
-            if self._mode == "w":
-                rest = self._cutter.flush()
-                if rest:
-                    self._store(self._compressor.submit(rest))
-                self._store(self._compressor.finish())
-                self._archive.close()
-                self._file.flush()
-        finally:
-            self._closed = True
-            self._release()
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                if self._mode == "w":
+                    rest = self._cutter.flush()
+                    if rest:
+                        self._store(self._compressor.submit(rest))
+                    self._store(self._compressor.finish())
+                    self._archive.close()
+                    self._file.flush()
+            finally:
+                self._closed = True
+                self._release()
+
+    def __exit__(self, exc_type, exc, traceback):
+        """On an exception (Ctrl-C included) stop at once: the archive is left without its
+        end record, which readers report as truncated, instead of compressing what remains."""
+        if exc_type is None or self._mode == "r":
+            self.close()
+        else:
+            self.abort()
+
+    def abort(self) -> None:
+        """Close without finishing the archive; workers still compressing are stopped."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._release()
 
     def _release(self) -> None:
         compressor = getattr(self, "_compressor", None)

@@ -4,7 +4,11 @@ Memory stays bounded whatever the input size: at most ``threads + 1`` blocks
 are held at once, each at most ``block_size`` bytes of input.
 """
 import concurrent.futures
+import ctypes
+import os
 import signal
+import threading
+import weakref
 from collections import deque
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, Optional
@@ -71,7 +75,7 @@ def compress_block(raw: bytes, params: CompressionParameters) -> CompressedBlock
 def decompress_block(block: BlockHeader, payload: bytes) -> bytes:
     """Decode one block and check it against the sizes and checksum it was stored with."""
     raw = decode_block(payload)
-    if len(raw) != block.raw_len or crc32(raw) != block.raw_crc:
+    if len(raw) != block.raw_len or crc32(raw) != block.raw_crc or raw.count(b"\n") != block.n_lines:
         raise CorruptArchiveError("corrupt archive: a block does not decode to what was stored")
     return raw
 
@@ -106,9 +110,41 @@ def read_chunks(fileobj: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
         yield chunk
 
 
-def _leave_interrupts_to_the_parent() -> None:
-    """Workers ignore Ctrl-C: the parent cancels them and cleans up, with one message."""
+PR_SET_PDEATHSIG = 1
+_pools = weakref.WeakSet()  # live worker pools, for terminate_workers()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: ignore Ctrl-C (the parent stops everyone, with one message),
+    take SIGTERM again, and die when the parent dies, even of SIGKILL."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGHUP})
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: fall back on a watchdog thread
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        threading.Event().wait(0.5)
+    os._exit(1)
+
+
+def terminate_workers() -> None:
+    """Kill the worker processes of every pool at once (on a signal or a failure)."""
+    for pool in list(_pools):
+        _kill_processes(pool)
+
+
+def _kill_processes(pool) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 class BlockCompressor:
@@ -120,7 +156,8 @@ class BlockCompressor:
         self._pending = deque()
         if params.threads > 1:
             self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=params.threads, initializer=_leave_interrupts_to_the_parent)
+                max_workers=params.threads, initializer=_die_with_parent, initargs=(os.getpid(),))
+            _pools.add(self._pool)
 
     def submit(self, raw: bytes) -> Iterator[CompressedBlock]:
         """Queue ``raw``; yield the blocks that are done and must leave to bound memory."""
@@ -137,10 +174,12 @@ class BlockCompressor:
         self.close()
 
     def close(self) -> None:
+        """Stop the workers; blocks still being compressed are abandoned at once, not awaited."""
         if self._pool is not None:
-            for future in self._pending:
-                future.cancel()
+            abandoned = any(not future.done() for future in self._pending)
             self._pending.clear()
+            if abandoned:
+                _kill_processes(self._pool)
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
