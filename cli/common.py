@@ -48,7 +48,7 @@ def run(command: click.Command, name: str) -> None:
         sys.stderr.write(f"{name}: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as error:
-        error.show()
+        sys.stderr.write(f"{name}: {error.format_message()}\n")  # one line, usage errors included
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write(f"{name}: interrupted\n")
