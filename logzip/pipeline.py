@@ -74,7 +74,7 @@ def compress_block(raw: bytes, params: CompressionParameters) -> CompressedBlock
 
 def decompress_block(block: BlockHeader, payload: bytes) -> bytes:
     """Decode one block and check it against the sizes and checksum it was stored with."""
-    raw = decode_block(payload)
+    raw = decode_block(payload, block.raw_len)
     if len(raw) != block.raw_len or crc32(raw) != block.raw_crc or raw.count(b"\n") != block.n_lines:
         raise CorruptArchiveError("corrupt archive: a block does not decode to what was stored")
     return raw
