@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, Optional
 
+import numpy as np
+
 from .codec.block import decode_block, encode_block
 from .codec.header import HeaderFormat
 from .container import BlockHeader, crc32
@@ -23,6 +25,7 @@ DEFAULT_BLOCK_SIZE = 32 << 20
 MIN_BLOCK_SIZE = 1 << 10
 MAX_BLOCK_SIZE = 1 << 30
 MAX_LEVEL = 22
+MAX_BLOCK_LINES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -82,23 +85,47 @@ def decompress_block(block: BlockHeader, payload: bytes) -> bytes:
 
 class BlockCutter:
     """Regroups arbitrary chunks of input into blocks of about ``block_size``,
-    cut after a newline; a line longer than a block is cut where it must be."""
+    cut after a newline; a line longer than a block is cut where it must be.
 
-    def __init__(self, block_size: int):
+    A block also holds at most ``max_lines`` lines: decoding costs about 100
+    bytes of Python objects a line, so 32 MiB of empty lines would need gigabytes.
+    """
+
+    def __init__(self, block_size: int, max_lines: int = MAX_BLOCK_LINES):
         self.block_size = block_size
+        self.max_lines = max_lines
         self._pending = bytearray()
+        self._lines = 0  # newlines in _pending
 
     def feed(self, data) -> Iterator[bytes]:
         """Take ``data``; yield the blocks it completes."""
+        start = len(self._pending)
         self._pending += data
-        while len(self._pending) >= self.block_size:
-            cut = self._pending.rfind(b"\n", 0, self.block_size) + 1 or self.block_size
-            yield bytes(self._pending[:cut])
+        self._lines += self._pending.count(b"\n", start)
+        while True:
+            cut = self._next_cut()
+            if not cut:
+                return
+            block = bytes(self._pending[:cut])
             del self._pending[:cut]
+            self._lines -= block.count(b"\n")
+            yield block
+
+    def _next_cut(self) -> int:
+        """Length of the next complete block, 0 if there is none yet."""
+        if self._lines >= self.max_lines:
+            window = np.frombuffer(self._pending, dtype=np.uint8, count=min(len(self._pending), self.block_size))
+            ends = np.flatnonzero(window == 10)
+            del window  # releases the bytearray, which may then shrink
+            if len(ends) >= self.max_lines:
+                return int(ends[self.max_lines - 1]) + 1
+        if len(self._pending) >= self.block_size:
+            return self._pending.rfind(b"\n", 0, self.block_size) + 1 or self.block_size
+        return 0
 
     def flush(self) -> bytes:
         """The incomplete last block (possibly empty)."""
-        rest, self._pending = bytes(self._pending), bytearray()
+        rest, self._pending, self._lines = bytes(self._pending), bytearray(), 0
         return rest
 
 
