@@ -116,16 +116,22 @@ def test_broken_pipe_exits_quietly(big_log, tmp_path):
 
 def test_threads_writing_one_file_each_line_once(tmp_path):
     path = tmp_path / "shared.logz"
-    per_thread, n_threads = 4000, 8
-    with logzip.open(path, "wb", level=1, block_size=8 << 10) as archive:
-        def work(number):
-            for i in range(per_thread):
-                archive.write(b"thread %d line %d\n" % (number, i))
-        threads = [threading.Thread(target=work, args=(n,)) for n in range(n_threads)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    per_thread, batch, n_threads = 5000, 20, 8
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show at once
+    try:
+        with logzip.open(path, "wb", level=1, block_size=32 << 10) as archive:
+            def work(number):
+                for start in range(0, per_thread, batch):
+                    archive.write(b"".join(b"thread %d line %d\n" % (number, i)
+                                           for i in range(start, start + batch)))
+            threads = [threading.Thread(target=work, args=(n,)) for n in range(n_threads)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        sys.setswitchinterval(interval)
     lines = logzip.decompress(path.read_bytes()).splitlines()
     expected = [b"thread %d line %d" % (n, i) for n in range(n_threads) for i in range(per_thread)]
     assert sorted(lines) == sorted(expected)
