@@ -3,50 +3,58 @@ import errno
 import os
 import signal
 import sys
+import threading
 
 import click
 
 from fmindex.errors import FMIndexError
+from logzip.atomic import remove_temporaries
 from logzip.errors import LogzipError
+from logzip.pipeline import terminate_workers
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
-EXIT_TERMINATED = 128 + signal.SIGTERM
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the program is, so that it cleans up as after Ctrl-C."""
+def _stop_on_signals(name: str) -> None:
+    """Handle Ctrl-C, SIGTERM and SIGHUP on a thread of their own, at once.
+
+    The main thread may be deep in a long compression call, where a Python
+    signal handler would wait for it to end; these signals are blocked in
+    every thread, and a watcher thread waits for them, removes the temporary
+    files, stops the workers and exits.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    threading.Thread(target=_wait_and_stop, args=(name,), name="logzip-signals", daemon=True).start()
 
 
-def _terminate(signum, frame):
-    raise Terminated()
+def _wait_and_stop(name: str) -> None:
+    signum = signal.sigwait(STOP_SIGNALS)
+    remove_temporaries()
+    terminate_workers()
+    if signum == signal.SIGINT:
+        os.write(2, f"{name}: interrupted\n".encode())
+    os._exit(128 + signum)
 
 
 def run(command: click.Command, name: str) -> None:
-    """Run a click command; expected failures become ``name: message`` on stderr. SIGTERM
-    stops it as Ctrl-C does (no temporary file left, workers stopped); a reader that goes
-    away (``| head``) ends it quietly."""
-    signal.signal(signal.SIGTERM, _terminate)
+    """Run a click command; expected failures become ``name: message`` on stderr."""
+    _stop_on_signals(name)
     try:
         code = command.main(prog_name=name, standalone_mode=False)
-    except click.exceptions.Abort as error:   # click's form of KeyboardInterrupt
-        if isinstance(error.__cause__, Terminated):
-            sys.exit(EXIT_TERMINATED)
+    except click.exceptions.Abort:
         sys.stderr.write(f"{name}: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as error:
-        error.show()
+        sys.stderr.write(f"{name}: {error.format_message()}\n")  # one line, usage errors included
         sys.exit(error.exit_code)
-    except Terminated:
-        sys.exit(EXIT_TERMINATED)
     except KeyboardInterrupt:
         sys.stderr.write(f"{name}: interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
-        # The reader went away (e.g. `| head`): quiet, as gzip; nothing more reaches stdout.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(EXIT_BROKEN_PIPE)
+        _quiet_broken_pipe()
     except (LogzipError, FMIndexError, ValueError, MemoryError) as error:
         if os.environ.get("LOGZIP_DEBUG"):
             raise
@@ -56,6 +64,14 @@ def run(command: click.Command, name: str) -> None:
         sys.stderr.write(f"{name}: {_describe(error)}\n")
         sys.exit(EXIT_ERROR)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (``| head``): exit at once without a word, as gzip does
+    (``os._exit``: the interpreter's final flush of stdout would complain again)."""
+    remove_temporaries()
+    terminate_workers()
+    os._exit(EXIT_BROKEN_PIPE)
 
 
 def _describe(error: OSError) -> str:

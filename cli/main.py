@@ -3,7 +3,10 @@ import contextlib
 import csv
 import io
 import os
+import re
 import sys
+import time
+import zlib
 
 import click
 
@@ -11,6 +14,7 @@ import logzip
 from logzip.archive_info import describe_archive
 from logzip.atomic import atomic_output
 from logzip.errors import LogzipError
+from logzip.container import iter_members
 from logzip.file import iter_decompressed
 from logzip.pipeline import DEFAULT_BLOCK_SIZE, DEFAULT_LEVEL, CompressionParameters, read_chunks
 from logzip.templates import TemplateCatalog
@@ -23,15 +27,13 @@ PROGRESS_THRESHOLD = 16 << 20
 
 
 def _parse_size(text: str) -> int:
+    """``32M``, ``512K``, ``1G`` or a number of bytes; anything else (``inf``, ``1e400``) is a usage error."""
     units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
     number, unit = text.rstrip("KMGkmgBb"), text[len(text.rstrip("KMGkmgBb")):].upper().rstrip("B")
     try:
-        size = float(number) * units[unit]
-        if not 0 < size < float(1 << 62):
-            raise ValueError(text)
-        return int(size)
+        return int(float(number) * units[unit])
     except (ValueError, KeyError, OverflowError):
-        raise click.BadParameter(f"{text!r} is not a size such as 32M") from None
+        raise click.BadParameter(f"{text!r} is not a size such as 32M", param_hint="'--block-size'") from None
 
 
 @contextlib.contextmanager
@@ -44,11 +46,11 @@ def _input(path: str):
 
 
 @contextlib.contextmanager
-def _progress(path: str, stream):
+def _progress(path: str, stream, quiet: bool = False):
     """Yield a callable that shows how far ``stream`` has been consumed, on a
     progress bar when a person watches a long job (else it does nothing)."""
     size = os.fstat(stream.fileno()).st_size if path != STDIO else 0
-    if size < PROGRESS_THRESHOLD or not sys.stderr.isatty():
+    if quiet or size < PROGRESS_THRESHOLD or not sys.stderr.isatty():
         yield lambda: None
         return
     with click.progressbar(length=size, label=os.path.basename(path), file=sys.stderr) as bar:
@@ -86,7 +88,7 @@ def _each_file(files, action) -> None:
         try:
             action(path)
         except BrokenPipeError:
-            raise
+            raise  # the reader went away: run() ends quietly
         except (LogzipError, OSError, ValueError) as error:
             if isinstance(error, OSError) and error.filename is not None:
                 message = f"{error.filename}: {error.strerror or error}"
@@ -98,10 +100,61 @@ def _each_file(files, action) -> None:
         sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_MODES = {"-d": "decompress", "--decompress": "decompress", "--uncompress": "decompress",
+          "-t": "test", "--test": "test", "-l": "list", "--list": "list"}
+_SHORT_FLAGS = re.compile(r"-[cdfkqvtl]{2,}")  # -dc, -kv ... as gzip takes them
+_LEVEL_FLAG = re.compile(r"-([1-9]|1[0-9])")
+_GROUP_OPTIONS = ("-h", "--help", "--version")
+
+
+def gzip_style(args: list, commands) -> list:
+    """Rewrite gzip's command lines into subcommands: ``logzip FILE`` compresses,
+    ``-d``/``-t``/``-l`` pick decompress/test/list, ``-1``..``-19``/``--fast``/``--best`` set the level."""
+    if not args or args[0] in _GROUP_OPTIONS:
+        return args
+    if args[0] in commands:
+        command, rest = args[0], args[1:]
+    else:
+        command, rest = "compress", []
+        for arg in args:
+            for flag in _split_flags(arg):
+                if flag in _MODES:
+                    command = _MODES[flag]
+                else:
+                    rest.append(flag)
+    return [command, *(_level_flags(rest) if command == "compress" else rest)]
+
+
+def _split_flags(arg: str) -> list:
+    return ["-" + letter for letter in arg[1:]] if _SHORT_FLAGS.fullmatch(arg) else [arg]
+
+
+def _level_flags(args: list) -> list:
+    """``-N``, ``--fast`` and ``--best`` as ``--level N`` (arguments after ``--`` are files)."""
+    rewritten = []
+    for number, arg in enumerate(args):
+        if arg == "--":
+            return rewritten + args[number:]
+        match = _LEVEL_FLAG.fullmatch(arg)
+        if match or arg in ("--fast", "--best"):
+            rewritten += ["--level", match.group(1) if match else {"--fast": "1", "--best": "19"}[arg]]
+        else:
+            rewritten.append(arg)
+    return rewritten
+
+
+class _GzipStyleGroup(click.Group):
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, gzip_style(list(args), self.commands))
+
+
+@click.group(cls=_GzipStyleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(logzip.__version__, prog_name="logzip")
 def cli():
-    """Lossless log compression that learns the templates of the lines."""
+    """Lossless log compression that learns the templates of the lines.
+
+    As with gzip, `logzip FILE...` compresses, `logzip -d FILE.logz` decompresses,
+    `-t` tests and `-l` lists archives."""
 
 
 def _files_and_outputs(command):
@@ -112,7 +165,10 @@ def _files_and_outputs(command):
             click.option("-c", "--stdout", "to_stdout", is_flag=True, help="Write to standard output."),
             click.option("-f", "--force", is_flag=True, help="Overwrite existing output files."),
             click.option("-k", "--keep", is_flag=True, expose_value=False,
-                         help="Keep the inputs (always done; accepted for gzip's and zstd's users).")]):
+                         help="Keep the inputs (the default; accepted for gzip's and zstd's users)."),
+            click.option("--rm", "remove", is_flag=True, help="Remove each input once its output is verified."),
+            click.option("-q", "--quiet", is_flag=True, help="No progress bar."),
+            click.option("-v", "--verbose", is_flag=True, help="A summary line per file on stderr.")]):
         command = option(command)
     return command
 
@@ -121,33 +177,88 @@ def _files_and_outputs(command):
 @_files_and_outputs
 @click.option("-l", "--level", type=click.IntRange(1, 22), default=DEFAULT_LEVEL, show_default=True,
               help="zstd level of the streams.")
-@click.option("-T", "--threads", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Compress blocks on N processes.")
+@click.option("-T", "--threads", type=click.IntRange(0, 256), default=1, show_default=True,
+              help="Compress blocks on N processes (0: one per core).")
 @click.option("--format", "log_format", metavar="FMT",
               help="Loghub header format, e.g. '<Date> <Time> <Level> <Component>: <Content>'.")
 @click.option("--block-size", default=f"{DEFAULT_BLOCK_SIZE >> 20}M", show_default=True,
               help="Input bytes per independently decodable block.")
 @click.option("--index", is_flag=True, help="Store an FM-index with each block, for fmsearch.")
-def compress(files, output, to_stdout, force, level, threads, log_format, block_size, index):
+def compress(files, output, to_stdout, force, remove, quiet, verbose, level, threads, log_format,
+             block_size, index):
     """Compress FILES (or standard input) into FILE.logz, keeping the inputs."""
     files = files or (STDIO,)
     if output is not None and len(files) > 1:
         raise click.UsageError("-o takes a single input file")
-    params = CompressionParameters(level=level, format=log_format, threads=threads,
+    params = CompressionParameters(level=level, format=log_format, threads=threads or os.cpu_count() or 1,
                                    block_size=_parse_size(block_size), index=index)
 
     def compress_one(source):
         if source != STDIO and source.endswith(SUFFIX) and output is None and not to_stdout:
             raise LogzipError(f"already has the {SUFFIX} suffix; unchanged")
         target = _output_path(source, output, to_stdout, lambda path: path + SUFFIX)
+        started, crc = time.monotonic(), 0
         with _input(source) as stream, _output(target, force, source, False) as sink:
-            with logzip.LogzipFile(None, "wb", fileobj=sink, params=params) as archive, \
-                    _progress(source, stream) as advance:
+            counted = _CountingWriter(sink)
+            with logzip.LogzipFile(None, "wb", fileobj=counted, params=params) as archive, \
+                    _progress(source, stream, quiet) as advance:
                 for chunk in read_chunks(stream):
                     archive.write(chunk)
+                    crc = zlib.crc32(chunk, crc)
+                    counted.total_in += len(chunk)
                     advance()
+        if verbose:
+            _summary(source, counted.total_in, counted.written, time.monotonic() - started)
+        if remove:
+            _remove_verified(source, target, lambda: _archive_crc(target) == crc)
 
     _each_file(files, compress_one)
+
+
+class _CountingWriter:
+    """A write-only stream that counts what passes through, for -v."""
+
+    def __init__(self, sink):
+        self._sink, self.written, self.total_in = sink, 0, 0
+        self.name = getattr(sink, "name", None)
+
+    def write(self, data) -> int:
+        self.written += len(data)
+        return self._sink.write(data)
+
+    def flush(self) -> None:
+        self._sink.flush()
+
+
+def _summary(source: str, raw: int, packed: int, seconds: float, unpacking: bool = False) -> None:
+    """``app.log: 41.2x, 33.6 MB -> 0.81 MB, 15.3 MB/s`` (speed in original bytes), as zstd -v says it."""
+    ratio = raw / packed if packed else 0.0
+    speed = raw / 1e6 / seconds if seconds > 0 else 0.0
+    sizes = (_megabytes(packed), _megabytes(raw)) if unpacking else (_megabytes(raw), _megabytes(packed))
+    name = "stdin" if source == STDIO else source
+    click.echo(f"{name}: {ratio:.1f}x, {sizes[0]} -> {sizes[1]}, {speed:.1f} MB/s", err=True)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.2f} MB" if size < 1e7 else f"{size / 1e6:.1f} MB"
+
+
+def _archive_crc(path: str) -> int:
+    """CRC32 of what the archive at ``path`` decompresses to (every block checked on the way)."""
+    crc = 0
+    with open(path, "rb") as stream:
+        for block in iter_decompressed(stream):
+            crc = zlib.crc32(block, crc)
+    return crc
+
+
+def _remove_verified(source: str, target: str, verified) -> None:
+    """--rm: remove ``source`` only when it is a file, the output is a regular file and ``verified()``."""
+    if source == STDIO or target == STDIO or not os.path.isfile(target):
+        return
+    if not verified():
+        raise LogzipError(f"{target} does not restore the input; {source} kept")
+    os.unlink(source)
 
 
 def _strip_suffix(path: str) -> str:
@@ -158,31 +269,89 @@ def _strip_suffix(path: str) -> str:
 
 @cli.command()
 @_files_and_outputs
-def decompress(files, output, to_stdout, force):
+def decompress(files, output, to_stdout, force, remove, quiet, verbose):
     """Decompress FILE.logz (or standard input) into FILE, checking every block."""
     files = files or (STDIO,)
     if output is not None and len(files) > 1:
         raise click.UsageError("-o takes a single input file")
+    _decompress_files(files, output, to_stdout, force, remove, quiet, verbose)
 
+
+def _decompress_files(files, output, to_stdout, force, remove=False, quiet=False, verbose=False):
     def decompress_one(source):
         target = _output_path(source, output, to_stdout, _strip_suffix)
+        started, size_out = time.monotonic(), 0
         with _input(source) as stream, _output(target, force, source, True) as sink:
-            with _progress(source, stream) as advance:
+            with _progress(source, stream, quiet) as advance:
                 for block in iter_decompressed(stream):
                     sink.write(block)
+                    size_out += len(block)
                     advance()
+            size_in = stream.tell() if source != STDIO else 0
+        if verbose:
+            _summary(source, size_out, size_in, time.monotonic() - started, unpacking=True)
+        if remove:  # every block was checked against its CRC while it was written out
+            _remove_verified(source, target, lambda: True)
 
     _each_file(files, decompress_one)
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+def cat(files):
+    """Write the decompressed FILES (or standard input) to standard output, like zcat."""
+    _decompress_files(files or (STDIO,), None, True, False, quiet=True)
+
+
+@cli.command("test")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-v", "--verbose", is_flag=True, help="Say OK for every good archive.")
+def test_command(files, verbose):
+    """Check the integrity of every block of FILES, writing nothing."""
+
+    def test_one(path):
+        with _input(path) as stream:
+            for _ in iter_decompressed(stream):
+                pass
+        if verbose:
+            click.echo(f"{'stdin' if path == STDIO else path}: OK", err=True)
+
+    _each_file(files or (STDIO,), test_one)
+
+
+@cli.command("list")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+def list_command(files):
+    """One line per archive, as gzip -l: compressed and original sizes, ratio, name."""
+    click.echo(f"{'compressed':>15} {'uncompressed':>15}  ratio uncompressed_name")
+
+    def list_one(path):
+        with _input(path) as stream:
+            size_out = sum(reader.end_record["raw_len"] for reader in _read_members(stream))
+            size_in = stream.tell() if path != STDIO else 0
+        saved = 100.0 * (1 - size_in / size_out) if size_out else 0.0
+        name = "stdout" if path == STDIO else (path[:-len(SUFFIX)] if path.endswith(SUFFIX) else path)
+        click.echo(f"{size_in:>15} {size_out:>15} {saved:5.1f}% {name}")
+
+    _each_file(files or (STDIO,), list_one)
+
+
+def _read_members(stream):
+    """Every member of an archive, its blocks walked (payloads skipped), so that end records are known."""
+    for reader in iter_members(stream):
+        for _ in reader.blocks(with_payload=False):
+            pass
+        yield reader
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
 def info(files):
-    """Show the blocks, streams, templates and ratio of archives (- for standard input)."""
+    """Show the blocks, streams, templates and ratio of archives."""
 
     def info_one(path):
         if path == STDIO:
-            click.echo(describe_archive("stdin", io.BytesIO(sys.stdin.buffer.read())))
+            click.echo(describe_archive("stdin", sys.stdin.buffer))
         else:
             click.echo(describe_archive(path))
 
@@ -216,6 +385,11 @@ def templates(file, log_format, as_csv, output, force):
 
 def main():
     run(cli, "logzip")
+
+
+def logzcat():
+    """The ``logzcat`` command: ``logzip cat``."""
+    run(cat, "logzcat")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,33 @@
 """What ``logzip info`` reports: blocks, stream sizes, templates, ratio."""
+import contextlib
 from collections import Counter
 
 from .codec.block import stored_block
 from .container import iter_members
 
 
+class _CountingReader:
+    """Reads a stream that cannot tell its position (a pipe) and counts the bytes read."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.count += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self.count
+
+
 def describe_archive(path: str, fileobj=None) -> str:
-    """What ``logzip info`` prints of the archive at ``path`` (or read from ``fileobj``,
-    a seekable binary file, ``path`` then only names it)."""
+    """What ``logzip info`` prints of the archive at ``path`` (or read from ``fileobj``, e.g. stdin)."""
     streams = Counter()
     n_members = n_blocks = n_templates = index_bytes = raw_len = n_lines = 0
-    with fileobj if fileobj is not None else open(path, "rb") as stream:
+    opened = open(path, "rb") if fileobj is None else contextlib.nullcontext(_CountingReader(fileobj))
+    with opened as stream:
         for reader in iter_members(stream):
             if not n_members:
                 first = reader

@@ -41,6 +41,8 @@ _END_MAGIC = b"LEND"
 _CRC = struct.Struct("<I")
 INDEX_ALIGNMENT = 64
 MAX_META = 1 << 20
+MAX_RAW_BLOCK = 1 << 30          # writers cut blocks of at most 1 GiB (pipeline.MAX_BLOCK_SIZE)
+MAX_STORED = 1 << 40             # no payload or index is anywhere near this: the header lies
 
 
 def crc32(data) -> int:
@@ -99,7 +101,15 @@ def _is_seekable(fileobj) -> bool:
 
 
 def _read_exact(fileobj: BinaryIO, size: int, what: str) -> bytes:
-    data = fileobj.read(size)
+    """Read ``size`` bytes, by pieces so that a lying length allocates only what the file holds."""
+    pieces, wanted = [], size
+    while wanted > 0:
+        piece = fileobj.read(min(wanted, 1 << 24))
+        if not piece:
+            break
+        pieces.append(piece)
+        wanted -= len(piece)
+    data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
     if len(data) != size:
         raise CorruptArchiveError(f"truncated archive: {what} is cut short")
     return data
@@ -190,6 +200,16 @@ class ArchiveReader:
                 raise CorruptArchiveError("truncated archive: block is cut short")
             size -= len(chunk)
 
+    def _check_sizes(self, block: BlockHeader) -> None:
+        """Refuse lengths no writer produces (a header whose checksum was recomputed),
+        before reading or allocating anything for them."""
+        too_long = (block.raw_len > MAX_RAW_BLOCK or block.payload_len > MAX_STORED
+                    or block.index_len > MAX_STORED or block.n_lines > block.raw_len)
+        if not too_long and self._seekable:
+            too_long = block.end - self._position > self._size - self._file.tell() + _BLOCK_HEADER.size + _CRC.size
+        if too_long:
+            raise CorruptArchiveError(f"corrupt archive: impossible block lengths at offset {self._position}")
+
     def blocks(self, with_payload: bool = True) -> Iterator[tuple]:
         """Yield ``(BlockHeader, payload or None)``; payloads are checksum-verified."""
         n_blocks = raw_len = n_lines = 0
@@ -214,6 +234,7 @@ class ArchiveReader:
                 raise CorruptArchiveError(f"corrupt archive: block header checksum mismatch at offset {self._position}")
             fields = _BLOCK_HEADER.unpack(header[:-_CRC.size])[1:]
             block = BlockHeader(self._position, *fields)
+            self._check_sizes(block)
             if with_payload:
                 payload = _read_exact(self._file, block.payload_len, "block payload")
                 if crc32(payload) != block.payload_crc:

@@ -58,12 +58,12 @@ class LogzipFile(io.BufferedIOBase):
     def __init__(self, filename=None, mode: str = "rb", *, fileobj=None,
                  params: Optional[CompressionParameters] = None):
         self._closed = True  # until the file is fully set up
-        self._lock = threading.Lock()  # writes from several threads go in one at a time
         if mode not in ("r", "rb", "w", "wb", "x", "xb", "a", "ab"):
             raise ValueError(f"invalid mode: {mode!r}")
         if mode.startswith("a"):
             raise ValueError("appending to a logzip archive is not supported")
         self._mode = "r" if mode.startswith("r") else "w"
+        self._lock = threading.RLock()  # writes from several threads go in whole, one at a time
         self._owns_file = fileobj is None
         if fileobj is None:
             fileobj = builtins.open(filename, mode[0] + "b")
@@ -141,22 +141,34 @@ class LogzipFile(io.BufferedIOBase):
     def close(self) -> None:
         """Finish the archive (compress the last block, write the end record) and close."""
         with self._lock:
-            self._close()
+            if self._closed:
+                return
+            try:
+                if self._mode == "w":
+                    rest = self._cutter.flush()
+                    if rest:
+                        self._store(self._compressor.submit(rest))
+                    self._store(self._compressor.finish())
+                    self._archive.close()
+                    self._file.flush()
+            finally:
+                self._closed = True
+                self._release()
 
-    def _close(self) -> None:
-        if self._closed:
-            return
-        try:
-            if self._mode == "w":
-                rest = self._cutter.flush()
-                if rest:
-                    self._store(self._compressor.submit(rest))
-                self._store(self._compressor.finish())
-                self._archive.close()
-                self._file.flush()
-        finally:
-            self._closed = True
-            self._release()
+    def __exit__(self, exc_type, exc, traceback):
+        """On an exception (Ctrl-C included) stop at once: the archive is left without its
+        end record, which readers report as truncated, instead of compressing what remains."""
+        if exc_type is None or self._mode == "r":
+            self.close()
+        else:
+            self.abort()
+
+    def abort(self) -> None:
+        """Close without finishing the archive; workers still compressing are stopped."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._release()
 
     def _release(self) -> None:
         compressor = getattr(self, "_compressor", None)

@@ -7,9 +7,13 @@ import concurrent.futures
 import ctypes
 import os
 import signal
+import threading
+import weakref
 from collections import deque
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, Optional
+
+import numpy as np
 
 from .codec.block import decode_block, encode_block
 from .codec.header import HeaderFormat
@@ -21,7 +25,7 @@ DEFAULT_BLOCK_SIZE = 32 << 20
 MIN_BLOCK_SIZE = 1 << 10
 MAX_BLOCK_SIZE = 1 << 30
 MAX_LEVEL = 22
-_PR_SET_PDEATHSIG = 1
+MAX_BLOCK_LINES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -73,31 +77,55 @@ def compress_block(raw: bytes, params: CompressionParameters) -> CompressedBlock
 
 def decompress_block(block: BlockHeader, payload: bytes) -> bytes:
     """Decode one block and check it against the sizes and checksum it was stored with."""
-    raw = decode_block(payload)
-    if len(raw) != block.raw_len or crc32(raw) != block.raw_crc:
+    raw = decode_block(payload, block.raw_len)
+    if len(raw) != block.raw_len or crc32(raw) != block.raw_crc or raw.count(b"\n") != block.n_lines:
         raise CorruptArchiveError("corrupt archive: a block does not decode to what was stored")
     return raw
 
 
 class BlockCutter:
     """Regroups arbitrary chunks of input into blocks of about ``block_size``,
-    cut after a newline; a line longer than a block is cut where it must be."""
+    cut after a newline; a line longer than a block is cut where it must be.
 
-    def __init__(self, block_size: int):
+    A block also holds at most ``max_lines`` lines: decoding costs about 100
+    bytes of Python objects a line, so 32 MiB of empty lines would need gigabytes.
+    """
+
+    def __init__(self, block_size: int, max_lines: int = MAX_BLOCK_LINES):
         self.block_size = block_size
+        self.max_lines = max_lines
         self._pending = bytearray()
+        self._lines = 0  # newlines in _pending
 
     def feed(self, data) -> Iterator[bytes]:
         """Take ``data``; yield the blocks it completes."""
+        start = len(self._pending)
         self._pending += data
-        while len(self._pending) >= self.block_size:
-            cut = self._pending.rfind(b"\n", 0, self.block_size) + 1 or self.block_size
-            yield bytes(self._pending[:cut])
+        self._lines += self._pending.count(b"\n", start)
+        while True:
+            cut = self._next_cut()
+            if not cut:
+                return
+            block = bytes(self._pending[:cut])
             del self._pending[:cut]
+            self._lines -= block.count(b"\n")
+            yield block
+
+    def _next_cut(self) -> int:
+        """Length of the next complete block, 0 if there is none yet."""
+        if self._lines >= self.max_lines:
+            window = np.frombuffer(self._pending, dtype=np.uint8, count=min(len(self._pending), self.block_size))
+            ends = np.flatnonzero(window == 10)
+            del window  # releases the bytearray, which may then shrink
+            if len(ends) >= self.max_lines:
+                return int(ends[self.max_lines - 1]) + 1
+        if len(self._pending) >= self.block_size:
+            return self._pending.rfind(b"\n", 0, self.block_size) + 1 or self.block_size
+        return 0
 
     def flush(self) -> bytes:
         """The incomplete last block (possibly empty)."""
-        rest, self._pending = bytes(self._pending), bytearray()
+        rest, self._pending, self._lines = bytes(self._pending), bytearray(), 0
         return rest
 
 
@@ -109,17 +137,41 @@ def read_chunks(fileobj: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
         yield chunk
 
 
-def _start_worker(parent: int) -> None:
-    """Workers ignore Ctrl-C (the parent stops them and cleans up, with one message) and die
-    with their parent, however it ends (on Linux, by PR_SET_PDEATHSIG)."""
+PR_SET_PDEATHSIG = 1
+_pools = weakref.WeakSet()  # live worker pools, for terminate_workers()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: ignore Ctrl-C (the parent stops everyone, with one message),
+    take SIGTERM again, and die when the parent dies, even of SIGKILL."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGHUP})
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the parent still stops them when it can
-        pass
-    if os.getppid() != parent:         # the parent died before the request took effect
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: fall back on a watchdog thread
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        threading.Event().wait(0.5)
+    os._exit(1)
+
+
+def terminate_workers() -> None:
+    """Kill the worker processes of every pool at once (on a signal or a failure)."""
+    for pool in list(_pools):
+        _kill_processes(pool)
+
+
+def _kill_processes(pool) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 class BlockCompressor:
@@ -131,7 +183,8 @@ class BlockCompressor:
         self._pending = deque()
         if params.threads > 1:
             self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=params.threads, initializer=_start_worker, initargs=(os.getpid(),))
+                max_workers=params.threads, initializer=_die_with_parent, initargs=(os.getpid(),))
+            _pools.add(self._pool)
 
     def submit(self, raw: bytes) -> Iterator[CompressedBlock]:
         """Queue ``raw``; yield the blocks that are done and must leave to bound memory."""
@@ -148,16 +201,12 @@ class BlockCompressor:
         self.close()
 
     def close(self) -> None:
-        """Stop the workers: at once when blocks are still in flight (an interrupted run), so
-        that Ctrl-C or SIGTERM does not wait for them to finish their blocks."""
+        """Stop the workers; blocks still being compressed are abandoned at once, not awaited."""
         if self._pool is not None:
-            unfinished = any(not future.done() for future in self._pending)
-            for future in self._pending:
-                future.cancel()
+            abandoned = any(not future.done() for future in self._pending)
             self._pending.clear()
-            if unfinished:
-                for process in list(getattr(self._pool, "_processes", {}).values()):
-                    process.terminate()
+            if abandoned:
+                _kill_processes(self._pool)
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 

@@ -64,3 +64,25 @@ def test_damage_is_reported_not_returned():
         logzip.decompress(bytes(archive))
     with pytest.raises(CorruptArchiveError):
         logzip.decompress(b"hello world, not an archive")
+
+
+def test_blocks_hold_at_most_max_lines_lines():
+    """Decoding memory grows with lines, so blocks of tiny lines are cut by line count too."""
+    from logzip.pipeline import BlockCutter
+
+    cutter = BlockCutter(1 << 20, max_lines=1000)
+    blocks = [block for start in range(0, 5500, 700) for block in cutter.feed(b"x\n" * min(700, 5500 - start))]
+    blocks.append(cutter.flush())
+    assert [block.count(b"\n") for block in blocks] == [1000] * 5 + [500]
+    assert b"".join(blocks) == b"x\n" * 5500
+
+
+def test_empty_lines_beyond_the_line_limit_round_trip():
+    from logzip.container import iter_members
+    from logzip.pipeline import MAX_BLOCK_LINES
+
+    data = b"\n" * (MAX_BLOCK_LINES + 10)
+    archive = logzip.compress(data, level=1)
+    assert logzip.decompress(archive) == data
+    blocks = [block for member in iter_members(io.BytesIO(archive)) for block, _ in member.blocks()]
+    assert [block.n_lines for block in blocks] == [MAX_BLOCK_LINES, 10]

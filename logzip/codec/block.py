@@ -20,6 +20,7 @@ save) or ``S`` a list of sections, each a length-prefixed byte string::
                                            template's parameters (one zstd frame, so that
                                            values shared by templates cost once)
 """
+import functools
 import json
 import struct
 from dataclasses import dataclass
@@ -40,11 +41,26 @@ from .summary import BlockSummary, summarize
 PAYLOAD_VERSION = 2
 STRUCTURED, PLAIN = b"S", b"P"  # payload kinds: typed streams, or plain zstd of the block
 PLAIN_TRIAL_LIMIT = 256 << 10   # blocks up to this size also try plain zstd (tiny inputs)
+MAX_DECODED = 1 << 30           # the largest block a writer makes (pipeline.MAX_BLOCK_SIZE)
 HEADER_SAMPLE = 2000
 _COUNT = struct.Struct("<I")
 _FIXED_SECTIONS = 4
 _GROUP_SECTIONS = 3
 _GROUPS = ("contents", "misfit lines")
+
+
+def _corrupt_on_error(method):
+    """Damage that slipped past the checksums (they were recomputed) surfaces as odd values:
+    report it as CorruptArchiveError, whatever low-level error it raised."""
+    @functools.wraps(method)
+    def checked(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except CorruptArchiveError:
+            raise
+        except (ValueError, OverflowError, IndexError, KeyError, TypeError, struct.error) as error:
+            raise CorruptArchiveError(f"corrupt archive: {error}") from None
+    return checked
 
 
 @dataclass
@@ -148,10 +164,12 @@ def encode_model(model: BlockModel, level: int, summary: Optional[BlockSummary] 
 class _StoredGroup:
     """The sections of one templated group within a payload."""
 
-    def __init__(self, sections: List[bytes], n_strings: int, zstd: zstandard.ZstdDecompressor):
+    def __init__(self, sections: List[bytes], n_strings: int, zstd: zstandard.ZstdDecompressor,
+                 cap: int = None):
+        cap = _section_cap(None) if cap is None else cap
         self.sections, self.n_strings = sections, n_strings
-        self.templates = TemplateSet.from_bytes(_unzstd(zstd, sections[0]))
-        ids = np.frombuffer(_unzstd(zstd, sections[1]), dtype=_id_dtype(len(self.templates)))
+        self.templates = TemplateSet.from_bytes(_unzstd(zstd, sections[0], cap))
+        ids = np.frombuffer(_unzstd(zstd, sections[1], cap), dtype=_id_dtype(len(self.templates)))
         if len(ids) != n_strings or (n_strings and int(ids.max()) > len(self.templates)):
             raise CorruptArchiveError("corrupt archive: template ids are damaged")
         self.group_ids = ids
@@ -177,7 +195,9 @@ class _StoredGroup:
 class StoredBlock:
     """The sections of one payload, parsed and checked."""
 
-    def __init__(self, payload: bytes):
+    @_corrupt_on_error
+    def __init__(self, payload: bytes, limit: int = None):
+        cap = _section_cap(limit)
         self.sections = _unpack_sections(payload)
         if len(self.sections) < _FIXED_SECTIONS:
             raise CorruptArchiveError("corrupt archive: block has too few sections")
@@ -196,8 +216,8 @@ class StoredBlock:
         self.groups = []
         for number, n_strings in enumerate(group_sizes):
             start = _FIXED_SECTIONS + number * _GROUP_SECTIONS
-            self.groups.append(_StoredGroup(self.sections[start:start + _GROUP_SECTIONS], n_strings, zstd))
-        self.misfit_rows = np.cumsum(np.frombuffer(_unzstd(zstd, self.sections[2]), dtype=np.uint32),
+            self.groups.append(_StoredGroup(self.sections[start:start + _GROUP_SECTIONS], n_strings, zstd, cap))
+        self.misfit_rows = np.cumsum(np.frombuffer(_unzstd(zstd, self.sections[2], cap), dtype=np.uint32),
                                      dtype=np.int64)
         contents, misfits = self.groups
         if (len(self.misfit_rows) != misfits.n_strings
@@ -206,6 +226,7 @@ class StoredBlock:
                                                or np.any(np.diff(self.misfit_rows) <= 0)))):
             raise CorruptArchiveError("corrupt archive: line counts disagree within a block")
 
+    @_corrupt_on_error
     def decode(self) -> bytes:
         contents, misfits = (group.decode() for group in self.groups)
         if self.spec is None:
@@ -227,6 +248,7 @@ class StoredBlock:
     def templates(self) -> List[TemplateSet]:
         return [group.templates for group in self.groups]
 
+    @_corrupt_on_error
     def line_templates(self):
         """``(templates, ids)`` per group: the templates of the block and, for each line,
         the id of its template in one of them (see :func:`templates_per_line`)."""
@@ -250,11 +272,12 @@ class PlainBlock:
 
     templates: List[TemplateSet] = []
 
-    def __init__(self, body: bytes):
+    def __init__(self, body: bytes, limit: int = None):
         self.body = body
+        self.limit = MAX_DECODED if limit is None else limit
 
     def decode(self) -> bytes:
-        return _unzstd(zstandard.ZstdDecompressor(), self.body)
+        return _unzstd(zstandard.ZstdDecompressor(), self.body, self.limit)
 
     def line_templates(self):
         return [], np.full(len(split_lines(self.decode())[0]), -1, dtype=np.int64)
@@ -263,13 +286,14 @@ class PlainBlock:
         return {"plain zstd": len(self.body)}
 
 
-def stored_block(payload: bytes):
-    """The :class:`StoredBlock` or :class:`PlainBlock` that ``payload`` holds."""
+def stored_block(payload: bytes, limit: int = None):
+    """The :class:`StoredBlock` or :class:`PlainBlock` that ``payload`` holds; ``limit``, the
+    decoded size the block claims, bounds what its streams may expand to."""
     kind, body = payload[:1], payload[1:]
     if kind == STRUCTURED:
-        return StoredBlock(body)
+        return StoredBlock(body, limit)
     if kind == PLAIN:
-        return PlainBlock(body)
+        return PlainBlock(body, limit)
     raise CorruptArchiveError("corrupt archive: unknown block payload kind")
 
 
@@ -291,9 +315,15 @@ def payload_summary(payload: bytes) -> Optional[BlockSummary]:
     return None if record is None else BlockSummary.from_json(record)
 
 
-def decode_block(payload: bytes) -> bytes:
-    """Inverse of :func:`encode_block`."""
-    return stored_block(payload).decode()
+def decode_block(payload: bytes, limit: int = None) -> bytes:
+    """Inverse of :func:`encode_block`; ``limit``: the decoded size the block claims."""
+    return stored_block(payload, limit).decode()
+
+
+def _section_cap(limit) -> int:
+    """Most bytes a stream of a block of ``limit`` bytes may decode to: a template id takes
+    up to 2 bytes a line, a misfit line number 4, and the templates' text is within the block."""
+    return 4 * (MAX_DECODED if limit is None else limit) + (1 << 20)
 
 
 def model_templates(model: BlockModel):
@@ -326,11 +356,23 @@ def _header_from_spec(spec: str) -> HeaderFormat:
         raise CorruptArchiveError(f"corrupt archive: stored header format is unusable ({error})") from None
 
 
-def _unzstd(zstd: zstandard.ZstdDecompressor, data: bytes) -> bytes:
+def _unzstd(zstd: zstandard.ZstdDecompressor, data: bytes, cap: int = MAX_DECODED) -> bytes:
+    """Decompress a frame, streaming, never beyond ``cap`` bytes (a damaged or hostile frame
+    may claim or expand to any size)."""
+    chunks, total = [], 0
     try:
-        return zstd.decompress(data)
+        with zstd.stream_reader(data) as stream:
+            while True:
+                chunk = stream.read(min(cap + 1 - total, 1 << 22))
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > cap:
+                    raise CorruptArchiveError("corrupt archive: a stream expands beyond its block")
+                chunks.append(chunk)
     except zstandard.ZstdError as error:
         raise CorruptArchiveError(f"corrupt archive: {error}") from None
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _deltas(rows: List[int]) -> np.ndarray:

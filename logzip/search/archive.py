@@ -283,9 +283,9 @@ def _open_block(ref: StoredBlockRef, mapping):
     kind, body = payload[:1], payload[1:]
     if kind == PLAIN:
         import zstandard
-        text = _unzstd(zstandard.ZstdDecompressor(), body)
+        text = _unzstd(zstandard.ZstdDecompressor(), body, ref.raw_len)
     elif kind == STRUCTURED:
-        stored = StoredBlock(body)
+        stored = StoredBlock(body, ref.raw_len)
         layout = block_layout(stored)
         if layout is not None:
             block = StreamBlock(layout)

@@ -1,0 +1,62 @@
+"""Damage that keeps every checksum valid (they were recomputed) is still CorruptArchiveError,
+and a block cannot expand beyond the size it claims."""
+import io
+
+import pytest
+import zstandard
+
+import logzip
+from logzip.codec.block import STRUCTURED, _pack_sections, _unpack_sections
+from logzip.container import _BLOCK_HEADER, _CRC, ArchiveWriter, crc32
+from logzip.errors import CorruptArchiveError
+
+RAW = b"".join(b"2024-01-01 worker %d took %d ms\n" % (i % 5, i) for i in range(2000))
+
+
+def archive_of(raw_len, raw_crc, n_lines, payload):
+    out = io.BytesIO()
+    writer = ArchiveWriter(out, {})
+    writer.write_block(raw_len, raw_crc, n_lines, payload)
+    writer.close()
+    return out.getvalue()
+
+
+def real_payload():
+    data = logzip.compress(RAW, block_size=1 << 20)
+    header = _BLOCK_HEADER.unpack_from(data, data.index(b"BLK1"))
+    start = data.index(b"BLK1") + _BLOCK_HEADER.size + _CRC.size
+    return data[start:start + header[2]]
+
+
+def test_odd_length_template_ids_are_corrupt():
+    payload = real_payload()
+    assert payload[:1] == STRUCTURED, "the test needs a structured block"
+    sections = _unpack_sections(payload[1:])
+    sections[5] = zstandard.ZstdCompressor().compress(b"\x01\x00\x01")  # contents' template ids
+    forged = STRUCTURED + _pack_sections(sections)
+    with pytest.raises(CorruptArchiveError):
+        logzip.decompress(archive_of(len(RAW), crc32(RAW), RAW.count(b"\n"), forged))
+
+
+def test_block_length_of_two_to_the_63_is_corrupt():
+    data = bytearray(logzip.compress(RAW))
+    at = data.index(b"BLK1")
+    fields = list(_BLOCK_HEADER.unpack_from(data, at))
+    fields[2] = 1 << 63  # payload_len
+    header = _BLOCK_HEADER.pack(*fields)
+    data[at:at + _BLOCK_HEADER.size + _CRC.size] = header + _CRC.pack(crc32(header))
+    with pytest.raises(CorruptArchiveError):
+        logzip.decompress(bytes(data))
+
+
+def test_decompression_bomb_stops_at_the_stored_size():
+    bomb = b"P" + zstandard.ZstdCompressor(level=1).compress(b"\0" * (256 << 20))
+    small = b"\0" * 1000
+    with pytest.raises(CorruptArchiveError, match="beyond"):
+        logzip.decompress(archive_of(len(small), crc32(small), 0, bomb))
+
+
+def test_lines_beyond_the_stored_count_are_corrupt():
+    payload = real_payload()
+    with pytest.raises(CorruptArchiveError):
+        logzip.decompress(archive_of(len(RAW), crc32(RAW), RAW.count(b"\n") - 1, payload))
