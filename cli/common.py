@@ -39,8 +39,9 @@ def _wait_and_stop(name: str) -> None:
     os._exit(128 + signum)
 
 
-def run(command: click.Command, name: str) -> None:
-    """Run a click command; expected failures become ``name: message`` on stderr."""
+def run(command: click.Command, name: str, error_code: int = EXIT_ERROR) -> None:
+    """Run a click command; expected failures become ``name: message`` on stderr and exit
+    with ``error_code``; the command's own return value is the exit status otherwise."""
     _stop_on_signals(name)
     try:
         code = command.main(prog_name=name, standalone_mode=False)
@@ -59,10 +60,10 @@ def run(command: click.Command, name: str) -> None:
         if os.environ.get("LOGZIP_DEBUG"):
             raise
         sys.stderr.write(f"{name}: {error}\n")
-        sys.exit(EXIT_ERROR)
+        sys.exit(error_code)
     except OSError as error:
         sys.stderr.write(f"{name}: {_describe(error)}\n")
-        sys.exit(EXIT_ERROR)
+        sys.exit(error_code)
     sys.exit(code if isinstance(code, int) else 0)
 
 

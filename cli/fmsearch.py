@@ -4,7 +4,9 @@ INDEX is an ``.fmi`` file (``fmsearch build``) or any ``.logz`` archive: one mad
 ``logzip compress --index`` is answered by its FM-index, any other in its compressed
 streams (:mod:`logzip.search`); nothing is decompressed to answer.
 """
+import glob
 import json
+import os
 import re
 import sys
 
@@ -16,6 +18,8 @@ from fmindex.corpus import KINDS, SHARD_SIZE
 from fmindex.errors import PatternError
 
 from .common import run
+
+EXIT_ERROR = 2  # grep's: 1 means "no match"
 
 HIGHLIGHT = ("\x1b[01;31m", "\x1b[m")
 _ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{2}|[\\tnr0]|.?)", re.S)
@@ -44,7 +48,7 @@ def _encode(pattern: str, escapes: bool) -> bytes:
 
 
 def _patterns(arguments, patterns_file, escapes: bool):
-    """(shown text, bytes) of every pattern of the arguments and of --patterns FILE."""
+    """(shown text, bytes) of every pattern of the arguments and of -f FILE."""
     found = [(p, _encode(p, escapes)) for p in arguments]
     if patterns_file is not None:
         for line in patterns_file.read().split(b"\n"):
@@ -53,7 +57,43 @@ def _patterns(arguments, patterns_file, escapes: bool):
                 found.append((line.decode("utf-8", "backslashreplace"),
                               decode_escapes(line) if escapes else line))
     if not found:
-        raise click.UsageError("no pattern given (PATTERN... or --patterns FILE)")
+        raise click.UsageError("no pattern given (INDEX PATTERN..., or -e PATTERN / -f FILE with INDEX...)")
+    return found
+
+
+def _inputs_and_patterns(arguments, expressions, patterns_file, escapes):
+    """grep's ways: with -e every argument is an index or archive (globs expanded), and with -f
+    too when they all name files; otherwise the first argument is the index, the others patterns."""
+    arguments = list(arguments)
+    all_inputs = patterns_file is not None and len(arguments) > 1 and all(map(_names_files, arguments))
+    if expressions or all_inputs:
+        inputs, pattern_arguments = arguments, list(expressions)
+    else:
+        inputs, pattern_arguments = arguments[:1], arguments[1:]
+    if not inputs:
+        raise click.UsageError("no index or archive given")
+    return _expand(inputs), _patterns(pattern_arguments, patterns_file, escapes)
+
+
+def _names_files(name: str) -> bool:
+    return os.path.isfile(name) or (glob.has_magic(name) and bool(glob.glob(name)))
+
+
+def _expand(inputs):
+    """The inputs, each glob that the shell did not expand replaced by its sorted matches."""
+    found = []
+    for name in inputs:
+        if not os.path.exists(name) and glob.has_magic(name):
+            matches = sorted(glob.glob(name))
+            if not matches:
+                raise click.UsageError(f"{name}: no file matches")
+            found += matches
+        elif os.path.isdir(name):
+            raise click.UsageError(f"{name}: is a directory (index it with fmsearch build)")
+        elif not os.path.exists(name):
+            raise click.UsageError(f"{name}: no such file")
+        else:
+            found.append(name)
     return found
 
 
@@ -72,15 +112,40 @@ def _out(data: bytes) -> None:
     click.echo(data, nl=False)  # bytes go to the binary stream as they are
 
 
+def _highlight(color: str) -> bool:
+    if color == "auto":
+        return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return color == "always"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="logzip-toolkit", prog_name="fmsearch")
 def fmsearch():
-    """Count, locate and show strings in logs and texts through an FM-index."""
+    """Count, locate and show byte strings in logs and texts, from an index or an archive.
+
+    Patterns are literal byte strings (no regular expressions); counts include overlapping
+    occurrences. Exit status: 0 when something matched, 1 when nothing did, 2 on error.
+    """
+
+
+_COMPRESSED = {b"LOGZ": "a .logz archive: fmsearch searches it as it is, no index needed",
+               b"\x1f\x8b": "gzip-compressed: decompress it first",
+               b"\x28\xb5\x2f\xfd": "zstd-compressed: decompress it first"}
+
+
+def _refuse_compressed(source: str) -> None:
+    if os.path.isfile(source):
+        with open(source, "rb") as stream:
+            magic = stream.read(4)
+        for prefix, why in _COMPRESSED.items():
+            if magic.startswith(prefix):
+                raise click.UsageError(f"{source} is {why}")
 
 
 @fmsearch.command()
 @click.argument("source", type=click.Path(exists=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="NAME.fmi to write")
+@click.option("-f", "--force", is_flag=True, help="overwrite an existing output")
 @click.option("--kind", type=click.Choice(KINDS), help="documents: lines of a log, files of a folder, "
               "records of JSONL (default: from SOURCE)")
 @click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text")
@@ -93,92 +158,176 @@ def fmsearch():
               help="let locate stop at line starts (default: when it makes the index smaller)")
 @click.option("--isa-rate", default=fmindex.index.ISA_RATE, show_default=True, type=click.IntRange(1),
               help="inverse suffix array sample rate (extract speed against size)")
-def build(source, output, kind, text_field, shard_size, sa_rate, line_anchors, isa_rate):
+def build(source, output, force, kind, text_field, shard_size, sa_rate, line_anchors, isa_rate):
     """Index a log FILE, a DIRectory of files or a JSONL file into NAME.fmi."""
-    fmindex.build(source, output, kind=kind, text_field=text_field, shard_size=shard_size,
+    _refuse_compressed(source)
+    fmindex.build(source, output, kind=kind, text_field=text_field, shard_size=shard_size, overwrite=force,
                   sa_rate=sa_rate, line_anchors=line_anchors, isa_rate=isa_rate)
 
 
+def _pattern_options(command):
+    """The pattern options count, locate and show share, grep's way."""
+    for option in reversed([
+            click.argument("arguments", nargs=-1, metavar="INDEX [PATTERN...] | -e PATTERN INDEX..."),
+            click.option("-e", "--regexp", "expressions", multiple=True, metavar="PATTERN",
+                         help="a pattern (repeatable; a literal string, not a regex)"),
+            click.option("-f", "--patterns", "patterns_file", type=click.File("rb"),
+                         help="patterns from FILE, one a line"),
+            click.option("--escapes", is_flag=True, help=r"decode \t \n \r \0 \\ \xNN in patterns")]):
+        command = option(command)
+    return command
+
+
 @fmsearch.command()
-@click.argument("index", type=click.Path(exists=True, dir_okay=False))
-@click.argument("pattern", nargs=-1)
-@click.option("--patterns", "patterns_file", type=click.File("rb"), help="more patterns, one a line")
+@_pattern_options
 @click.option("--json", "as_json", is_flag=True, help='one {"pattern": ..., "count": ...} a line')
-@click.option("--escapes", is_flag=True, help=r"decode \t \n \r \0 \\ \xNN in patterns")
-def count(index, pattern, patterns_file, as_json, escapes):
-    """Count the occurrences of each PATTERN (overlapping ones included)."""
-    patterns = _patterns(pattern, patterns_file, escapes)
-    with _open(index) as corpus:
-        for (shown, raw), number in zip(patterns, _counts(corpus, [raw for _, raw in patterns])):
-            if as_json:
-                click.echo(json.dumps({"pattern": shown, "count": number}, ensure_ascii=False))
-            elif len(patterns) == 1:
-                click.echo(number)
-            else:
-                click.echo(f"{number}\t{shown}")
+def count(arguments, expressions, patterns_file, escapes, as_json):
+    """Count the occurrences of each PATTERN (overlapping ones included) in each INDEX."""
+    inputs, patterns = _inputs_and_patterns(arguments, expressions, patterns_file, escapes)
+    total = 0
+    for name in inputs:
+        prefix = f"{name}:" if len(inputs) > 1 else ""
+        with _open(name) as corpus:
+            for (shown, _), number in zip(patterns, _counts(corpus, [raw for _, raw in patterns])):
+                total += number
+                if as_json:
+                    record = {"pattern": shown, "count": number}
+                    if len(inputs) > 1:
+                        record["file"] = name
+                    click.echo(json.dumps(record, ensure_ascii=False))
+                elif len(patterns) == 1:
+                    click.echo(f"{prefix}{number}")
+                else:
+                    click.echo(f"{prefix}{number}\t{shown}")
+    return 0 if total else 1
 
 
-first_option = click.option("--first", is_flag=True, help="with --limit: the first N by offset, not any N "
-                            "(slower: locates every occurrence of the shards it reads)")
+_limit_options = [
+    click.option("--limit", type=click.IntRange(0), help="at most N occurrences of each pattern, the first by offset"),
+    click.option("--any", "any_n", is_flag=True, help="with --limit: any N (faster on the FM-index tier)"),
+    click.option("--first", is_flag=True, hidden=True),   # the default now; kept for scripts
+]
+
+
+def _limits(command):
+    for option in reversed(_limit_options):
+        command = option(command)
+    return command
+
+
+def _hits(corpus, raw: bytes, limit, any_n: bool):
+    """The occurrences of ``raw``, in offset order unless ``any_n``; streamed when unlimited."""
+    if limit is None and hasattr(corpus, "iter_hits"):
+        return corpus.iter_hits(raw)
+    return corpus.hits(raw, limit, not any_n)
 
 
 @fmsearch.command()
-@click.argument("index", type=click.Path(exists=True, dir_okay=False))
-@click.argument("pattern")
-@click.option("--limit", type=click.IntRange(0), help="report at most N occurrences")
-@first_option
-@click.option("--escapes", is_flag=True, help=r"decode \t \n \r \0 \\ \xNN in the pattern")
+@_pattern_options
+@_limits
 @click.option("--json", "as_json", is_flag=True, help="one JSON object an occurrence")
-def locate(index, pattern, limit, first, escapes, as_json):
+def locate(arguments, expressions, patterns_file, escapes, limit, any_n, first, as_json):
     """Print offset, document, offset in document and line of each occurrence."""
-    raw = _encode(pattern, escapes)
-    with _open(index) as corpus:
-        for hit in corpus.hits(raw, limit, first):
-            name = corpus.doc_name(hit.doc)
-            if as_json:
-                record = {"offset": hit.offset, "doc": hit.doc, "doc_offset": hit.doc_offset, "line": hit.line}
-                if name:
-                    record["name"] = name
-                click.echo(json.dumps(record, ensure_ascii=False))
-            else:
-                click.echo("\t".join(map(str, (hit.offset, hit.doc, hit.doc_offset, hit.line)))
-                           + (f"\t{name}" if name else ""))
+    inputs, patterns = _inputs_and_patterns(arguments, expressions, patterns_file, escapes)
+    found = False
+    for name in inputs:
+        with _open(name) as corpus:
+            for shown, raw in patterns:
+                for hit in _hits(corpus, raw, limit, any_n):
+                    found = True
+                    doc_name = corpus.doc_name(hit.doc)
+                    if as_json:
+                        record = {"offset": hit.offset, "doc": hit.doc, "doc_offset": hit.doc_offset,
+                                  "line": hit.line}
+                        if doc_name:
+                            record["name"] = doc_name
+                        if len(inputs) > 1:
+                            record["file"] = name
+                        if len(patterns) > 1:
+                            record["pattern"] = shown
+                        click.echo(json.dumps(record, ensure_ascii=False))
+                    else:
+                        fields = ([name] if len(inputs) > 1 else []) + [hit.offset, hit.doc, hit.doc_offset, hit.line]
+                        fields += ([doc_name] if doc_name else []) + ([shown] if len(patterns) > 1 else [])
+                        click.echo("\t".join(map(str, fields)))
+    return 0 if found else 1
+
+
+MAX_CONTEXT = 1 << 30
 
 
 @fmsearch.command()
-@click.argument("index", type=click.Path(exists=True, dir_okay=False))
-@click.argument("pattern")
-@click.option("-C", "--context", default=0, type=click.IntRange(0), help="lines of context around each line")
-@click.option("--limit", type=click.IntRange(0), help="show at most N occurrences")
-@first_option
-@click.option("--width", default=400, show_default=True, type=click.IntRange(0),
-              help="longer lines are shown as a window of this many bytes around the match (0: whole)")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
-@click.option("--escapes", is_flag=True, help=r"decode \t \n \r \0 \\ \xNN in the pattern")
-def show(index, pattern, context, limit, first, width, color, escapes):
-    """Print every line holding PATTERN, grep-like, extracted from the index itself."""
-    raw = _encode(pattern, escapes)
-    highlight = color == "always" or (color == "auto" and sys.stdout.isatty())
-    with _open(index) as corpus:
-        hits = corpus.hits(raw, limit, first)
+@_pattern_options
+@_limits
+@click.option("-A", "--after-context", "after", default=0, type=click.IntRange(0, MAX_CONTEXT), help="lines after")
+@click.option("-B", "--before-context", "before", default=0, type=click.IntRange(0, MAX_CONTEXT), help="lines before")
+@click.option("-C", "--context", default=None, type=click.IntRange(0, MAX_CONTEXT), help="lines before and after")
+@click.option("-m", "--max-count", type=click.IntRange(0), help="stop after N matching lines")
+@click.option("-c", "--count", "count_lines", is_flag=True, help="print the number of matching lines")
+@click.option("-l", "--files-with-matches", "list_files", is_flag=True, help="print the inputs with a match")
+@click.option("--width", default=0, type=click.IntRange(0),
+              help="show longer lines as a window of this many bytes around the match (default: whole lines)")
+@click.option("--color", "--colour", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="highlight the matches (auto: on a terminal, unless NO_COLOR is set)")
+def show(arguments, expressions, patterns_file, escapes, limit, any_n, first, after, before, context,
+         max_count, count_lines, list_files, width, color):
+    """Print the lines holding a PATTERN, as grep does, from the index or archive itself."""
+    inputs, patterns = _inputs_and_patterns(arguments, expressions, patterns_file, escapes)
+    if context is not None:
+        after = before = context
+    highlight = _highlight(color)
+    found = False
+    for name in inputs:
+        with _open(name) as corpus:
+            matched = _matched_lines(corpus, patterns, limit, any_n, max_count)
+            found |= bool(matched)
+            prefix = name.encode("utf-8", "surrogateescape") + b":" if len(inputs) > 1 else b""
+            if list_files:
+                if matched:
+                    _out(name.encode("utf-8", "surrogateescape") + b"\n")
+            elif count_lines:
+                _out(prefix + str(len(matched)).encode() + b"\n")
+            else:
+                previous = None
+                for line in _with_context(sorted(matched), before, after, corpus.n_lines):
+                    if (before or after) and previous is not None and line != previous + 1:
+                        _out(b"--\n")
+                    previous = line
+                    _out(prefix + _format_line(corpus, line, matched.get(line, ()), width, highlight))
+    return 0 if found else 1
+
+
+def _matched_lines(corpus, patterns, limit, any_n, max_count) -> dict:
+    """Line -> [(offset, length)] of the matches in it, for every pattern."""
+    matched = {}
+    for _, raw in patterns:
+        hits = corpus.hits(raw, limit, not any_n)
         lines = corpus.lines_of([h.offset for h in hits])
-        wanted = sorted({k + d for k in lines for d in range(-context, context + 1)
-                         if 0 <= k + d < corpus.n_lines})
-        matched = {}
-        for hit, line in zip(hits, lines):
-            matched.setdefault(int(line), []).append(hit)
-        previous = None
-        for line in wanted:
-            if context and previous is not None and line != previous + 1:
-                _out(b"--\n")
-            previous = line
-            _out(_format_line(corpus, line, matched.get(line, ()), len(raw), width, highlight))
+        for hit, line in zip(hits, lines.tolist()):
+            matched.setdefault(line, []).append((hit.offset, len(raw)))
+    if max_count is not None:
+        matched = {line: matched[line] for line in sorted(matched)[:max_count]}
+    return matched
 
 
-def _format_line(corpus, line: int, hits, pattern_len: int, width: int, highlight: bool) -> bytes:
+def _with_context(lines, before: int, after: int, n_lines: int):
+    """The lines and their context, in order, each once (merged intervals, not a set)."""
+    start = end = None
+    for line in lines:
+        low, high = max(0, line - before), min(n_lines - 1, line + after)
+        if end is not None and low <= end + 1:
+            end = max(end, high)
+            continue
+        if end is not None:
+            yield from range(start, end + 1)
+        start, end = low, high
+    if end is not None:
+        yield from range(start, end + 1)
+
+
+def _format_line(corpus, line: int, matches, width: int, highlight: bool) -> bytes:
+    """``[name:]number:text`` (``-`` for context), the text as it is, CR included."""
     start = corpus.line_start(line)
-    end = corpus.line_start(line + 1)
-    text_end = end
     prefix = b""
     if corpus.kind == "lines":
         number = line + 1
@@ -187,21 +336,22 @@ def _format_line(corpus, line: int, hits, pattern_len: int, width: int, highligh
         number = line - int(corpus.lines_of([corpus.doc_starts[doc]])[0]) + 1
         name = corpus.doc_name(doc) if corpus.kind == "files" else str(doc)
         prefix = name.encode("utf-8", "surrogateescape") + b":"
-    separator = b":" if hits else b"-"
-    lo, hi = start, text_end
-    if width and hi - lo > width:
-        anchor = hits[0].offset if hits else lo
-        lo = max(start, anchor - width // 2)
-        hi = min(text_end, lo + width)
-    text = corpus.extract(lo, hi).rstrip(b"\n").rstrip(b"\r")
+    text = corpus.line(line)
+    text = text[:-1] if text.endswith(b"\n") else text
+    lo, hi = 0, len(text)
+    if width and hi > width:
+        anchor = matches[0][0] - start if matches else 0
+        lo = max(0, anchor - width // 2)
+        hi = min(len(text), lo + width)
+    shown = text[lo:hi]
     if highlight:
-        for hit in sorted(hits, key=lambda h: -h.offset):
-            a, b = hit.offset - lo, min(hit.offset - lo + pattern_len, len(text))
-            if 0 <= a < len(text):
-                text = text[:a] + HIGHLIGHT[0].encode() + text[a:b] + HIGHLIGHT[1].encode() + text[b:]
-    ellipsis_before = b"..." if lo > start else b""
-    ellipsis_after = b"..." if hi < text_end and corpus.extract(hi, text_end).strip(b"\r\n") else b""
-    return prefix + str(number).encode() + separator + ellipsis_before + text + ellipsis_after + b"\n"
+        for offset, length in sorted(matches, reverse=True):
+            a, b = offset - start - lo, min(offset - start - lo + length, len(shown))
+            if 0 <= a < len(shown):
+                shown = shown[:a] + HIGHLIGHT[0].encode() + shown[a:b] + HIGHLIGHT[1].encode() + shown[b:]
+    ellipses = (b"..." if lo > 0 else b"", b"..." if hi < len(text) else b"")
+    separator = b":" if matches else b"-"
+    return prefix + str(number).encode() + separator + ellipses[0] + shown + ellipses[1] + b"\n"
 
 
 @fmsearch.command()
@@ -239,7 +389,7 @@ def info(index, verify):
 
 
 def main():
-    run(fmsearch, "fmsearch")
+    run(fmsearch, "fmsearch", error_code=EXIT_ERROR)
 
 
 if __name__ == "__main__":
