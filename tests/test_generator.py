@@ -183,5 +183,5 @@ def test_demo_round_trips_and_compares(capsys, tmp_path):
     sample = (tmp_path / "syslog.log").read_bytes()
     assert sample == generate("syslog", 300_000)
     assert logzip.decompress((tmp_path / "syslog.log.logz").read_bytes()) == sample
-    counts = [int(line.split()[-5]) for line in out.splitlines() if line.startswith("'")]
+    counts = [int(line.split()[-7]) for line in out.splitlines() if line.startswith("'")]   # count, archive ms, index us, scan ms
     assert len(counts) == 3 and counts[0] > 0 and counts[1] > 100 and counts[2] == 0 and "MISMATCH" not in out
