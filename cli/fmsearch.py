@@ -5,6 +5,7 @@ INDEX is an ``.fmi`` file (``fmsearch build``) or any ``.logz`` archive: one mad
 streams (:mod:`logzip.search`); nothing is decompressed to answer.
 """
 import glob
+import itertools
 import json
 import os
 import re
@@ -288,13 +289,27 @@ def show(arguments, expressions, patterns_file, escapes, limit, any_n, first, af
             elif count_lines:
                 _out(prefix + str(len(matched)).encode() + b"\n")
             else:
-                previous = None
-                for line in _with_context(sorted(matched), before, after, corpus.n_lines):
-                    if (before or after) and previous is not None and line != previous + 1:
-                        _out(b"--\n")
-                    previous = line
-                    _out(prefix + _format_line(corpus, line, matched.get(line, ()), width, highlight))
+                _print_lines(corpus, matched, before, after, prefix, width, highlight)
     return 0 if found else 1
+
+
+SHOW_CHUNK = 4096   # lines fetched and written at once
+
+
+def _print_lines(corpus, matched: dict, before: int, after: int, prefix: bytes, width: int, highlight: bool):
+    previous, wanted = None, _with_context(sorted(matched), before, after, corpus.n_lines)
+    while True:
+        chunk = list(itertools.islice(wanted, SHOW_CHUNK))
+        if not chunk:
+            return
+        texts = corpus.lines(chunk) if hasattr(corpus, "lines") else [corpus.line(k) for k in chunk]
+        out = []
+        for line, text in zip(chunk, texts):
+            if (before or after) and previous is not None and line != previous + 1:
+                out.append(b"--\n")
+            previous = line
+            out.append(prefix + _format_line(corpus, line, text, matched.get(line, ()), width, highlight))
+        _out(b"".join(out))
 
 
 def _matched_lines(corpus, patterns, limit, any_n, max_count) -> dict:
@@ -325,9 +340,9 @@ def _with_context(lines, before: int, after: int, n_lines: int):
         yield from range(start, end + 1)
 
 
-def _format_line(corpus, line: int, matches, width: int, highlight: bool) -> bytes:
+def _format_line(corpus, line: int, text: bytes, matches, width: int, highlight: bool) -> bytes:
     """``[name:]number:text`` (``-`` for context), the text as it is, CR included."""
-    start = corpus.line_start(line)
+    start = corpus.line_start(line) if matches or corpus.kind != "lines" else 0
     prefix = b""
     if corpus.kind == "lines":
         number = line + 1
@@ -336,7 +351,6 @@ def _format_line(corpus, line: int, matches, width: int, highlight: bool) -> byt
         number = line - int(corpus.lines_of([corpus.doc_starts[doc]])[0]) + 1
         name = corpus.doc_name(doc) if corpus.kind == "files" else str(doc)
         prefix = name.encode("utf-8", "surrogateescape") + b":"
-    text = corpus.line(line)
     text = text[:-1] if text.endswith(b"\n") else text
     lo, hi = 0, len(text)
     if width and hi > width:

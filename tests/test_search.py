@@ -77,6 +77,8 @@ def test_edge_cases_count_and_locate_exactly(name, with_format):
     for block, raw in zip(blocks, pieces):
         assert block.line_starts()[-1] == len(raw)
         assert b"".join(block.line(j) for j in range(block.n_lines)) == raw
+        rendered, offsets = block.lines(np.arange(block.n_lines))
+        assert rendered == raw and offsets.tolist() == block.line_starts().tolist()
     for pattern in sample_patterns(text, 40):
         assert count_in_blocks(blocks, pattern) == len(occurrences(text, pattern)), pattern
     for pattern in sample_patterns(text, 8, seed=1):
@@ -159,7 +161,9 @@ def test_every_archive_is_searchable(tmp_path):
                 assert hit.line == np.searchsorted(starts, hit.offset, side="right")
                 assert hit.doc == hit.line - 1
                 assert hit.doc_offset == hit.offset - starts[hit.doc]
-        for k in (0, 1, 1234, corpus.n_lines - 1):
+        some = [0, 1, 1234, corpus.n_lines - 1]
+        assert corpus.lines(some) == [corpus.line(k) for k in some]
+        for k in some:
             assert corpus.line(k) == text[starts[k]:starts[k + 1] if k + 1 < len(starts) else len(text)]
             assert corpus.line_start(k) == starts[k]
         assert corpus.extract(len(first) - 30, len(first) + 30) == text[len(first) - 30:len(first) + 30]

@@ -184,6 +184,20 @@ class StreamArchive:
             number += 1
         return b"".join(parts)
 
+    def lines(self, lines) -> List[bytes]:
+        """Global lines ``lines`` (sorted), each with its terminator, rendered block by block."""
+        lines = np.asarray(lines, dtype=np.int64)
+        owners = np.searchsorted(self._first_lines, lines, side="right") - 1
+        out = []
+        for number in np.unique(owners).tolist():
+            ref, block = self.blocks[number], self._block(number)
+            local = lines[owners == number] - ref.first_line
+            whole = local < ref.n_newlines          # the block's unterminated end may go on
+            text, offsets = block.lines(local[whole])
+            out += [text[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+            out += [self.line(int(k) + ref.first_line) for k in local[~whole]]
+        return out
+
     def extract(self, start: int, end: int) -> bytes:
         """Text bytes [start, end), from the lines that hold them."""
         start, end = max(0, start), min(end, self._length)

@@ -54,6 +54,13 @@ class TextBlock:
     def line(self, j: int) -> bytes:
         return self.text[self._starts[j]:self._starts[j + 1]]
 
+    def lines(self, js):
+        """:meth:`BlockLayout.lines` for the decoded text."""
+        js = np.asarray(js, dtype=np.int64)
+        text = b"".join(self.text[a:b] for a, b in zip(self._starts[js].tolist(), self._starts[js + 1].tolist()))
+        offsets = np.concatenate(([0], np.cumsum(self._starts[js + 1] - self._starts[js])))
+        return text, offsets
+
     @property
     def nbytes(self) -> int:
         return len(self.text)
@@ -82,9 +89,10 @@ class StreamBlock:
         if limit is not None:
             lines = lines[:np.searchsorted(np.cumsum(scan.line_hits[lines]), limit) + 1]
         starts, found = self.line_starts(), [_NONE]
-        for j in lines.tolist():
+        text, offsets = self.layout.lines(lines)
+        for k, j in enumerate(lines.tolist()):
             start = carry if j == 0 else int(scan.line_ends[j - 1])
-            ends, _ = match_ends(self.layout.line(j), start, automaton)
+            ends, _ = match_ends(text[offsets[k]:offsets[k + 1]], start, automaton)
             found.append(ends + (starts[j] - (automaton.m - 1)))
         return np.concatenate(found)[:limit], scan.end_state
 
@@ -95,6 +103,9 @@ class StreamBlock:
 
     def line(self, j: int) -> bytes:
         return self.layout.line(j)
+
+    def lines(self, js):
+        return self.layout.lines(js)
 
     # -------------------------------------------------------------- the scan
 

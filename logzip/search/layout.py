@@ -16,7 +16,7 @@ blocks exactly as in the text, while the text itself is never built.
 """
 from dataclasses import dataclass
 from functools import cached_property
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from ..codec.columns import decode_table, decode_tables
 from ..codec.header import CONTENT
 from ..codec.lines import ALL_CRLF, MIXED
 from ..errors import CorruptArchiveError, FormatError
+from ._render import join_spans
 
 
 @dataclass
@@ -235,6 +236,24 @@ class BlockLayout:
         parts = (self.head, self.contents, self.tail, self.misfits)
         return sum(p.nbytes for p in parts) + 3 * 8 * self.n_lines
 
+    def lines(self, js) -> Tuple[bytes, np.ndarray]:
+        """Lines ``js`` (sorted), with their terminators, rendered together: their text, one after
+        the other, and where each starts (len(js) + 1 offsets). The pieces of every line are
+        listed as spans of their buffers, vectorised, then copied in one pass."""
+        js = np.asarray(js, dtype=np.int64)
+        spans = _Spans()
+        fit_rows = self.fit_rank[js]
+        fits = fit_rows >= 0
+        at_fit, fit_rows = np.flatnonzero(fits), fit_rows[fits]
+        spans.add_segment(self.head, at_fit, fit_rows, 0)
+        spans.add_group(self.contents, at_fit, fit_rows, 1)
+        spans.add_segment(self.tail, at_fit, fit_rows, 2)
+        at_misfit = np.flatnonzero(~fits)
+        spans.add_group(self.misfits, at_misfit, self.misfit_rank[js[~fits]], 1)
+        ended = np.flatnonzero(js < self.n_terminated)
+        spans.add(ended, 3 << 20, self.terminator, js[ended])
+        return spans.join(len(js))
+
     def line_lengths(self) -> np.ndarray:
         out = np.zeros(self.n_lines, dtype=np.int64)
         out[self.fit_lines] = self.head.lengths() + self.contents.lengths() + self.tail.lengths()
@@ -335,3 +354,43 @@ def _terminators(endings: bytes, n_lines: int):
     values = np.full(int(offsets[-1]), ord("\n"), dtype=np.uint8)
     values[offsets[:-1][crlf == 1]] = ord("\r")
     return Column(values.tobytes(), offsets), n_terminated
+
+
+class _Spans:
+    """The byte spans of many lines' pieces: which line, its place in the line, where it lies."""
+
+    def __init__(self):
+        self.buffers: List[bytes] = []
+        self.parts = []   # (line positions, order keys, buffer numbers, starts, ends)
+
+    def add(self, at: np.ndarray, key: int, piece: Piece, rows: np.ndarray) -> None:
+        if not len(at):
+            return
+        if isinstance(piece, bytes):
+            buffer, starts, ends = piece, np.zeros(len(at), dtype=np.int64), np.full(len(at), len(piece))
+        else:
+            column = piece.dictionary if isinstance(piece, CodedColumn) else piece
+            index = piece.codes[rows] if isinstance(piece, CodedColumn) else rows
+            buffer, starts, ends = column.values, column.offsets[index], column.offsets[index + 1]
+        self.parts.append((at, np.full(len(at), key), np.full(len(at), len(self.buffers)), starts, ends))
+        self.buffers.append(buffer)
+
+    def add_segment(self, segment: Segment, at: np.ndarray, rows: np.ndarray, stage: int) -> None:
+        for k, piece in enumerate(segment.pieces):
+            self.add(at, (stage << 20) + k, piece, rows)
+
+    def add_group(self, group: Group, at: np.ndarray, rows: np.ndarray, stage: int) -> None:
+        numbers = group.segment_of[rows]
+        for number in np.unique(numbers).tolist():
+            mine = numbers == number
+            self.add_segment(group.segments[number], at[mine], group.rank[rows[mine]], stage)
+
+    def join(self, n_lines: int) -> Tuple[bytes, np.ndarray]:
+        offsets = np.zeros(n_lines + 1, dtype=np.int64)
+        if not self.parts:
+            return b"", offsets
+        at, key, which, starts, ends = (np.concatenate(column) for column in zip(*self.parts))
+        order = np.lexsort((key, at))
+        text = join_spans(self.buffers, which[order], starts[order].astype(np.int64), ends[order].astype(np.int64))
+        np.cumsum(np.bincount(at, weights=ends - starts, minlength=n_lines).astype(np.int64), out=offsets[1:])
+        return text, offsets
