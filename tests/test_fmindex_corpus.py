@@ -13,14 +13,9 @@ import pytest
 import fmindex
 from fmindex.corpus import Corpus, Section, open_sections
 from fmindex.errors import IndexClosedError, OutputExistsError
+from tests.test_fmindex import occurrences
 
 
-def occurrences(text: bytes, pattern: bytes) -> list:
-    found, start = [], text.find(pattern)
-    while start >= 0:
-        found.append(start)
-        start = text.find(pattern, start + 1)
-    return found
 
 
 def as_sections(path) -> Corpus:

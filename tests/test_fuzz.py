@@ -15,6 +15,7 @@ import fmindex
 import logzip
 import logzip.search
 from corpora.generate import FORMATS, generate
+from tests.test_fmindex import occurrences
 
 EXAMPLES = int(os.environ.get("LOGZIP_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -61,7 +62,7 @@ def test_damaged_archives_decompress_exactly_or_fail_cleanly(name):
 @pytest.mark.parametrize("name", sorted(ARCHIVES))
 def test_damaged_archives_search_exactly_or_fail_cleanly(name, tmp_path):
     path = tmp_path / "fuzz.logz"
-    expected = [_occurrences(TEXT, p) for p in PATTERNS]
+    expected = [len(occurrences(TEXT, p)) for p in PATTERNS]
 
     @FUZZ
     @given(data=damaged(ARCHIVES[name]))
@@ -83,7 +84,7 @@ def test_damaged_indexes_answer_exactly_or_fail_cleanly(tmp_path):
     fmindex.build(source, tmp_path / "a.fmi", shard_size=6_000)
     index = (tmp_path / "a.fmi").read_bytes()
     path = tmp_path / "fuzz.fmi"
-    expected = [_occurrences(TEXT, p) for p in PATTERNS]
+    expected = [len(occurrences(TEXT, p)) for p in PATTERNS]
 
     @FUZZ
     @given(data=damaged(index))
@@ -96,18 +97,7 @@ def test_damaged_indexes_answer_exactly_or_fail_cleanly(tmp_path):
         except fmindex.CorruptIndexError:
             return
         assert counts == expected
-        assert hits.tolist() == _starts(TEXT, PATTERNS[2])[:5]
+        assert hits.tolist() == occurrences(TEXT, PATTERNS[2])[:5]
 
     run()
 
-
-def _occurrences(text: bytes, pattern: bytes) -> int:
-    return len(_starts(text, pattern))
-
-
-def _starts(text: bytes, pattern: bytes) -> list:
-    found, at = [], text.find(pattern)
-    while at >= 0:
-        found.append(at)
-        at = text.find(pattern, at + 1)
-    return found
