@@ -174,22 +174,75 @@ def _pattern_options(command):
                          help="a pattern (repeatable; a literal string, not a regex)"),
             click.option("-f", "--patterns", "patterns_file", type=click.File("rb"),
                          help="patterns from FILE, one a line"),
-            click.option("--escapes", is_flag=True, help=r"decode \t \n \r \0 \\ \xNN in patterns")]):
+            click.option("--escapes", is_flag=True, help=r"decode \t \n \r \0 \\ \xNN in patterns"),
+            click.option("-i", "--ignore-case", is_flag=True,
+                         help=f"ASCII letters in either case (every variant is searched: {MAX_CASE_LETTERS} letters at most)"),
+            click.option("-w", "--word-regexp", "word", is_flag=True,
+                         help="only matches not inside a word (letters, digits, _)")]):
         command = option(command)
     return command
+
+
+MAX_CASE_LETTERS = 10
+_WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _case_variants(raw: bytes) -> list:
+    """Every spelling of ``raw`` with its ASCII letters in either case."""
+    letters = [i for i, byte in enumerate(raw) if bytes([byte]).isalpha() and byte < 128]
+    if len(letters) > MAX_CASE_LETTERS:
+        raise click.UsageError(f"-i: the pattern has {len(letters)} letters, at most {MAX_CASE_LETTERS} "
+                               "(each spelling is searched)")
+    variants = []
+    for mask in range(1 << len(letters)):
+        spelling = bytearray(raw.lower())
+        for bit, at in enumerate(letters):
+            if mask >> bit & 1:
+                spelling[at:at + 1] = spelling[at:at + 1].upper()
+        variants.append(bytes(spelling))
+    return variants
+
+
+def _pattern_counts(corpus, raws, ignore_case: bool, word: bool) -> list:
+    """The count of each pattern, with -i (the sum over its spellings) and -w (located, filtered)."""
+    if word:
+        return [sum(1 for _ in _pattern_hits(corpus, raw, None, False, ignore_case, word)) for raw in raws]
+    if ignore_case:
+        return [sum(_counts(corpus, _case_variants(raw))) for raw in raws]
+    return _counts(corpus, raws)
+
+
+def _pattern_hits(corpus, raw: bytes, limit, any_n: bool, ignore_case: bool, word: bool):
+    """The occurrences of ``raw``: :func:`_hits`, with -i (every spelling, merged by offset) and
+    -w (only those with no word byte just before or just after)."""
+    if not ignore_case and not word:
+        return _hits(corpus, raw, limit, any_n)
+    hits = []
+    for spelling in (_case_variants(raw) if ignore_case else [raw]):
+        hits += corpus.hits(spelling, None if word else limit, True)
+    hits.sort(key=lambda hit: hit.offset)
+    if word:
+        hits = [hit for hit in hits if _stands_alone(corpus, hit.offset, len(raw))]
+    return hits if limit is None else hits[:limit]
+
+
+def _stands_alone(corpus, offset: int, length: int) -> bool:
+    around = corpus.extract(offset - 1, offset)[:1], corpus.extract(offset + length, offset + length + 1)[:1]
+    return not any(side and side[0] in _WORD_BYTES for side in around)
 
 
 @fmsearch.command()
 @_pattern_options
 @click.option("--json", "as_json", is_flag=True, help='one {"pattern": ..., "count": ...} a line')
-def count(arguments, expressions, patterns_file, escapes, as_json):
+def count(arguments, expressions, patterns_file, escapes, ignore_case, word, as_json):
     """Count the occurrences of each PATTERN (overlapping ones included) in each INDEX."""
     inputs, patterns = _inputs_and_patterns(arguments, expressions, patterns_file, escapes)
     total = 0
     for name in inputs:
         prefix = f"{name}:" if len(inputs) > 1 else ""
         with _open(name) as corpus:
-            for (shown, _), number in zip(patterns, _counts(corpus, [raw for _, raw in patterns])):
+            numbers = _pattern_counts(corpus, [raw for _, raw in patterns], ignore_case, word)
+            for (shown, _), number in zip(patterns, numbers):
                 total += number
                 if as_json:
                     record = {"pattern": shown, "count": number}
@@ -227,14 +280,14 @@ def _hits(corpus, raw: bytes, limit, any_n: bool):
 @_pattern_options
 @_limits
 @click.option("--json", "as_json", is_flag=True, help="one JSON object an occurrence")
-def locate(arguments, expressions, patterns_file, escapes, limit, any_n, first, as_json):
+def locate(arguments, expressions, patterns_file, escapes, ignore_case, word, limit, any_n, first, as_json):
     """Print offset, document, offset in document and line of each occurrence."""
     inputs, patterns = _inputs_and_patterns(arguments, expressions, patterns_file, escapes)
     found = False
     for name in inputs:
         with _open(name) as corpus:
             for shown, raw in patterns:
-                for hit in _hits(corpus, raw, limit, any_n):
+                for hit in _pattern_hits(corpus, raw, limit, any_n, ignore_case, word):
                     found = True
                     doc_name = corpus.doc_name(hit.doc)
                     if as_json:
@@ -270,8 +323,8 @@ MAX_CONTEXT = 1 << 30
               help="show longer lines as a window of this many bytes around the match (default: whole lines)")
 @click.option("--color", "--colour", type=click.Choice(["auto", "always", "never"]), default="auto",
               show_default=True, help="highlight the matches (auto: on a terminal, unless NO_COLOR is set)")
-def show(arguments, expressions, patterns_file, escapes, limit, any_n, first, after, before, context,
-         max_count, count_lines, list_files, width, color):
+def show(arguments, expressions, patterns_file, escapes, ignore_case, word, limit, any_n, first, after, before,
+         context, max_count, count_lines, list_files, width, color):
     """Print the lines holding a PATTERN, as grep does, from the index or archive itself."""
     inputs, patterns = _inputs_and_patterns(arguments, expressions, patterns_file, escapes)
     if context is not None:
@@ -280,7 +333,7 @@ def show(arguments, expressions, patterns_file, escapes, limit, any_n, first, af
     found = False
     for name in inputs:
         with _open(name) as corpus:
-            matched = _matched_lines(corpus, patterns, limit, any_n, max_count)
+            matched = _matched_lines(corpus, patterns, limit, any_n, max_count, ignore_case, word)
             found |= bool(matched)
             prefix = name.encode("utf-8", "surrogateescape") + b":" if len(inputs) > 1 else b""
             if list_files:
@@ -312,11 +365,12 @@ def _print_lines(corpus, matched: dict, before: int, after: int, prefix: bytes, 
         _out(b"".join(out))
 
 
-def _matched_lines(corpus, patterns, limit, any_n, max_count) -> dict:
+def _matched_lines(corpus, patterns, limit, any_n, max_count, ignore_case, word) -> dict:
     """Line -> [(offset, length)] of the matches in it, for every pattern."""
     matched = {}
     for _, raw in patterns:
-        hits = corpus.hits(raw, limit, not any_n)
+        hits = list(_pattern_hits(corpus, raw, limit, any_n, ignore_case, word)) if ignore_case or word \
+            else corpus.hits(raw, limit, not any_n)
         lines = corpus.lines_of([h.offset for h in hits])
         for hit, line in zip(hits, lines.tolist()):
             matched.setdefault(line, []).append((hit.offset, len(raw)))

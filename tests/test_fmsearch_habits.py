@@ -101,3 +101,18 @@ def test_build_keeps_outputs_and_refuses_archives(tmp_path):
         (tmp_path / name).write_bytes(data)
         result = fmsearch("build", tmp_path / name, "-o", tmp_path / "x.fmi")
         assert result.returncode == 2 and result.stderr.count(b"\n") == 1 and not (tmp_path / "x.fmi").exists()
+
+
+def test_ignore_case_and_whole_words(archives):
+    a, b = archives / "a.logz", archives / "b.logz"
+    lowered = FIRST.lower()
+    assert fmsearch("count", "-i", a, "FAILED pass").stdout == b"%d\n" % lowered.count(b"failed pass")
+    assert fmsearch("count", a, "FAILED pass").returncode == 1
+    words = [at for at in occurrences(SECOND, b"node1") if SECOND[at + 5:at + 6] in b" \n"]
+    assert fmsearch("count", "-w", b, "node1").stdout == b"%d\n" % len(words)
+    assert fmsearch("count", "-w", b, "ode1").returncode == 1                 # inside a word
+    rows = fmsearch("locate", "-i", "-w", b, "LINK").stdout.decode().splitlines()
+    assert [int(r.split("\t")[0]) for r in rows] == occurrences(SECOND, b"link")
+    assert fmsearch("show", "-i", a, "sshd[905]: failed").stdout == fmsearch("show", a, "sshd[905]").stdout
+    too_many = fmsearch("count", "-i", a, "abcdefghijklmnop")
+    assert too_many.returncode == 2 and too_many.stderr.count(b"\n") == 1
