@@ -38,7 +38,7 @@ cdef class Automaton:
     cdef readonly state_t m
     cdef readonly unsigned char first, second
     cdef unsigned char head[2]
-    cdef readonly object byte_mask
+    cdef readonly object byte_mask, pattern
     cdef readonly bint has_newline
 
     def __init__(self, const unsigned char[::1] pattern):
@@ -51,7 +51,8 @@ cdef class Automaton:
         self.m, self.first = m, pattern[0]
         self.second = pattern[1] if m > 1 else 0
         self.head[0], self.head[1] = self.first, self.second
-        self.byte_mask = sum(1 << b for b in set(bytes(pattern)))
+        self.pattern = bytes(pattern)
+        self.byte_mask = sum(1 << b for b in set(self.pattern))
         self.has_newline = 10 in bytes(pattern)
         self.d[0, pattern[0]] = 1
         for j in range(1, m + 1):

@@ -154,13 +154,24 @@ class _Fresh:
         self.frame = layout.frame_flags
         # A last line without terminator hands its state on to the next block: never skipped.
         self.open_segment = layout.last_segment() if layout.n_terminated < layout.n_lines else None
+        self.layout = layout
+        codes = np.frombuffer(automaton.pattern, dtype=np.uint8).astype(np.int64)
+        self.pairs = (codes[:-1] << 8) | codes[1:] if len(codes) > 1 else None
 
     def skips_piece(self, flags: int, act) -> bool:
         return not len(act) and not flags & self.first_bit
 
-    def skips_template(self, segment: Segment, rows) -> bool:
-        return (self.within_lines and not len(rows) and segment is not self.open_segment
-                and self.needed & ~(segment.flags | self.frame))
+    def skips_template(self, group: Group, number: int, rows) -> bool:
+        segment = group.segments[number]
+        if not self.within_lines or len(rows) or segment is self.open_segment:
+            return False
+        if self.needed & ~(segment.flags | self.frame):
+            return True
+        return self.pairs is not None and not self._has_pairs(group, number)
+
+    def _has_pairs(self, group: Group, number: int) -> bool:
+        packed = self.layout.pair_maps(group)[number]
+        return bool(((packed[self.pairs >> 3] >> (self.pairs & 7)) & 1).all())
 
     def zeros(self, n: int) -> np.ndarray:
         return np.zeros(n, dtype=np.int32)
@@ -190,7 +201,7 @@ class _Pairs(_Fresh):
     def skips_piece(self, flags: int, act) -> bool:
         return not len(act)
 
-    def skips_template(self, segment: Segment, rows) -> bool:
+    def skips_template(self, group: Group, number: int, rows) -> bool:
         return not len(rows)
 
     def zeros(self, n: int) -> np.ndarray:
@@ -264,7 +275,7 @@ def _scan_group(group: Group, feeder, rows, states, hits):
     rows, states = rows[order], states[order]
     for number, segment in enumerate(group.segments):
         mine = slice(bounds[number], bounds[number + 1])
-        if not segment.n_rows or feeder.skips_template(segment, rows[mine]):
+        if not segment.n_rows or feeder.skips_template(group, number, rows[mine]):
             continue
         local_hits = np.zeros(segment.n_rows, dtype=np.int32) if hits is not None else None
         found, act, act_states = _scan_rows(segment, feeder, group.rank[rows[mine]], states[mine], local_hits)

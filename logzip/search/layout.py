@@ -105,6 +105,7 @@ def piece_flags(piece: Piece) -> int:
     return byte_mask(piece) if isinstance(piece, bytes) else piece.flags
 CODED_SAMPLE = 1024   # rows looked at to decide whether a column is coded
 CODED_RATIO = 0.25    # coded when at most this share of the sampled rows are distinct
+PAIR_BYTES = (1 << 16) // 8
 
 
 def as_piece(values: List[bytes]) -> Piece:
@@ -254,6 +255,25 @@ class BlockLayout:
         spans.add(ended, 3 << 20, self.terminator, js[ended])
         return spans.join(len(js))
 
+    def pair_maps(self, group: Group) -> np.ndarray:
+        """For each segment of ``group`` (contents or misfits), the byte pairs that its lines hold,
+        header and terminators included: one row of PAIR_BYTES packed bits a segment. A pattern
+        without a line feed with a pair its template's row lacks has no match in those lines.
+        Made on first use (it renders the block once)."""
+        key = id(group)
+        if key not in self._pair_maps:
+            lines_of = self.fit_lines if group is self.contents else self.misfit_lines
+            maps = np.zeros((len(group.segments), PAIR_BYTES), dtype=np.uint8)
+            for number, segment in enumerate(group.segments):
+                if segment.n_rows:
+                    text, _ = self.lines(lines_of[group.rows_of(number)])
+                    codes = np.frombuffer(text, dtype=np.uint8).astype(np.int32)
+                    present = np.zeros(1 << 16, dtype=bool)
+                    present[(codes[:-1] << 8) | codes[1:]] = True
+                    maps[number] = np.packbits(present, bitorder="little")
+            self._pair_maps[key] = maps
+        return self._pair_maps[key]
+
     def line_lengths(self) -> np.ndarray:
         out = np.zeros(self.n_lines, dtype=np.int64)
         out[self.fit_lines] = self.head.lengths() + self.contents.lengths() + self.tail.lengths()
@@ -263,6 +283,7 @@ class BlockLayout:
         return out
 
     def __post_init__(self):
+        self._pair_maps = {}
         self.fit_rank = np.full(self.n_lines, -1, dtype=np.int64)
         self.fit_rank[self.fit_lines] = np.arange(len(self.fit_lines))
         self.misfit_rank = np.full(self.n_lines, -1, dtype=np.int64)
