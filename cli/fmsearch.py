@@ -4,12 +4,14 @@ INDEX is an ``.fmi`` file (``fmsearch build``) or any ``.logz`` archive: one mad
 ``logzip compress --index`` is answered by its FM-index, any other in its compressed
 streams (:mod:`logzip.search`); nothing is decompressed to answer.
 """
+import contextlib
 import glob
 import itertools
 import json
 import os
 import re
 import sys
+from pathlib import Path
 
 import click
 
@@ -162,8 +164,25 @@ def _refuse_compressed(source: str) -> None:
 def build(source, output, force, kind, text_field, shard_size, sa_rate, line_anchors, isa_rate):
     """Index a log FILE, a DIRectory of files or a JSONL file into NAME.fmi."""
     _refuse_compressed(source)
-    fmindex.build(source, output, kind=kind, text_field=text_field, shard_size=shard_size, overwrite=force,
-                  sa_rate=sa_rate, line_anchors=line_anchors, isa_rate=isa_rate)
+    with _build_progress(source) as progress:
+        fmindex.build(source, output, kind=kind, text_field=text_field, shard_size=shard_size, overwrite=force,
+                      progress=progress, sa_rate=sa_rate, line_anchors=line_anchors, isa_rate=isa_rate)
+
+
+PROGRESS_THRESHOLD = 16 << 20
+
+
+@contextlib.contextmanager
+def _build_progress(source: str):
+    """A progress bar of the text indexed (shard by shard) when a person watches a long build."""
+    path = Path(source)
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and not p.is_symlink()]
+    size = sum(p.stat().st_size for p in files)
+    if size < PROGRESS_THRESHOLD or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=size, label=path.name, file=sys.stderr) as bar:
+        yield lambda done: bar.update(min(done, size) - bar.pos)
 
 
 def _pattern_options(command):

@@ -46,15 +46,17 @@ def _input(path: str):
 
 
 @contextlib.contextmanager
-def _progress(path: str, stream, quiet: bool = False):
-    """Yield a callable that shows how far ``stream`` has been consumed, on a
-    progress bar when a person watches a long job (else it does nothing)."""
+def _progress(path: str, stream, quiet: bool = False, done=None):
+    """Yield a callable that shows how much of ``stream`` is done (``done()``, by default how
+    far it has been read), on a progress bar when a person watches a long job (else it does
+    nothing)."""
     size = os.fstat(stream.fileno()).st_size if path != STDIO else 0
     if quiet or size < PROGRESS_THRESHOLD or not sys.stderr.isatty():
         yield lambda: None
         return
+    done = done or stream.tell
     with click.progressbar(length=size, label=os.path.basename(path), file=sys.stderr) as bar:
-        yield lambda: bar.update(stream.tell() - bar.pos)
+        yield lambda: bar.update(min(done(), size) - bar.pos)
 
 
 def _output_path(source: str, output: str, to_stdout: bool, suffix_change) -> str:
@@ -200,13 +202,15 @@ def compress(files, output, to_stdout, force, remove, quiet, verbose, level, thr
         started, crc = time.monotonic(), 0
         with _input(source) as stream, _output(target, force, source, False) as sink:
             counted = _CountingWriter(sink)
-            with logzip.LogzipFile(None, "wb", fileobj=counted, params=params) as archive, \
-                    _progress(source, stream, quiet) as advance:
-                for chunk in read_chunks(stream):
-                    archive.write(chunk)
-                    crc = zlib.crc32(chunk, crc)
-                    counted.total_in += len(chunk)
-                    advance()
+            archive = logzip.LogzipFile(None, "wb", fileobj=counted, params=params)
+            with _progress(source, stream, quiet, lambda: archive.bytes_done) as advance:
+                with archive:
+                    for chunk in read_chunks(stream):
+                        archive.write(chunk)
+                        crc = zlib.crc32(chunk, crc)
+                        counted.total_in += len(chunk)
+                        advance()
+                advance()   # the last blocks are written as the archive closes
         if verbose:
             _summary(source, counted.total_in, counted.written, time.monotonic() - started)
         if remove:

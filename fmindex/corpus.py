@@ -446,8 +446,9 @@ def _slices(documents: Iterable[bytes], shard_size: int) -> Iterator[bytes]:
 
 
 def build(source, output, *, kind: Optional[str] = None, text_field: str = "text",
-          shard_size: int = SHARD_SIZE, overwrite: bool = False, **shard_options) -> None:
-    """Write the ``.fmi`` index of a log file, a folder or a JSONL file.
+          shard_size: int = SHARD_SIZE, overwrite: bool = False, progress=None, **shard_options) -> None:
+    """Write the ``.fmi`` index of a log file, a folder or a JSONL file; ``progress``, if given,
+    is called with the bytes of text indexed so far after each shard.
 
     An existing ``output`` is replaced only with ``overwrite`` (else OutputExistsError), never
     when it is ``source`` itself. The index is written to a temporary file of a unique name
@@ -476,6 +477,8 @@ def build(source, output, *, kind: Optional[str] = None, text_field: str = "text
                 raw_offset += len(piece)
                 first_line += piece.count(b"\n")  # a line cut between shards goes on in the next
                 del piece
+                if progress is not None:
+                    progress(raw_offset)
             doc_starts = np.concatenate(([0], np.cumsum(doc_lengths, dtype=np.uint64))).astype(np.uint64)
             _write_corpus(out, kind, names, doc_starts if kind != "lines" else None, shards, body,
                           raw_offset, text_field)

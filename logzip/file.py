@@ -83,6 +83,12 @@ class LogzipFile(io.BufferedIOBase):
         self._closed = False
 
     @property
+    def bytes_done(self) -> int:
+        """Input bytes compressed and written so far (what a progress bar should show: with
+        workers, reading runs ahead of the work)."""
+        return self._archive.raw_len if self._mode == "w" and hasattr(self, "_archive") else 0
+
+    @property
     def mode(self) -> str:
         return self._mode + "b"
 
