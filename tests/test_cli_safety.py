@@ -61,6 +61,21 @@ def test_force_writes_through_a_device_node(log, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "null"]
 
 
+def test_a_full_disk_is_one_error_line_naming_the_output(log, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    full = tmp_path / "full"
+    os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))     # a /dev/full of the test's own
+    assert_one_line_error(run_logzip("compress", "-f", log, "-o", full), str(full), "No space left")
+    archive = run_logzip("compress", "-c", log).stdout
+    assert_one_line_error(run_logzip("decompress", "-f", "-", "-o", full, stdin=archive), "No space left")
+    with open(full, "wb") as stdout:                              # standard output on a full disk
+        result = subprocess.run(COMMAND + ["compress", "-c", str(log)], stdout=stdout, stderr=subprocess.PIPE)
+    assert result.returncode != 0 and result.stderr.count(b"\n") == 1 and b"Traceback" not in result.stderr
+    assert stat.S_ISCHR(os.lstat(full).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "full"]
+
+
 def test_force_follows_a_symlink_and_keeps_it(log, tmp_path):
     real = tmp_path / "real.logz"
     real.write_bytes(b"old")
