@@ -445,7 +445,7 @@ def _format_line(corpus, line: int, text: bytes, matches, width: int, highlight:
 @click.argument("index", type=click.Path(exists=True, dir_okay=False))
 @click.option("--verify", is_flag=True, help="also check every table checksum (reads the whole index)")
 def info(index, verify):
-    """Describe an index: corpus, shards, sizes, parameters."""
+    """Describe an index or archive: its search tier, text, shards or blocks, sizes."""
     with _open(index) as corpus:
         if verify:
             corpus.verify()
