@@ -76,6 +76,19 @@ def test_a_full_disk_is_one_error_line_naming_the_output(log, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "full"]
 
 
+def test_a_read_only_folder_is_one_error_line_and_nothing_left(log, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        assert_one_line_error(run_logzip("compress", log, "-o", folder / "out.logz"), "Permission denied")
+        assert list(folder.iterdir()) == []
+    finally:
+        folder.chmod(0o755)
+
+
 def test_force_follows_a_symlink_and_keeps_it(log, tmp_path):
     real = tmp_path / "real.logz"
     real.write_bytes(b"old")
