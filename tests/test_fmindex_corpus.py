@@ -224,3 +224,13 @@ def test_document_and_shard_boundaries_together(tmp_path, monkeypatch, locate_pe
             starts = [sum(map(len, ended[:k])) + s for k, d in enumerate(ended) for s in occurrences(d, pattern)]
             assert corpus.count(pattern) == len(starts), pattern
             assert corpus.locate(pattern).tolist() == starts, pattern
+
+
+def test_lines_in_runs_equal_line_by_line(tmp_path):
+    text = b"".join(b"line %d of the log\n" % i for i in range(3000)) + b"last, no end"
+    (tmp_path / "a.log").write_bytes(text)
+    fmindex.build(tmp_path / "a.log", tmp_path / "a.fmi", shard_size=5000)
+    wanted = [0, 1, 2, 3, 10, 500, 501, 502, 1999, 2000, 2999, 3000]
+    with fmindex.open(tmp_path / "a.fmi") as corpus:
+        assert corpus.lines(wanted) == [corpus.line(k) for k in wanted]
+        assert corpus.lines(wanted)[-1] == b"last, no end" and corpus.lines([]) == []
