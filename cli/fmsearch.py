@@ -104,13 +104,6 @@ def _open(index: str):
     return logzip.search.open(index)
 
 
-def _counts(corpus, patterns):
-    """Every pattern's count; an archive searched in its streams reads each block once for all."""
-    if isinstance(corpus, logzip.search.StreamArchive):
-        return corpus.counts(patterns)
-    return [corpus.count(p) for p in patterns]
-
-
 def _out(data: bytes) -> None:
     click.echo(data, nl=False)  # bytes go to the binary stream as they are
 
@@ -227,8 +220,8 @@ def _pattern_counts(corpus, raws, ignore_case: bool, word: bool) -> list:
     if word:
         return [sum(1 for _ in _pattern_hits(corpus, raw, None, False, ignore_case, word)) for raw in raws]
     if ignore_case:
-        return [sum(_counts(corpus, _case_variants(raw))) for raw in raws]
-    return _counts(corpus, raws)
+        return [sum(corpus.counts(_case_variants(raw))) for raw in raws]
+    return corpus.counts(raws)
 
 
 def _pattern_hits(corpus, raw: bytes, limit, any_n: bool, ignore_case: bool, word: bool):
@@ -374,7 +367,7 @@ def _print_lines(corpus, matched: dict, before: int, after: int, prefix: bytes, 
         chunk = list(itertools.islice(wanted, SHOW_CHUNK))
         if not chunk:
             return
-        texts = corpus.lines(chunk) if hasattr(corpus, "lines") else [corpus.line(k) for k in chunk]
+        texts = corpus.lines(chunk)
         out = []
         for line, text in zip(chunk, texts):
             if (before or after) and previous is not None and line != previous + 1:

@@ -284,3 +284,16 @@ def test_every_shared_corpus_file_counts_exactly(relpath, corpora_dir, tmp_path)
         assert corpus.counts(patterns) == [len(occurrences(text, p)) for p in patterns]
         for pattern in patterns[7:10]:
             assert corpus.locate(pattern).tolist() == occurrences(text, pattern)
+
+
+def test_a_line_cut_between_blocks_starts_in_the_first(tmp_path):
+    giant = b"start " + b"x" * 5000 + b" needle end"
+    text = b"one\ntwo\n" + giant + b"\nthree needle\n"
+    path = tmp_path / "cut.logz"
+    path.write_bytes(logzip.compress(text, block_size=2048))      # the giant line spans blocks
+    with logzip.search.open(path) as corpus:
+        assert len(corpus.blocks) > 2
+        assert corpus.line_start(2) == 8 and corpus.line(2) == giant + b"\n"
+        hits = corpus.hits(b"needle")
+        assert [(h.offset, h.line, h.doc_offset) for h in hits] == [
+            (8 + giant.index(b"needle"), 3, giant.index(b"needle")), (len(text) - 7, 4, 6)]

@@ -31,10 +31,9 @@ class BlockSummary:
     head: bytes         # the first EDGE bytes of the block
     tail: bytes         # the last EDGE bytes
 
-    def may_hold(self, pattern: bytes) -> bool:
-        """False when ``pattern`` (two bytes or more) cannot occur inside the block."""
-        codes = np.frombuffer(pattern, dtype=np.uint8).astype(np.int32)
-        return bool(self.pairs[(codes[:-1] << 8) | codes[1:]].all())
+    def may_hold(self, pairs: np.ndarray) -> bool:
+        """False when a pattern of these :func:`byte_pairs` cannot occur inside the block."""
+        return bool(self.pairs[pairs].all())
 
     def to_json(self) -> str:
         """One zstd frame of the map, the head and the tail (their lengths first), in base64."""
@@ -61,7 +60,12 @@ def summarize(raw: bytes) -> Optional[BlockSummary]:
     """The summary of a block's text, or None for a block too small to need one."""
     if len(raw) < MIN_BLOCK:
         return None
-    codes = np.frombuffer(raw, dtype=np.uint8)
     pairs = np.zeros(PAIRS, dtype=bool)
-    pairs[(codes[:-1].astype(np.int32) << 8) | codes[1:]] = True
+    pairs[byte_pairs(raw)] = True
     return BlockSummary(pairs, bytes(raw[:EDGE]), bytes(raw[-EDGE:]))
+
+
+def byte_pairs(data) -> np.ndarray:
+    """Every pair of adjacent bytes a, b of ``data`` as the number a << 8 | b (in order, repeated)."""
+    codes = np.frombuffer(data, dtype=np.uint8).astype(np.int32)
+    return (codes[:-1] << 8) | codes[1:]

@@ -8,10 +8,12 @@ buffer with row offsets) or a static text (the same for every row). Each row car
 state from piece to piece, so the rows of a template are its lines, read left to right.
 
 Most rows sit in state 0 most of the time, and from state 0 only the pattern's first byte
-moves the automaton: so a piece is scanned with ``memchr`` for that byte across the whole
-buffer, and only the rows it finds, plus the rows already in a non-zero state (``act``, a
-sorted list), are stepped through byte by byte. Time: the memchr pass over the buffer plus
-the bytes read after each candidate; no per-row work for rows that stay in state 0.
+moves the automaton: so a column is scanned across its whole buffer for the pattern's
+first two bytes (``memmem``, or ``memchr`` for the rarer of the two), plus a look at the
+last byte of each value, and only the rows found that way, plus the rows already in a
+non-zero state (``act``, a sorted list), are stepped through byte by byte. A coded column
+reads each distinct value once. Time: one pass over the buffer plus the bytes read after
+each candidate; no stepping for rows that stay in state 0.
 """
 import numpy as np
 
@@ -53,7 +55,7 @@ cdef class Automaton:
         self.head[0], self.head[1] = self.first, self.second
         self.pattern = bytes(pattern)
         self.byte_mask = sum(1 << b for b in set(self.pattern))
-        self.has_newline = 10 in bytes(pattern)
+        self.has_newline = 10 in self.pattern
         self.d[0, pattern[0]] = 1
         for j in range(1, m + 1):
             for c in range(256):

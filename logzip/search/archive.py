@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import List, Optional
 
 import numpy as np
+import zstandard
 
-from fmindex import Hit, PatternError
+from fmindex import Hit
+from fmindex.index import as_pattern
 
 from ..codec.block import PLAIN, STRUCTURED, StoredBlock, _unzstd, payload_summary
-from ..codec.summary import EDGE
+from ..codec.summary import EDGE, byte_pairs
 from ..container import crc32, iter_members
 from ..errors import CorruptArchiveError
 from ._scan import Automaton, match_ends, scan_text
@@ -59,11 +61,13 @@ class StreamArchive:
         self._length = sum(b.raw_len for b in self.blocks)
         self._raw_starts = np.array([b.raw_offset for b in self.blocks], dtype=np.int64)
         self._first_lines = np.array([b.first_line for b in self.blocks], dtype=np.int64)
+        self._last_lines = self._first_lines + np.array([b.n_newlines for b in self.blocks], dtype=np.int64)
         self._n_lines = None
         self._file = builtins.open(self.source, "rb")
         self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) if self.blocks else None
         self._cache: "OrderedDict[int, object]" = OrderedDict()
         self._summaries: dict = {}
+        self._verified: set = set()   # blocks whose payload checksum held
         self._cache_bytes, self._cached = cache_bytes, 0
 
     # ------------------------------------------------------------ context manager
@@ -112,12 +116,12 @@ class StreamArchive:
     def counts(self, patterns) -> List[int]:
         """The count of every pattern, reading each block once (and not at all where its
         summary rules the pattern out)."""
-        patterns = [self._pattern(p) for p in patterns]
-        automata = [Automaton(p) for p in patterns]
+        automata = [Automaton(self._pattern(p)) for p in patterns]
+        pairs = [byte_pairs(a.pattern) for a in automata]
         totals, states = [0] * len(automata), [0] * len(automata)
         for number in range(len(self.blocks)):
-            for k, (pattern, automaton) in enumerate(zip(patterns, automata)):
-                passed = self._pass_by(number, pattern, automaton, states[k])
+            for k, automaton in enumerate(automata):
+                passed = self._pass_by(number, pairs[k], automaton, states[k])
                 if passed is not None:
                     found, states[k] = len(passed[0]), passed[1]
                 else:
@@ -127,14 +131,14 @@ class StreamArchive:
 
     def locate(self, pattern, limit: Optional[int] = None, first: bool = True) -> np.ndarray:
         """Sorted offsets of the occurrences, the first ``limit`` ones (all by default)."""
-        pattern = self._pattern(pattern)
-        automaton = Automaton(pattern)
+        automaton = Automaton(self._pattern(pattern))
+        pairs = byte_pairs(automaton.pattern)
         found, state = [], 0
         total = 0
         for number, ref in enumerate(self.blocks):
             if limit is not None and total >= limit:
                 break
-            passed = self._pass_by(number, pattern, automaton, state)
+            passed = self._pass_by(number, pairs, automaton, state)
             if passed is None:
                 passed = self._block(number).locate(automaton, state, None if limit is None else limit - total)
             starts, state = passed
@@ -147,8 +151,8 @@ class StreamArchive:
     def hits(self, pattern, limit: Optional[int] = None, first: bool = True) -> List[Hit]:
         offsets = self.locate(pattern, limit, first)
         lines = self.lines_of(offsets)
-        return [Hit(int(o), int(k), int(o) - self.line_start(int(k)), int(k) + 1)
-                for o, k in zip(offsets.tolist(), lines.tolist())]
+        in_line = offsets.astype(np.int64) - self.line_starts(lines)
+        return [Hit(o, k, d, k + 1) for o, k, d in zip(offsets.tolist(), lines.tolist(), in_line.tolist())]
 
     def lines_of(self, offsets) -> np.ndarray:
         """Global 0-based line number of each offset."""
@@ -163,16 +167,36 @@ class StreamArchive:
         return out
 
     def line_start(self, line: int) -> int:
-        """Offset of global 0-based ``line`` (len(self) past the last one)."""
+        """Offset of global 0-based ``line`` (len(self) past the last one); one line at a time
+        costs a few microseconds, :meth:`line_starts` does many at once."""
         if line >= self.n_lines:
             return self._length
-        number = int(np.searchsorted(self._first_lines, line, side="right")) - 1
-        ref = self.blocks[number]
-        return ref.raw_offset + int(self._block(number).line_starts()[line - ref.first_line])
+        number = int(self._first_holder(line))
+        ref, block = self.blocks[number], self._block(number)
+        local = line - ref.first_line
+        return ref.raw_offset + (int(block.line_starts()[local]) if local < block.n_lines else ref.raw_len)
+
+    def line_starts(self, lines) -> np.ndarray:
+        """:meth:`line_start` of each line, block by block. A line cut between blocks starts in
+        the first block that holds part of it."""
+        lines = np.asarray(lines, dtype=np.int64)
+        out = np.full(len(lines), self._length, dtype=np.int64)
+        inside = lines < self.n_lines
+        numbers = self._first_holder(lines[inside])
+        local = lines[inside] - self._first_lines[numbers]
+        for number in np.unique(numbers).tolist():
+            mine = numbers == number
+            block = self._block(number)
+            here = local[mine] < block.n_lines          # else it starts at the next block's start
+            starts = np.where(here, block.line_starts()[np.minimum(local[mine], block.n_lines - 1)],
+                              self.blocks[number].raw_len)
+            local[mine] = starts + self.blocks[number].raw_offset
+        out[inside] = local
+        return out
 
     def line(self, line: int) -> bytes:
         """Global line ``line`` with its terminator (a line cut between blocks comes whole)."""
-        number = int(np.searchsorted(self._first_lines, line, side="right")) - 1
+        number = int(self._first_holder([line])[0])
         parts = []
         while 0 <= number < len(self.blocks) and self.blocks[number].first_line <= line:
             ref, block = self.blocks[number], self._block(number)
@@ -187,7 +211,7 @@ class StreamArchive:
     def lines(self, lines) -> List[bytes]:
         """Global lines ``lines`` (sorted), each with its terminator, rendered block by block."""
         lines = np.asarray(lines, dtype=np.int64)
-        owners = np.searchsorted(self._first_lines, lines, side="right") - 1
+        owners = self._first_holder(lines)
         out = []
         for number in np.unique(owners).tolist():
             ref, block = self.blocks[number], self._block(number)
@@ -224,14 +248,9 @@ class StreamArchive:
     def _pattern(self, pattern) -> bytes:
         if self._file is None:
             raise ValueError(f"{self.source}: the archive is closed")
-        if isinstance(pattern, str):
-            pattern = pattern.encode("utf-8")
-        pattern = bytes(pattern)
-        if not pattern:
-            raise PatternError("empty pattern")
-        return pattern
+        return as_pattern(pattern.encode("utf-8") if isinstance(pattern, str) else pattern)
 
-    def _pass_by(self, number: int, pattern: bytes, automaton: Automaton, carry: int):
+    def _pass_by(self, number: int, pairs: np.ndarray, automaton: Automaton, carry: int):
         """``(match starts, state after)`` for a block whose summary says the pattern does not occur
         inside it: only matches begun in the block before end in it, within its first bytes. None
         when the block must be read."""
@@ -239,7 +258,7 @@ class StreamArchive:
         if not 2 <= m <= EDGE + 1:
             return None
         summary = self._summary(number)
-        if summary is None or summary.may_hold(pattern):
+        if summary is None or summary.may_hold(pairs):
             return None
         ends = match_ends(summary.head[:m - 1], carry, automaton)[0] if carry else _NO_MATCH
         _, state = scan_text(summary.tail[len(summary.tail) - (m - 1):], 0, automaton)
@@ -247,8 +266,22 @@ class StreamArchive:
 
     def _summary(self, number: int):
         if number not in self._summaries:
-            self._summaries[number] = payload_summary(_payload(self.blocks[number], self._map))
+            self._summaries[number] = payload_summary(self._payload(number))
         return self._summaries[number]
+
+    def _first_holder(self, lines) -> np.ndarray:
+        """The first block that holds part of each line (a block's last line may go on in the next)."""
+        return np.searchsorted(self._last_lines, lines, side="left")
+
+    def _payload(self, number: int) -> bytes:
+        """Block ``number``'s payload, its checksum verified the first time it is read."""
+        ref = self.blocks[number]
+        payload = self._map[ref.offset:ref.offset + ref.length]
+        if number not in self._verified:
+            if crc32(payload) != ref.crc:
+                raise CorruptArchiveError("corrupt archive: block payload checksum mismatch")
+            self._verified.add(number)
+        return payload
 
     def _ends_open(self) -> bool:
         """Whether the text ends with a line that has no terminator."""
@@ -262,7 +295,7 @@ class StreamArchive:
             return block
         if self._file is None:
             raise ValueError(f"{self.source}: the archive is closed")
-        block = _open_block(self.blocks[number], self._map)
+        block = _open_block(self.blocks[number], self._payload(number))
         self._cache[number] = block
         self._cached += block.nbytes
         while self._cached > self._cache_bytes and len(self._cache) > 1:
@@ -285,18 +318,9 @@ def _block_refs(path: str) -> List[StoredBlockRef]:
     return refs
 
 
-def _payload(ref: StoredBlockRef, mapping) -> bytes:
-    payload = mapping[ref.offset:ref.offset + ref.length]
-    if crc32(payload) != ref.crc:
-        raise CorruptArchiveError("corrupt archive: block payload checksum mismatch")
-    return payload
-
-
-def _open_block(ref: StoredBlockRef, mapping):
-    payload = _payload(ref, mapping)
+def _open_block(ref: StoredBlockRef, payload: bytes):
     kind, body = payload[:1], payload[1:]
     if kind == PLAIN:
-        import zstandard
         text = _unzstd(zstandard.ZstdDecompressor(), body, ref.raw_len)
     elif kind == STRUCTURED:
         stored = StoredBlock(body, ref.raw_len)

@@ -12,6 +12,7 @@ from typing import Optional
 import numpy as np
 
 from ._scan import Automaton, match_ends, scan_coded, scan_column, scan_pairs, scan_static, scan_text
+from ..codec.summary import byte_pairs
 from .layout import BlockLayout, CodedColumn, Group, Segment
 
 _NONE = np.zeros(0, dtype=np.int64)
@@ -143,7 +144,8 @@ class _Fresh:
     What cannot change a thing is skipped: a piece without the pattern's first byte when no row
     is inside a match attempt, and, for a pattern without a line feed (whose matches lie within
     a line), the lines of a template whose bytes, with the header's and the terminators', do
-    not hold every byte of the pattern.
+    not hold every byte of the pattern, or whose byte pairs (:meth:`BlockLayout.pair_maps`) do
+    not hold every pair of it.
     """
 
     def __init__(self, automaton: Automaton, layout: BlockLayout):
@@ -155,8 +157,7 @@ class _Fresh:
         # A last line without terminator hands its state on to the next block: never skipped.
         self.open_segment = layout.last_segment() if layout.n_terminated < layout.n_lines else None
         self.layout = layout
-        codes = np.frombuffer(automaton.pattern, dtype=np.uint8).astype(np.int64)
-        self.pairs = (codes[:-1] << 8) | codes[1:] if len(codes) > 1 else None
+        self.pairs = byte_pairs(automaton.pattern) if automaton.m > 1 else None
 
     def skips_piece(self, flags: int, act) -> bool:
         return not len(act) and not flags & self.first_bit
@@ -191,7 +192,7 @@ class _Fresh:
                            automaton.m > 1 and counts[automaton.second] < counts[automaton.first])
 
 
-class _Pairs(_Fresh):
+class _Pairs:
     """Feeds pieces to the rows of ``act`` only, each in a pair of states (true, counted):
     the count changes by what the true state finds that the counted one did not."""
 

@@ -6,9 +6,10 @@ A line of a structured block is the concatenation of *pieces*::
     content       = its template's literal text and slot values, or an unmatched string
     misfit line   = its template's pieces (misfit templates are whole lines) | terminator
 
-A piece is either literal ``bytes`` (the same in every row: template text, header
-punctuation, a column whose values are all alike) or a :class:`Column` (one value a
-row). Rows that share their pieces form a :class:`Segment`: the header of every fitting
+A piece is literal ``bytes`` (the same in every row: template text, header
+punctuation, a column whose values are all alike), a :class:`CodedColumn` (a column of
+few distinct values: a dictionary and a code a row) or a :class:`Column` (one value a
+row, laid end to end). Rows that share their pieces form a :class:`Segment`: the header of every fitting
 line is one segment, each template's lines another. Search feeds these pieces to an
 automaton (:mod:`logzip.search._scan`), so a pattern is matched against the template
 text once, against each column's values where they are, and across pieces, lines and
@@ -24,6 +25,7 @@ from ..codec.block import StoredBlock, _header_from_spec
 from ..codec.columns import decode_table, decode_tables
 from ..codec.header import CONTENT
 from ..codec.lines import ALL_CRLF, MIXED
+from ..codec.summary import byte_pairs
 from ..errors import CorruptArchiveError, FormatError
 from ._render import join_spans
 
@@ -59,7 +61,7 @@ class Column:
     @cached_property
     def flags(self) -> int:
         """The byte values that occur in the column, as a 256-bit mask."""
-        return sum(1 << b for b, count in enumerate(self.byte_counts) if count)
+        return _mask(self.byte_counts)
 
 
 @dataclass
@@ -95,14 +97,17 @@ class CodedColumn:
 Piece = Union[bytes, Column, CodedColumn]
 
 
-def byte_mask(data: bytes) -> int:
-    """The byte values that occur in ``data``, as a 256-bit mask (bit b: byte b occurs)."""
-    present = np.flatnonzero(np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256))
-    return int.from_bytes(np.packbits(np.isin(np.arange(256), present), bitorder="little").tobytes(), "little")
+def _mask(counts) -> int:
+    """The byte values of non-zero ``counts`` (one a byte value), as a 256-bit mask (bit b: byte b)."""
+    return sum(1 << b for b, count in enumerate(counts) if count)
 
 
 def piece_flags(piece: Piece) -> int:
-    return byte_mask(piece) if isinstance(piece, bytes) else piece.flags
+    if isinstance(piece, bytes):
+        return _mask(np.bincount(np.frombuffer(piece, dtype=np.uint8), minlength=256).tolist())
+    return piece.flags
+
+
 CODED_SAMPLE = 1024   # rows looked at to decide whether a column is coded
 CODED_RATIO = 0.25    # coded when at most this share of the sampled rows are distinct
 PAIR_BYTES = (1 << 16) // 8
@@ -267,9 +272,8 @@ class BlockLayout:
             for number, segment in enumerate(group.segments):
                 if segment.n_rows:
                     text, _ = self.lines(lines_of[group.rows_of(number)])
-                    codes = np.frombuffer(text, dtype=np.uint8).astype(np.int32)
                     present = np.zeros(1 << 16, dtype=bool)
-                    present[(codes[:-1] << 8) | codes[1:]] = True
+                    present[byte_pairs(text)] = True
                     maps[number] = np.packbits(present, bitorder="little")
             self._pair_maps[key] = maps
         return self._pair_maps[key]
