@@ -17,6 +17,7 @@ import click
 
 import fmindex
 import logzip.search
+from logzip.container import MAGIC as LOGZ_MAGIC
 from fmindex.corpus import KINDS, SHARD_SIZE
 from fmindex.errors import PatternError
 
@@ -124,7 +125,7 @@ def fmsearch():
     """
 
 
-_COMPRESSED = {b"LOGZ": "a .logz archive: fmsearch searches it as it is, no index needed",
+_COMPRESSED = {LOGZ_MAGIC: "a .logz archive: fmsearch searches it as it is, no index needed",
                b"\x1f\x8b": "gzip-compressed: decompress it first",
                b"\x28\xb5\x2f\xfd": "zstd-compressed: decompress it first"}
 
@@ -178,24 +179,31 @@ def _build_progress(source: str):
         yield lambda done: bar.update(min(done, size) - bar.pos)
 
 
-def _pattern_options(command):
-    """The pattern options count, locate and show share, grep's way."""
-    for option in reversed([
-            click.argument("arguments", nargs=-1, metavar="INDEX [PATTERN...] | -e PATTERN INDEX..."),
-            click.option("-e", "--regexp", "expressions", multiple=True, metavar="PATTERN",
-                         help="a pattern (repeatable; a literal string, not a regex)"),
-            click.option("-f", "--patterns", "patterns_file", type=click.File("rb"),
-                         help="patterns from FILE, one a line"),
-            click.option("--escapes", is_flag=True, help=r"decode \t \n \r \0 \\ \xNN in patterns"),
-            click.option("-i", "--ignore-case", is_flag=True,
-                         help=f"ASCII letters in either case (every variant is searched: {MAX_CASE_LETTERS} letters at most)"),
-            click.option("-w", "--word-regexp", "word", is_flag=True,
-                         help="only matches not inside a word (letters, digits, _)")]):
-        command = option(command)
-    return command
-
-
 MAX_CASE_LETTERS = 10
+
+
+def _options(*options):
+    """A decorator that applies ``options`` in the order given (as they show in --help)."""
+    def apply(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return apply
+
+
+_pattern_options = _options(  # what count, locate and show share, grep's way
+    click.argument("arguments", nargs=-1, metavar="INDEX [PATTERN...] | -e PATTERN INDEX..."),
+    click.option("-e", "--regexp", "expressions", multiple=True, metavar="PATTERN",
+                 help="a pattern (repeatable; a literal string, not a regex)"),
+    click.option("-f", "--patterns", "patterns_file", type=click.File("rb"),
+                 help="patterns from FILE, one a line"),
+    click.option("--escapes", is_flag=True, help=r"decode \t \n \r \0 \\ \xNN in patterns"),
+    click.option("-i", "--ignore-case", is_flag=True,
+                 help=f"ASCII letters in either case (every variant is searched: {MAX_CASE_LETTERS} letters at most)"),
+    click.option("-w", "--word-regexp", "word", is_flag=True,
+                 help="only matches not inside a word (letters, digits, _)"))
+
+
 _WORD_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -268,17 +276,11 @@ def count(arguments, expressions, patterns_file, escapes, ignore_case, word, as_
     return 0 if total else 1
 
 
-_limit_options = [
+_limits = _options(
     click.option("--limit", type=click.IntRange(0), help="at most N occurrences of each pattern, the first by offset"),
     click.option("--any", "any_n", is_flag=True, help="with --limit: any N (faster on the FM-index tier)"),
     click.option("--first", is_flag=True, hidden=True),   # the default now; kept for scripts
-]
-
-
-def _limits(command):
-    for option in reversed(_limit_options):
-        command = option(command)
-    return command
+)
 
 
 def _hits(corpus, raw: bytes, limit, any_n: bool):
@@ -381,8 +383,7 @@ def _matched_lines(corpus, patterns, limit, any_n, max_count, ignore_case, word)
     """Line -> [(offset, length)] of the matches in it, for every pattern."""
     matched = {}
     for _, raw in patterns:
-        hits = list(_pattern_hits(corpus, raw, limit, any_n, ignore_case, word)) if ignore_case or word \
-            else corpus.hits(raw, limit, not any_n)
+        hits = list(_pattern_hits(corpus, raw, limit, any_n, ignore_case, word))
         lines = corpus.lines_of([h.offset for h in hits])
         for hit, line in zip(hits, lines.tolist()):
             matched.setdefault(line, []).append((hit.offset, len(raw)))
