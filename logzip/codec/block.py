@@ -302,12 +302,8 @@ def payload_summary(payload: bytes) -> Optional[BlockSummary]:
     if payload[:1] != STRUCTURED:
         return None
     view = memoryview(payload)[1:]
-    if len(view) < 2 * _COUNT.size:
-        raise CorruptArchiveError("corrupt archive: block payload is empty")
-    (count,), (length,) = _COUNT.unpack_from(view), _COUNT.unpack_from(view, _COUNT.size)
-    start = _COUNT.size * (count + 1)
-    if count < 1 or start + length > len(view):
-        raise CorruptArchiveError("corrupt archive: block section table is damaged")
+    lengths, start = _section_table(view)
+    length = int(lengths[0]) if len(lengths) else 0
     try:
         record = json.loads(bytes(view[start:start + length])).get("summary")
     except (ValueError, AttributeError):
@@ -426,8 +422,8 @@ def _pack_sections(sections: List[bytes]) -> bytes:
     return head + b"".join(sections)
 
 
-def _unpack_sections(payload: bytes) -> List[bytes]:
-    view = memoryview(payload)
+def _section_table(view: memoryview):
+    """The checked section lengths of a payload's body, and where the first section starts."""
     if len(view) < _COUNT.size:
         raise CorruptArchiveError("corrupt archive: block payload is empty")
     (count,) = _COUNT.unpack_from(view)
@@ -437,6 +433,12 @@ def _unpack_sections(payload: bytes) -> List[bytes]:
     lengths = np.frombuffer(view[_COUNT.size:start], dtype="<u4").astype(np.int64)
     if start + int(lengths.sum()) != len(view):
         raise CorruptArchiveError("corrupt archive: block section table disagrees with its size")
+    return lengths, start
+
+
+def _unpack_sections(payload: bytes) -> List[bytes]:
+    view = memoryview(payload)
+    lengths, start = _section_table(view)
     sections = []
     for length in lengths.tolist():
         sections.append(bytes(view[start:start + length]))
