@@ -21,6 +21,7 @@ from logzip.codec.block import StoredBlock, encode_structured
 from logzip.codec.header import HeaderFormat
 from logzip.search._scan import Automaton
 from logzip.search.archive import StreamArchive
+from logzip.search import blocks as blocks_module
 from logzip.search.blocks import StreamBlock, TextBlock
 from logzip.search.layout import block_layout
 from tests.test_fmindex import line_starts, occurrences
@@ -127,6 +128,21 @@ def test_random_logs_count_and_locate_exactly(text, data):
         if pattern:
             assert count_in_blocks(blocks, pattern) == len(occurrences(text, pattern))
             assert starts_in_blocks(blocks, pieces, pattern) == occurrences(text, pattern)
+
+
+def test_columns_ruled_out_by_their_pairs_count_exactly(monkeypatch, read_corpus, loghub_2k_systems):
+    """Every column read through its byte pairs (the shortcut of large columns): exact still."""
+    monkeypatch.setattr(blocks_module, "REACH_BYTES", 1)
+    texts = [(edge_cases(giant_line_bytes=200_000)[name][:60_000], FORMAT) for name in sorted(edge_cases())]
+    texts += [(read_corpus(f"loghub-2k/{system}_2k.log"), loghub_2k_systems[system])
+              for system in ("HPC", "Hadoop", "Linux", "Proxifier", "Zookeeper")]
+    for text, spec in texts:
+        pieces = cut(text, [len(text) // 2])
+        for blocks in (stream_blocks(pieces, HeaderFormat.parse(spec)), stream_blocks(pieces)):
+            for pattern in sample_patterns(text, 30, seed=2):
+                assert count_in_blocks(blocks, pattern) == len(occurrences(text, pattern)), pattern
+            for pattern in sample_patterns(text, 5, seed=3):
+                assert starts_in_blocks(blocks, pieces, pattern) == occurrences(text, pattern), pattern
 
 
 @pytest.mark.parametrize("system", sorted(loghub_2k_formats()))

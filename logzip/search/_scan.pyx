@@ -64,6 +64,18 @@ cdef class Automaton:
                 self.d[j, pattern[j]] = j + 1
                 border = self.d[border, pattern[j]]
 
+    def reach(self, const unsigned char[::1] pairs):
+        """The longest prefix of the pattern whose adjacent byte pairs are all in ``pairs`` (a
+        :func:`pair_bitmap`): no text without pair (a, b) holds a prefix going past it."""
+        cdef const unsigned char* p = self.pattern
+        cdef Py_ssize_t j
+        cdef unsigned int code
+        for j in range(1, self.m):
+            code = p[j - 1] << 8 | p[j]
+            if not pairs[code >> 3] >> (code & 7) & 1:
+                return j
+        return self.m
+
 
 cdef inline state_t _run(const unsigned char* text, Py_ssize_t p, Py_ssize_t end, state_t s,
                          const state_t[:, ::1] d, state_t m, unsigned char first,
@@ -85,11 +97,14 @@ cdef inline state_t _run(const unsigned char* text, Py_ssize_t p, Py_ssize_t end
 
 def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, state_t[::1] states,
                 const index_t[::1] act, Automaton automaton, cnp.int32_t[::1] hits=None,
-                bint by_second=False):
+                bint by_second=False, Py_ssize_t reach=0):
     """Feed row i's value ``values[offsets[i]:offsets[i + 1]]`` to the automaton from ``states[i]``.
 
     ``by_second``: the pattern's second byte is rarer in ``values`` than its first, so the scan
-    for the rows in state 0 looks for that one.
+    for the rows in state 0 looks for that one. ``reach`` (:meth:`Automaton.reach` of the
+    column's pairs), when below m: no value holds a match, and the state a value leaves from
+    state 0 is found in its last ``reach`` bytes; when those are fewer than the buffer's, each
+    row's end is read instead of the buffer.
 
     ``act`` lists, sorted, the rows whose state is not 0 (all others are). ``states`` is updated
     in place; the matches are counted, and with ``hits`` also added up per row. Returns the
@@ -126,9 +141,12 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
             carried_v[k] = _run(text, offsets[r], offsets[r + 1], states[r], d, m, first, &found)
             if with_hits:
                 hits[r] += found - before
+        if 0 < reach < m and reach * n < offsets[n] - offsets[0]:
+            n_fresh = _ending_in_prefix(text, offsets, states, ends_v, reach, d)
+            reach = -1          # done: no scan of the buffer, no look at the last bytes
         # Rows in state 0: only where the pattern's first two bytes occur, and the rows whose
         # value ends with its first byte (a match may go on in the next piece).
-        pos, end, r = offsets[0], offsets[n], 0
+        pos, end, r = offsets[0], offsets[n] if reach >= 0 else 0, 0
         while pos < end:
             if m == 1:
                 q = <const unsigned char*>memchr(text + pos, first, end - pos)
@@ -158,7 +176,7 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
                 fresh_v[n_fresh] = r
                 n_fresh += 1
             pos = offsets[r + 1]
-        if m > 1:
+        if m > 1 and reach >= 0:
             n_fresh = _ending_with_first(text, offsets, states, fresh_v, n_fresh, ends_v, d[0, first], first)
         for k in range(n_act):
             if carried_v[k] >= 0:
@@ -169,6 +187,30 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
         free(carried_v)
         free(fresh_v)
         free(ends_v)
+
+
+cdef Py_ssize_t _ending_in_prefix(const unsigned char* text, const index_t[::1] offsets, state_t[::1] states,
+                                  index_t* out, Py_ssize_t reach, const state_t[:, ::1] d) noexcept nogil:
+    """Rows in state 0 enter the state their last ``reach`` bytes leave (the value holds no
+    prefix of the pattern longer than ``reach``, and no match); the sorted rows left in a
+    non-zero state go to ``out``; their number."""
+    cdef Py_ssize_t n = states.shape[0], r, p, k = 0
+    cdef state_t s
+    for r in range(n):
+        if states[r] != 0:
+            continue
+        p = offsets[r + 1] - reach
+        if p < offsets[r]:
+            p = offsets[r]
+        s = 0
+        while p < offsets[r + 1]:
+            s = d[s, text[p]]
+            p += 1
+        if s != 0:
+            states[r] = s
+            out[k] = r
+            k += 1
+    return k
 
 
 cdef Py_ssize_t _ending_with_first(const unsigned char* text, const index_t[::1] offsets, state_t[::1] states,
@@ -225,6 +267,20 @@ def scan_static(const unsigned char[::1] piece, state_t[::1] states, const index
                 if with_hits:
                     hits[r] += found - before
     return found, np.flatnonzero(np.asarray(states)).astype(np.int64)
+
+
+def pair_bitmap(const unsigned char[::1] data):
+    """The byte pairs a, b adjacent in ``data``, as 65,536 bits (pair a << 8 | b is bit b of byte
+    a << 5 | b >> 3, little-endian as ``np.packbits(..., bitorder="little")``)."""
+    bits = np.zeros(1 << 13, dtype=np.uint8)
+    cdef unsigned char[::1] b = bits
+    cdef Py_ssize_t n = data.shape[0], p
+    cdef unsigned int code
+    with nogil:
+        for p in range(1, n):
+            code = data[p - 1] << 8 | data[p]
+            b[code >> 3] |= 1 << (code & 7)
+    return bits
 
 
 def match_ends(const unsigned char[::1] text, state_t start, Automaton automaton):

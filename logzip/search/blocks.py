@@ -16,6 +16,7 @@ from ..codec.summary import byte_pairs
 from .layout import BlockLayout, CodedColumn, Group, Segment
 
 _NONE = np.zeros(0, dtype=np.int64)
+REACH_BYTES = 1 << 16   # columns this large are looked up in their byte pairs before a scan
 
 
 @dataclass
@@ -188,8 +189,9 @@ class _Fresh:
             return scan_coded(values.values, values.offsets, piece.codes, states, act, self.automaton, hits)
         counts = piece.byte_counts
         automaton = self.automaton
+        reach = automaton.reach(piece.pairs) if len(piece.values) >= REACH_BYTES else 0
         return scan_column(piece.values, piece.offsets, states, act, automaton, hits,
-                           automaton.m > 1 and counts[automaton.second] < counts[automaton.first])
+                           automaton.m > 1 and counts[automaton.second] < counts[automaton.first], reach)
 
 
 class _Pairs:

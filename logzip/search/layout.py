@@ -25,9 +25,9 @@ from ..codec.block import StoredBlock, _header_from_spec
 from ..codec.columns import decode_table, decode_tables
 from ..codec.header import CONTENT
 from ..codec.lines import ALL_CRLF, MIXED
-from ..codec.summary import byte_pairs
 from ..errors import CorruptArchiveError, FormatError
 from ._render import join_spans
+from ._scan import pair_bitmap
 
 
 @dataclass
@@ -62,6 +62,11 @@ class Column:
     def flags(self) -> int:
         """The byte values that occur in the column, as a 256-bit mask."""
         return _mask(self.byte_counts)
+
+    @cached_property
+    def pairs(self) -> np.ndarray:
+        """The byte pairs of the buffer (:func:`pair_bitmap`; pairs across values too)."""
+        return pair_bitmap(self.values)
 
 
 @dataclass
@@ -272,9 +277,7 @@ class BlockLayout:
             for number, segment in enumerate(group.segments):
                 if segment.n_rows:
                     text, _ = self.lines(lines_of[group.rows_of(number)])
-                    present = np.zeros(1 << 16, dtype=bool)
-                    present[byte_pairs(text)] = True
-                    maps[number] = np.packbits(present, bitorder="little")
+                    maps[number] = pair_bitmap(text)
             self._pair_maps[key] = maps
         return self._pair_maps[key]
 
