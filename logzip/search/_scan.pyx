@@ -121,7 +121,9 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
     cdef state_t* carried_v = <state_t*>malloc((n_act + 1) * sizeof(state_t))
     cdef index_t* fresh_v = <index_t*>malloc((n + 1) * sizeof(index_t))
     cdef index_t* ends_v = <index_t*>malloc((n + 1) * sizeof(index_t))
-    cdef Py_ssize_t n_fresh = 0
+    cdef Py_ssize_t n_fresh = 0, window
+    cdef bint windowed
+    cdef const unsigned char* pattern = automaton.pattern
     if carried_v == NULL or fresh_v == NULL or ends_v == NULL:
         free(carried_v)
         free(fresh_v)
@@ -141,12 +143,18 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
             carried_v[k] = _run(text, offsets[r], offsets[r + 1], states[r], d, m, first, &found)
             if with_hits:
                 hits[r] += found - before
-        if 0 < reach < m and reach * n < offsets[n] - offsets[0]:
-            n_fresh = _ending_in_prefix(text, offsets, states, ends_v, reach, d)
-            reach = -1          # done: no scan of the buffer, no look at the last bytes
-        # Rows in state 0: only where the pattern's first two bytes occur, and the rows whose
-        # value ends with its first byte (a match may go on in the next piece).
-        pos, end, r = offsets[0], offsets[n] if reach >= 0 else 0, 0
+        # Rows in state 0, when their values are long: the whole pattern looked for in the
+        # buffer (unless the pairs rule it out), and each row's last bytes read for the state
+        # it leaves (it holds no longer prefix of the pattern than ``window``).
+        window = reach if 0 < reach < m else m
+        windowed = m > 1 and 2 * window * n < offsets[n] - offsets[0]
+        if windowed:
+            if window == m:
+                found += _whole_matches(text, offsets, states, pattern, m, hits)
+            n_fresh = _ending_in_prefix(text, offsets, states, ends_v, window, d)
+        # Else only where the pattern's first two bytes occur, and the rows whose value ends
+        # with its first byte (a match may go on in the next piece).
+        pos, end, r = offsets[0], offsets[n] if not windowed else 0, 0
         while pos < end:
             if m == 1:
                 q = <const unsigned char*>memchr(text + pos, first, end - pos)
@@ -176,7 +184,7 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
                 fresh_v[n_fresh] = r
                 n_fresh += 1
             pos = offsets[r + 1]
-        if m > 1 and reach >= 0:
+        if m > 1 and not windowed:
             n_fresh = _ending_with_first(text, offsets, states, fresh_v, n_fresh, ends_v, d[0, first], first)
         for k in range(n_act):
             if carried_v[k] >= 0:
@@ -189,11 +197,33 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
         free(ends_v)
 
 
+cdef index_t _whole_matches(const unsigned char* text, const index_t[::1] offsets, const state_t[::1] states,
+                            const unsigned char* pattern, Py_ssize_t m, cnp.int32_t[::1] hits) noexcept nogil:
+    """The matches that lie inside the value of a row in state 0 (``memmem`` over the buffer),
+    added to ``hits`` when given; their number."""
+    cdef Py_ssize_t n = states.shape[0], r = 0, pos = offsets[0], end = offsets[n]
+    cdef index_t found = 0
+    cdef const unsigned char* q
+    while pos < end:
+        q = <const unsigned char*>memmem(text + pos, end - pos, pattern, m)
+        if q == NULL:
+            break
+        pos = q - text
+        while offsets[r + 1] <= pos:
+            r += 1
+        if pos + m <= offsets[r + 1] and states[r] == 0:
+            found += 1
+            if hits is not None:
+                hits[r] += 1
+        pos += 1
+    return found
+
+
 cdef Py_ssize_t _ending_in_prefix(const unsigned char* text, const index_t[::1] offsets, state_t[::1] states,
                                   index_t* out, Py_ssize_t reach, const state_t[:, ::1] d) noexcept nogil:
-    """Rows in state 0 enter the state their last ``reach`` bytes leave (the value holds no
-    prefix of the pattern longer than ``reach``, and no match); the sorted rows left in a
-    non-zero state go to ``out``; their number."""
+    """Rows in state 0 enter the state their last ``reach`` bytes leave (the value ends with
+    no prefix of the pattern longer than ``reach``; the matches are counted elsewhere); the
+    sorted rows left in a non-zero state go to ``out``; their number."""
     cdef Py_ssize_t n = states.shape[0], r, p, k = 0
     cdef state_t s
     for r in range(n):

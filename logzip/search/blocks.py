@@ -152,28 +152,31 @@ class _Fresh:
     def __init__(self, automaton: Automaton, layout: BlockLayout):
         self.automaton = automaton
         self.first_bit = 1 << automaton.first
-        self.needed = automaton.byte_mask
+        self.needed = _words(automaton.byte_mask)
         self.within_lines = not automaton.has_newline
-        self.frame = layout.frame_flags
+        self.frame = _words(layout.frame_flags)
         # A last line without terminator hands its state on to the next block: never skipped.
-        self.open_segment = layout.last_segment() if layout.n_terminated < layout.n_lines else None
+        self.open_segment = layout.last_segment() if layout.n_terminated < layout.n_lines else (None, -1)
         self.layout = layout
         self.pairs = byte_pairs(automaton.pattern) if automaton.m > 1 else None
 
     def skips_piece(self, flags: int, act) -> bool:
         return not len(act) and not flags & self.first_bit
 
-    def skips_template(self, group: Group, number: int, rows) -> bool:
-        segment = group.segments[number]
-        if not self.within_lines or len(rows) or segment is self.open_segment:
-            return False
-        if self.needed & ~(segment.flags | self.frame):
-            return True
-        return self.pairs is not None and not self._has_pairs(group, number)
-
-    def _has_pairs(self, group: Group, number: int) -> bool:
-        packed = self.layout.pair_maps(group)[number]
-        return bool(((packed[self.pairs >> 3] >> (self.pairs & 7)) & 1).all())
+    def templates(self, group: Group, entering: np.ndarray) -> np.ndarray:
+        """The segments of ``group`` to read: those with rows entering in a non-zero state
+        (``entering``, a count a segment), and those whose lines may hold a match."""
+        viable = group.row_counts > 0
+        if self.within_lines:
+            needed = self.needed
+            viable &= ((group.flag_words | self.frame) & needed == needed).all(axis=1)
+            if self.pairs is not None:
+                packed = self.layout.pair_maps(group)
+                viable &= ((packed[:, self.pairs >> 3] >> (self.pairs & 7)) & 1).all(axis=1).astype(bool)
+            open_group, number = self.open_segment
+            if open_group is group:
+                viable[number] = True
+        return np.flatnonzero(viable | (entering > 0))
 
     def zeros(self, n: int) -> np.ndarray:
         return np.zeros(n, dtype=np.int32)
@@ -194,6 +197,11 @@ class _Fresh:
                            automaton.m > 1 and counts[automaton.second] < counts[automaton.first], reach)
 
 
+def _words(mask: int) -> np.ndarray:
+    """A 256-bit mask as four 64-bit words."""
+    return np.array([(mask >> (64 * k)) & (2**64 - 1) for k in range(4)], dtype=np.uint64)
+
+
 class _Pairs:
     """Feeds pieces to the rows of ``act`` only, each in a pair of states (true, counted):
     the count changes by what the true state finds that the counted one did not."""
@@ -204,8 +212,8 @@ class _Pairs:
     def skips_piece(self, flags: int, act) -> bool:
         return not len(act)
 
-    def skips_template(self, group: Group, number: int, rows) -> bool:
-        return not len(rows)
+    def templates(self, group: Group, entering: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(entering)
 
     def zeros(self, n: int) -> np.ndarray:
         return np.zeros((n, 2), dtype=np.int32)
@@ -276,10 +284,9 @@ def _scan_group(group: Group, feeder, rows, states, hits):
     order = np.argsort(entering, kind="stable")
     bounds = np.searchsorted(entering[order], np.arange(len(group.segments) + 1))
     rows, states = rows[order], states[order]
-    for number, segment in enumerate(group.segments):
+    for number in feeder.templates(group, np.diff(bounds)).tolist():
+        segment = group.segments[number]
         mine = slice(bounds[number], bounds[number + 1])
-        if not segment.n_rows or feeder.skips_template(group, number, rows[mine]):
-            continue
         local_hits = np.zeros(segment.n_rows, dtype=np.int32) if hits is not None else None
         found, act, act_states = _scan_rows(segment, feeder, group.rank[rows[mine]], states[mine], local_hits)
         total += found

@@ -186,6 +186,16 @@ class Group:
     def nbytes(self) -> int:
         return sum(s.nbytes for s in self.segments) + 3 * self.rank.nbytes
 
+    @cached_property
+    def row_counts(self) -> np.ndarray:
+        return np.array([segment.n_rows for segment in self.segments], dtype=np.int64)
+
+    @cached_property
+    def flag_words(self) -> np.ndarray:
+        """Each segment's :attr:`Segment.flags` as four 64-bit words."""
+        words = [[(s.flags >> (64 * k)) & (2**64 - 1) for k in range(4)] for s in self.segments]
+        return np.array(words, dtype=np.uint64).reshape(len(self.segments), 4)
+
     def rows_of(self, number: int) -> np.ndarray:
         """The group rows of segment ``number``, in order."""
         return self._order[self._starts[number]:self._starts[number + 1]]
@@ -228,14 +238,14 @@ class BlockLayout:
             text += self.terminator if isinstance(self.terminator, bytes) else self.terminator[j]
         return text
 
-    def last_segment(self) -> Segment:
-        """The segment that holds the block's last line."""
+    def last_segment(self) -> Tuple[Group, int]:
+        """The group and segment number that hold the block's last line."""
         last = self.n_lines - 1
         if self.fit_rank[last] >= 0:
             group, row = self.contents, self.fit_rank[last]
         else:
             group, row = self.misfits, self.misfit_rank[last]
-        return group.segments[group.segment_of[row]]
+        return group, int(group.segment_of[row])
 
     @cached_property
     def frame_flags(self) -> int:
