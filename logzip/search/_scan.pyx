@@ -64,6 +64,13 @@ cdef class Automaton:
                 self.d[j, pattern[j]] = j + 1
                 border = self.d[border, pattern[j]]
 
+    def run(self, const unsigned char[::1] text, state_t state):
+        """The state after ``text`` read from ``state``, and the matches on the way."""
+        cdef index_t found = 0
+        cdef const unsigned char* data = &text[0] if text.shape[0] else NULL
+        state = _run(data, 0, text.shape[0], state, self.d, self.m, self.first, &found)
+        return state, found
+
     def reach(self, const unsigned char[::1] pairs):
         """The longest prefix of the pattern whose adjacent byte pairs are all in ``pairs`` (a
         :func:`pair_bitmap`): no text without pair (a, b) holds a prefix going past it."""
@@ -311,6 +318,19 @@ def pair_bitmap(const unsigned char[::1] data):
             code = data[p - 1] << 8 | data[p]
             b[code >> 3] |= 1 << (code & 7)
     return bits
+
+
+def step_static(const unsigned char[::1] piece, state_t[::1] states, const index_t[::1] act,
+                Automaton automaton):
+    """Feed ``piece`` to the rows of ``act`` only, whatever their state (0 too); their matches."""
+    cdef Py_ssize_t k, length = piece.shape[0]
+    cdef const state_t[:, ::1] d = automaton.d
+    cdef index_t found = 0
+    cdef const unsigned char* text = &piece[0] if length else NULL
+    with nogil:
+        for k in range(act.shape[0]):
+            states[act[k]] = _run(text, 0, length, states[act[k]], d, automaton.m, automaton.first, &found)
+    return found
 
 
 def match_ends(const unsigned char[::1] text, state_t start, Automaton automaton):

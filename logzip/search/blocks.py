@@ -11,7 +11,8 @@ from typing import Optional
 
 import numpy as np
 
-from ._scan import Automaton, match_ends, scan_coded, scan_column, scan_pairs, scan_static, scan_text
+from ._scan import (Automaton, match_ends, scan_coded, scan_column, scan_pairs, scan_static, scan_text,
+                    step_static)
 from ..codec.summary import byte_pairs
 from .layout import BlockLayout, CodedColumn, Group, Segment
 
@@ -163,6 +164,22 @@ class _Fresh:
     def skips_piece(self, flags: int, act) -> bool:
         return not len(act) and not flags & self.first_bit
 
+    def moves_all(self, piece: bytes) -> bool:
+        """Whether rows in state 0 leave the static ``piece`` otherwise than they came."""
+        return self.automaton.run(piece, 0) != (0, 0)
+
+    def feed_shared(self, piece: bytes, states, act, shared: int, n_shared: int):
+        """Feed a static piece to ``act`` row by row, and to the ``n_shared`` others at once."""
+        found = step_static(piece, states, act, self.automaton)
+        shared, inside = self.automaton.run(piece, shared)
+        return found + inside * n_shared, shared
+
+    def restarts(self, piece, shared: int) -> bool:
+        """Whether every row reads column ``piece`` from state ``shared`` as from state 0: no
+        value is empty, and any first byte leads from ``shared`` to state 0."""
+        column = piece.dictionary if isinstance(piece, CodedColumn) else piece
+        return not column.has_empty and not self.automaton.table[shared, column.present].any()
+
     def templates(self, group: Group, entering: np.ndarray) -> np.ndarray:
         """The segments of ``group`` to read: those with rows entering in a non-zero state
         (``entering``, a count a segment), and those whose lines may hold a match."""
@@ -215,6 +232,9 @@ class _Pairs:
     def templates(self, group: Group, entering: np.ndarray) -> np.ndarray:
         return np.flatnonzero(entering)
 
+    def moves_all(self, piece: bytes) -> bool:
+        return False
+
     def zeros(self, n: int) -> np.ndarray:
         return np.zeros((n, 2), dtype=np.int32)
 
@@ -265,15 +285,44 @@ def _scan_rows(segment: Segment, feeder, rows, states, hits):
         return 0, rows, states
     st = None
     act, total = np.asarray(rows, dtype=np.int64), 0
+    # When a static piece moves every row (it ends with the pattern's first bytes, or holds a
+    # match), the rows out of ``act`` share one state, ``shared``, kept as one number until a
+    # piece sends them all back to state 0, or they must be told apart (then they join ``act``).
+    # Meanwhile ``act`` may hold rows in state 0.
+    shared = 0
     for piece, flags in zip(segment.pieces, segment.piece_flags):
-        if feeder.skips_piece(flags, act):
+        static = isinstance(piece, bytes)
+        if shared and not static:
+            act = _nonzero(st, act) if feeder.restarts(piece, shared) else _spread(st, act, shared)
+            shared = 0
+        if not shared and feeder.skips_piece(flags, act):
             continue
         if st is None:
             st = feeder.zeros(segment.n_rows)
             st[rows] = states
-        found, act = feeder.feed(piece, st, act, hits)
+        if static and hits is None and (shared or feeder.moves_all(piece)):
+            found, shared = feeder.feed_shared(piece, st, act, shared, segment.n_rows - len(act))
+            if not shared:
+                act = _nonzero(st, act)
+        else:
+            found, act = feeder.feed(piece, st, act, hits)
         total += found
+    if shared:
+        act = _spread(st, act, shared)
     return total, act, (st[act] if st is not None else states)
+
+
+def _nonzero(states, act) -> np.ndarray:
+    """The rows of ``act`` in a non-zero state (the scans take act rows to be)."""
+    return act[states[act] != 0]
+
+
+def _spread(states, act, shared: int) -> np.ndarray:
+    """The rows out of ``act`` enter state ``shared``; the rows now in a non-zero state."""
+    others = np.ones(len(states), dtype=bool)
+    others[act] = False
+    states[others] = shared
+    return np.flatnonzero(states)
 
 
 def _scan_group(group: Group, feeder, rows, states, hits):

@@ -64,6 +64,15 @@ class Column:
         return _mask(self.byte_counts)
 
     @cached_property
+    def present(self) -> np.ndarray:
+        """The byte values that occur in the column."""
+        return np.flatnonzero(self.byte_counts)
+
+    @cached_property
+    def has_empty(self) -> bool:
+        return bool((np.diff(self.offsets) == 0).any())
+
+    @cached_property
     def pairs(self) -> np.ndarray:
         """The byte pairs of the buffer (:func:`pair_bitmap`; pairs across values too)."""
         return pair_bitmap(self.values)
