@@ -106,7 +106,12 @@ def _open(index: str):
 
 
 def _out(data: bytes) -> None:
-    click.echo(data, nl=False)  # bytes go to the binary stream as they are
+    """Bytes to standard output as they are, buffered (click.echo flushes every call)."""
+    sys.stdout.buffer.write(data)   # click.echo flushes what it writes, so order holds
+
+
+def _out_line(text: str) -> None:
+    _out(text.encode("utf-8", "surrogateescape") + b"\n")
 
 
 def _highlight(color: str) -> bool:
@@ -285,7 +290,7 @@ _limits = _options(
 
 def _hits(corpus, raw: bytes, limit, any_n: bool):
     """The occurrences of ``raw``, in offset order unless ``any_n``; streamed when unlimited."""
-    if limit is None and hasattr(corpus, "iter_hits"):
+    if limit is None:
         return corpus.iter_hits(raw)
     return corpus.hits(raw, limit, not any_n)
 
@@ -313,11 +318,11 @@ def locate(arguments, expressions, patterns_file, escapes, ignore_case, word, li
                             record["file"] = name
                         if len(patterns) > 1:
                             record["pattern"] = shown
-                        click.echo(json.dumps(record, ensure_ascii=False))
+                        _out_line(json.dumps(record, ensure_ascii=False))
                     else:
                         fields = ([name] if len(inputs) > 1 else []) + [hit.offset, hit.doc, hit.doc_offset, hit.line]
                         fields += ([doc_name] if doc_name else []) + ([shown] if len(patterns) > 1 else [])
-                        click.echo("\t".join(map(str, fields)))
+                        _out_line("\t".join(map(str, fields)))
     return 0 if found else 1
 
 

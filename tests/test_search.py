@@ -313,3 +313,21 @@ def test_a_line_cut_between_blocks_starts_in_the_first(tmp_path):
         hits = corpus.hits(b"needle")
         assert [(h.offset, h.line, h.doc_offset) for h in hits] == [
             (8 + giant.index(b"needle"), 3, giant.index(b"needle")), (len(text) - 7, 4, 6)]
+
+
+def test_iter_hits_streams_block_by_block(tmp_path):
+    """iter_hits gives what hits gives, and reads a block only when the hits before are taken."""
+    text = generate("hdfs", 300_000, seed=5)
+    path = tmp_path / "many.logz"
+    path.write_bytes(logzip.compress(text, block_size=16 << 10))
+    with StreamArchive(path) as corpus:
+        assert len(corpus.blocks) > 5
+        lazy = corpus.iter_hits(b"blk_")
+        first = next(lazy)
+        last = len(corpus.blocks) - 1           # read to learn whether the text ends open
+        assert set(corpus._cache) <= {0, 1, last}
+        streamed = [first] + list(lazy)
+        assert streamed == corpus.hits(b"blk_")
+        assert [h.offset for h in streamed] == occurrences(text, b"blk_")
+        lines = line_starts(text)
+        assert all(lines[h.doc] + h.doc_offset == h.offset and h.line == h.doc + 1 for h in streamed)

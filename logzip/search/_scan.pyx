@@ -336,15 +336,39 @@ def step_static(const unsigned char[::1] piece, state_t[::1] states, const index
 def match_ends(const unsigned char[::1] text, state_t start, Automaton automaton):
     """Positions in ``text`` where a match ends (index of its last byte), read from state
     ``start``, and the state after the text."""
-    cdef Py_ssize_t n = text.shape[0], p
+    ends, _, after = match_ends_in(text, np.array([0, text.shape[0]], dtype=np.int64),
+                                   np.array([start], dtype=np.int32), automaton)
+    return ends, int(after[0])
+
+
+def match_ends_in(const unsigned char[::1] text, const index_t[::1] offsets, const state_t[::1] starts,
+                  Automaton automaton):
+    """For each part ``text[offsets[k]:offsets[k + 1]]`` read from state ``starts[k]``: where its
+    matches end (positions in ``text``, in order), which part each is in, and the state after
+    each part. Two passes: one counts, one fills, so memory is 16 bytes a match."""
+    cdef Py_ssize_t n_parts = starts.shape[0], k, p
     cdef const state_t[:, ::1] d = automaton.d
-    cdef state_t m = automaton.m, s = start
-    ends = []
-    for p in range(n):
-        s = d[s, text[p]]
-        if s == m:
-            ends.append(p)
-    return np.array(ends, dtype=np.int64), s
+    cdef state_t m = automaton.m, s
+    cdef index_t total = 0, i = 0
+    cdef const unsigned char* data = &text[0] if text.shape[0] else NULL
+    after = np.empty(n_parts, dtype=np.int32)
+    cdef state_t[::1] after_v = after
+    with nogil:
+        for k in range(n_parts):
+            after_v[k] = _run(data, offsets[k], offsets[k + 1], starts[k], d, m, automaton.first, &total)
+    ends = np.empty(total, dtype=np.int64)
+    parts = np.empty(total, dtype=np.int64)
+    cdef index_t[::1] ends_v = ends, parts_v = parts
+    with nogil:
+        for k in range(n_parts):
+            s = starts[k]
+            for p in range(offsets[k], offsets[k + 1]):
+                s = d[s, data[p]]
+                if s == m:
+                    ends_v[i] = p
+                    parts_v[i] = k
+                    i += 1
+    return ends, parts, after
 
 
 def scan_text(const unsigned char[::1] text, state_t start, Automaton automaton):

@@ -12,7 +12,7 @@ import mmap
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 import numpy as np
 import zstandard
@@ -29,6 +29,7 @@ from .blocks import TextBlock, StreamBlock
 from .layout import block_layout
 
 CACHE_BYTES = 1 << 30
+HIT_CHUNK = 1 << 16     # occurrences made Hits at once by iter_hits
 _NO_MATCH = np.zeros(0, dtype=np.int64)
 TIER = "streams (no index: exact search in the compressed streams)"
 
@@ -131,25 +132,37 @@ class StreamArchive:
 
     def locate(self, pattern, limit: Optional[int] = None, first: bool = True) -> np.ndarray:
         """Sorted offsets of the occurrences, the first ``limit`` ones (all by default)."""
-        automaton = Automaton(self._pattern(pattern))
+        found = list(self._starts_by_block(Automaton(self._pattern(pattern)), limit))
+        offsets = np.concatenate(found).astype(np.uint64) if found else np.zeros(0, dtype=np.uint64)
+        return offsets[:limit] if limit is not None else offsets
+
+    def hits(self, pattern, limit: Optional[int] = None, first: bool = True) -> List[Hit]:
+        return self._hits_at(self.locate(pattern, limit, first))
+
+    def iter_hits(self, pattern, first: bool = True) -> Iterator[Hit]:
+        """Every occurrence as a Hit, in text order, lazily: memory holds one block's offsets
+        (8 bytes an occurrence) and a chunk of Hits, whatever the number of occurrences."""
+        for offsets in self._starts_by_block(Automaton(self._pattern(pattern))):
+            for start in range(0, len(offsets), HIT_CHUNK):
+                yield from self._hits_at(offsets[start:start + HIT_CHUNK].astype(np.uint64))
+
+    def _starts_by_block(self, automaton: Automaton, limit: Optional[int] = None) -> Iterator[np.ndarray]:
+        """The archive offsets where matches start, block by block (those of blocks with some),
+        until ``limit`` are found. A block is read only when the one before is done."""
         pairs = byte_pairs(automaton.pattern)
-        found, state = [], 0
-        total = 0
+        state, total = 0, 0
         for number, ref in enumerate(self.blocks):
             if limit is not None and total >= limit:
-                break
+                return
             passed = self._pass_by(number, pairs, automaton, state)
             if passed is None:
                 passed = self._block(number).locate(automaton, state, None if limit is None else limit - total)
             starts, state = passed
             if len(starts):
-                found.append(starts + ref.raw_offset)
                 total += len(starts)
-        offsets = np.concatenate(found).astype(np.uint64) if found else np.zeros(0, dtype=np.uint64)
-        return offsets[:limit] if limit is not None else offsets
+                yield starts + ref.raw_offset
 
-    def hits(self, pattern, limit: Optional[int] = None, first: bool = True) -> List[Hit]:
-        offsets = self.locate(pattern, limit, first)
+    def _hits_at(self, offsets: np.ndarray) -> List[Hit]:
         lines = self.lines_of(offsets)
         in_line = offsets.astype(np.int64) - self.line_starts(lines)
         return [Hit(o, k, d, k + 1) for o, k, d in zip(offsets.tolist(), lines.tolist(), in_line.tolist())]

@@ -11,12 +11,13 @@ from typing import Optional
 
 import numpy as np
 
-from ._scan import (Automaton, match_ends, scan_coded, scan_column, scan_pairs, scan_static, scan_text,
+from ._scan import (Automaton, match_ends, match_ends_in, scan_coded, scan_column, scan_pairs, scan_static, scan_text,
                     step_static)
 from ..codec.summary import byte_pairs
 from .layout import BlockLayout, CodedColumn, Group, Segment
 
 _NONE = np.zeros(0, dtype=np.int64)
+RENDER_LINES = 1 << 15  # lines with matches rendered at once by locate
 REACH_BYTES = 1 << 16   # columns this large are looked up in their byte pairs before a scan
 
 
@@ -91,12 +92,13 @@ class StreamBlock:
         lines = np.flatnonzero(scan.line_hits)
         if limit is not None:
             lines = lines[:np.searchsorted(np.cumsum(scan.line_hits[lines]), limit) + 1]
-        starts, found = self.line_starts(), [_NONE]
-        text, offsets = self.layout.lines(lines)
-        for k, j in enumerate(lines.tolist()):
-            start = carry if j == 0 else int(scan.line_ends[j - 1])
-            ends, _ = match_ends(text[offsets[k]:offsets[k + 1]], start, automaton)
-            found.append(ends + (starts[j] - (automaton.m - 1)))
+        found = [_NONE]
+        for at in range(0, len(lines), RENDER_LINES):    # rendered a chunk at a time: bounded memory
+            chunk = lines[at:at + RENDER_LINES]
+            text, offsets = self.layout.lines(chunk)
+            entering = np.where(chunk > 0, scan.line_ends[np.maximum(chunk - 1, 0)], carry).astype(np.int32)
+            ends, parts, _ = match_ends_in(text, offsets, entering, automaton)
+            found.append(ends - offsets[parts] + self.line_starts()[chunk[parts]] - (automaton.m - 1))
         return np.concatenate(found)[:limit], scan.end_state
 
     def line_starts(self) -> np.ndarray:
