@@ -56,13 +56,13 @@ def run(command: click.Command, name: str, error_code: int = EXIT_ERROR) -> None
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except OSError as error:          # before FMIndexError: OutputExistsError is both
+        sys.stderr.write(f"{name}: {_describe(error)}\n")
+        sys.exit(error_code)
     except (LogzipError, FMIndexError, ValueError, MemoryError) as error:
         if os.environ.get("LOGZIP_DEBUG"):
             raise
         sys.stderr.write(f"{name}: {error}\n")
-        sys.exit(error_code)
-    except OSError as error:
-        sys.stderr.write(f"{name}: {_describe(error)}\n")
         sys.exit(error_code)
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -18,7 +18,7 @@ import click
 import fmindex
 import logzip.search
 from logzip.container import MAGIC as LOGZ_MAGIC
-from fmindex.corpus import KINDS, SHARD_SIZE
+from fmindex.corpus import EXISTS, KINDS, SHARD_SIZE
 from fmindex.errors import PatternError
 
 from .common import run
@@ -26,7 +26,7 @@ from .common import run
 EXIT_ERROR = 2  # grep's: 1 means "no match"
 
 HIGHLIGHT = ("\x1b[01;31m", "\x1b[m")
-_ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{2}|[\\tnr0]|.?)", re.S)
+_ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{0,2}|[\\tnr0]|.?)", re.S)
 _SIMPLE = {b"\\": b"\\", b"t": b"\t", b"n": b"\n", b"r": b"\r", b"0": b"\x00"}
 
 
@@ -38,6 +38,10 @@ def decode_escapes(pattern: bytes) -> bytes:
             return _SIMPLE[code]
         if code[:1] == b"x" and len(code) == 3:
             return bytes([int(code[1:], 16)])
+        if code[:1] == b"x":
+            raise PatternError(f"incomplete escape \\{code.decode()} in pattern: \\xNN takes two hex digits")
+        if not code:
+            raise PatternError("a lone \\ ends the pattern (write \\\\ for a backslash)")
         raise PatternError(f"unknown escape \\{code.decode('utf-8', 'replace')} in pattern "
                            "(known: \\t \\n \\r \\0 \\\\ \\xNN)")
     return _ESCAPE.sub(replace, pattern)
@@ -163,9 +167,14 @@ def _refuse_compressed(source: str) -> None:
 def build(source, output, force, kind, text_field, shard_size, sa_rate, line_anchors, isa_rate):
     """Index a log FILE, a DIRectory of files or a JSONL file into NAME.fmi."""
     _refuse_compressed(source)
-    with _build_progress(source) as progress:
-        fmindex.build(source, output, kind=kind, text_field=text_field, shard_size=shard_size, overwrite=force,
-                      progress=progress, sa_rate=sa_rate, line_anchors=line_anchors, isa_rate=isa_rate)
+    try:
+        with _build_progress(source) as progress:
+            fmindex.build(source, output, kind=kind, text_field=text_field, shard_size=shard_size, overwrite=force,
+                          progress=progress, sa_rate=sa_rate, line_anchors=line_anchors, isa_rate=isa_rate)
+    except fmindex.OutputExistsError as error:
+        if error.strerror != EXISTS:
+            raise
+        raise fmindex.OutputExistsError(error.errno, f"{EXISTS} (-f replaces it)", error.filename) from None
 
 
 PROGRESS_THRESHOLD = 16 << 20

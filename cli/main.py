@@ -59,6 +59,13 @@ def _progress(path: str, stream, quiet: bool = False, done=None):
         yield lambda: bar.update(min(done(), size) - bar.pos)
 
 
+def _check_outputs(files, output, to_stdout: bool) -> None:
+    if output is not None and to_stdout and output != STDIO:
+        raise click.UsageError(f"-c writes to standard output and -o to {output}: give one of them")
+    if output is not None and len(files) > 1:
+        raise click.UsageError("-o takes a single input file")
+
+
 def _output_path(source: str, output: str, to_stdout: bool, suffix_change) -> str:
     if to_stdout or (output == STDIO):
         return STDIO
@@ -190,8 +197,7 @@ def compress(files, output, to_stdout, force, remove, quiet, verbose, level, thr
              block_size, index):
     """Compress FILES (or standard input) into FILE.logz, keeping the inputs."""
     files = files or (STDIO,)
-    if output is not None and len(files) > 1:
-        raise click.UsageError("-o takes a single input file")
+    _check_outputs(files, output, to_stdout)
     params = CompressionParameters(level=level, format=log_format, threads=threads or os.cpu_count() or 1,
                                    block_size=_parse_size(block_size), index=index)
 
@@ -276,8 +282,7 @@ def _strip_suffix(path: str) -> str:
 def decompress(files, output, to_stdout, force, remove, quiet, verbose):
     """Decompress FILE.logz (or standard input) into FILE, checking every block."""
     files = files or (STDIO,)
-    if output is not None and len(files) > 1:
-        raise click.UsageError("-o takes a single input file")
+    _check_outputs(files, output, to_stdout)
     _decompress_files(files, output, to_stdout, force, remove, quiet, verbose)
 
 

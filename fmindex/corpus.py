@@ -25,9 +25,10 @@ import errno
 import json
 import mmap
 import os
-import signal
-import struct
 import secrets
+import signal
+import stat
+import struct
 import threading
 import zlib
 from dataclasses import dataclass
@@ -465,6 +466,9 @@ def _slices(documents: Iterable[bytes], shard_size: int) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
+EXISTS = "already exists"   # OutputExistsError's message: build(overwrite=True) replaces it
+
+
 def build(source, output, *, kind: Optional[str] = None, text_field: str = "text",
           shard_size: int = SHARD_SIZE, overwrite: bool = False, progress=None, **shard_options) -> None:
     """Write the ``.fmi`` index of a log file, a folder or a JSONL file; ``progress``, if given,
@@ -503,17 +507,26 @@ def build(source, output, *, kind: Optional[str] = None, text_field: str = "text
             _write_corpus(out, kind, names, doc_starts if kind != "lines" else None, shards, body,
                           raw_offset, text_field)
         _publish(partial, output, overwrite)
+    except OSError as error:
+        if error.filename is None:    # a full disk, say: name the file it happened to
+            raise OSError(error.errno, error.strerror, str(output)) from error
+        raise
     finally:
         _unlink(partial)
 
 
 def _check_output(source: Path, output: Path, overwrite: bool) -> None:
+    """Refuse an output that is the input, that is not a regular file (a device, a FIFO, a
+    symbolic link: renaming over it would replace it), or that exists, unless ``overwrite``."""
     if not (output.exists() or output.is_symlink()):
         return
     if source.exists() and output.exists() and os.path.samefile(source, output):
         raise ValueError(f"{output}: the output is the input")
+    if output.is_symlink() or not stat.S_ISREG(output.stat().st_mode):
+        raise OutputExistsError(errno.EEXIST, "exists and is not a regular file (a device, FIFO or link): "
+                                "an index is written to a new or regular file only", str(output))
     if not overwrite:
-        raise OutputExistsError(errno.EEXIST, "already exists (overwrite it with overwrite=True)", str(output))
+        raise OutputExistsError(errno.EEXIST, EXISTS, str(output))
 
 
 def _publish(partial: Path, output: Path, overwrite: bool) -> None:
@@ -525,11 +538,10 @@ def _publish(partial: Path, output: Path, overwrite: bool) -> None:
     try:
         os.link(partial, output)
     except FileExistsError:
-        raise OutputExistsError(errno.EEXIST, "already exists (overwrite it with overwrite=True)",
-                                str(output)) from None
+        raise OutputExistsError(errno.EEXIST, EXISTS, str(output)) from None
     except OSError:  # no hard links on this file system
         if output.exists():
-            raise OutputExistsError(errno.EEXIST, "already exists", str(output)) from None
+            raise OutputExistsError(errno.EEXIST, EXISTS, str(output)) from None
         os.replace(partial, output)
 
 

@@ -222,3 +222,14 @@ def test_workers_die_with_a_killed_parent(big_log):
     assert _wait_gone(workers, 3)
     for leftover in big_log.parent.glob(".*.tmp"):  # SIGKILL cannot clean up: only the workers matter here
         leftover.unlink()
+
+
+@pytest.mark.parametrize("command", ["compress", "decompress"])
+def test_stdout_and_output_together_are_a_usage_error(log, tmp_path, command):
+    source = log if command == "compress" else tmp_path / "app.log.logz"
+    if command == "decompress":
+        source.write_bytes(logzip.compress(DATA))
+    out = tmp_path / "out"
+    assert_one_line_error(run_logzip(command, "-c", "-o", out, source), "-c", "-o", "give one")
+    assert not out.exists()
+    assert run_logzip(command, "-c", "-o", "-", source).returncode == 0

@@ -1,5 +1,7 @@
 """The fmsearch command: build, count, locate, show, info; one clear error line on bad input."""
 import json
+import os
+import stat
 import subprocess
 import sys
 
@@ -148,3 +150,50 @@ def test_non_utf8_argument_is_refused(index):
     result = subprocess.run([sys.executable, "-c", "from logzip.cli.fmsearch import main; main()",
                              b"count", str(index).encode(), b"user\xff"], capture_output=True)
     assert_one_line_error(result, "not valid UTF-8")
+
+
+@pytest.mark.parametrize("pattern, words", [("a\\x4", ["incomplete escape \\x4", "two hex digits"]),
+                                            ("a\\x", ["incomplete escape \\x"]),
+                                            ("a\\", ["lone \\"]),
+                                            ("\\q", ["unknown escape \\q"])])
+def test_bad_escapes_say_what_is_wrong(index, pattern, words):
+    assert_one_line_error(fmsearch_process("count", "--escapes", str(index), pattern), *words)
+
+
+def test_build_never_replaces_what_is_not_a_regular_file(index, tmp_path):
+    source = tmp_path / "s.log"
+    source.write_bytes(LOG[:2000])
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.fmi"
+    os.symlink(index, link)
+    before = index.read_bytes()
+    for target in (fifo, link):
+        assert_one_line_error(fmsearch_process("build", "-f", str(source), "-o", str(target)),
+                              str(target), "not a regular file")
+    if os.geteuid() == 0:
+        device = tmp_path / "null"
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        assert_one_line_error(fmsearch_process("build", "-f", str(source), "-o", str(device)), "not a regular file")
+        assert stat.S_ISCHR(os.lstat(device).st_mode)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and os.path.islink(link) and index.read_bytes() == before
+    existing = tmp_path / "old.fmi"
+    existing.write_bytes(b"keep")
+    assert_one_line_error(fmsearch_process("build", str(source), "-o", str(existing)),
+                          f"{existing}: already exists (-f replaces it)")
+    assert existing.read_bytes() == b"keep"
+
+
+def test_a_write_error_names_the_index(tmp_path, monkeypatch):
+    import errno
+    import fmindex.corpus
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(fmindex.corpus, "_write_corpus", full)
+    source, output = tmp_path / "s.log", tmp_path / "s.fmi"
+    source.write_bytes(LOG[:2000])
+    with pytest.raises(OSError) as raised:
+        fmindex.corpus.build(source, output)
+    assert raised.value.filename == str(output) and raised.value.errno == errno.ENOSPC
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.log"]
