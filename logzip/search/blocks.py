@@ -17,6 +17,7 @@ from ..codec.summary import byte_pairs
 from .layout import BlockLayout, CodedColumn, Group, Segment
 
 _NONE = np.zeros(0, dtype=np.int64)
+PAIR_MAPS_AFTER = 2     # a block's template pair maps cost a rendering of it: made at its third query
 RENDER_LINES = 1 << 15  # lines with matches rendered at once by locate
 REACH_BYTES = 1 << 16   # columns this large are looked up in their byte pairs before a scan
 
@@ -77,6 +78,7 @@ class StreamBlock:
         self.layout = layout
         self.n_lines = layout.n_lines
         self._starts = None
+        self._scans = 0
 
     @property
     def nbytes(self) -> int:
@@ -122,7 +124,9 @@ class StreamBlock:
         layout = self.layout
         n = layout.n_lines
         line_hits = np.zeros(n, dtype=np.int32) if hits else None
-        total, lines, states = _scan_lines(layout, _Fresh(automaton, layout), _NONE, _NONE, line_hits)
+        self._scans += 1
+        fresh = _Fresh(automaton, layout, with_pairs=self._scans > PAIR_MAPS_AFTER)
+        total, lines, states = _scan_lines(layout, fresh, _NONE, _NONE, line_hits)
         line_ends = np.zeros(n, dtype=np.int32)
         line_ends[lines] = states
         # Line j + 1 was counted from state 0, and its true state is where line j ended.
@@ -149,10 +153,10 @@ class _Fresh:
     is inside a match attempt, and, for a pattern without a line feed (whose matches lie within
     a line), the lines of a template whose bytes, with the header's and the terminators', do
     not hold every byte of the pattern, or whose byte pairs (:meth:`BlockLayout.pair_maps`) do
-    not hold every pair of it.
+    not hold every pair of it (from the block's third query on: the maps cost a rendering).
     """
 
-    def __init__(self, automaton: Automaton, layout: BlockLayout):
+    def __init__(self, automaton: Automaton, layout: BlockLayout, with_pairs: bool = True):
         self.automaton = automaton
         self.first_bit = 1 << automaton.first
         self.needed = _words(automaton.byte_mask)
@@ -161,7 +165,7 @@ class _Fresh:
         # A last line without terminator hands its state on to the next block: never skipped.
         self.open_segment = layout.last_segment() if layout.n_terminated < layout.n_lines else (None, -1)
         self.layout = layout
-        self.pairs = byte_pairs(automaton.pattern) if automaton.m > 1 else None
+        self.pairs = byte_pairs(automaton.pattern) if automaton.m > 1 and with_pairs else None
 
     def skips_piece(self, flags: int, act) -> bool:
         return not len(act) and not flags & self.first_bit
