@@ -320,17 +320,45 @@ def pair_bitmap(const unsigned char[::1] data):
     return bits
 
 
-def step_static(const unsigned char[::1] piece, state_t[::1] states, const index_t[::1] act,
-                Automaton automaton):
-    """Feed ``piece`` to the rows of ``act`` only, whatever their state (0 too); their matches."""
-    cdef Py_ssize_t k, length = piece.shape[0]
+def step_rows(const unsigned char[::1] values, const index_t[::1] offsets, const cnp.int32_t[::1] codes,
+              state_t[::1] states, const index_t[::1] act, Automaton automaton):
+    """Feed the rows of ``act`` only, whatever their state (0 too), their piece: ``values`` as it
+    is when ``offsets`` is None (a static piece), else as in :func:`scan_column`, or with
+    ``codes`` as in :func:`scan_coded`. Returns their matches."""
+    cdef Py_ssize_t k, r, c, length = values.shape[0]
     cdef const state_t[:, ::1] d = automaton.d
     cdef index_t found = 0
-    cdef const unsigned char* text = &piece[0] if length else NULL
+    cdef bint static = offsets is None, coded = codes is not None
+    cdef const unsigned char* text = &values[0] if length else NULL
     with nogil:
         for k in range(act.shape[0]):
-            states[act[k]] = _run(text, 0, length, states[act[k]], d, automaton.m, automaton.first, &found)
+            r = act[k]
+            if static:
+                states[r] = _run(text, 0, length, states[r], d, automaton.m, automaton.first, &found)
+            else:
+                c = codes[r] if coded else r
+                states[r] = _run(text, offsets[c], offsets[c + 1], states[r], d, automaton.m, automaton.first,
+                                 &found)
     return found
+
+
+def run_parts(const unsigned char[::1] text, const index_t[::1] offsets, state_t start, Automaton automaton):
+    """Each part ``text[offsets[k]:offsets[k + 1]]`` read from state ``start``: the state after it
+    and its matches (two int32 arrays, one entry a part)."""
+    cdef Py_ssize_t n = offsets.shape[0] - 1, k
+    cdef index_t found
+    cdef const unsigned char* data = &text[0] if text.shape[0] else NULL
+    ends = np.empty(n, dtype=np.int32)
+    counts = np.empty(n, dtype=np.int32)
+    cdef state_t[::1] ends_v = ends
+    cdef cnp.int32_t[::1] counts_v = counts
+    with nogil:
+        for k in range(n):
+            found = 0
+            ends_v[k] = _run(data, offsets[k], offsets[k + 1], start, automaton.d, automaton.m, automaton.first,
+                             &found)
+            counts_v[k] = found
+    return ends, counts
 
 
 def match_ends(const unsigned char[::1] text, state_t start, Automaton automaton):

@@ -12,9 +12,9 @@ from typing import Optional
 import numpy as np
 
 from ._scan import (Automaton, match_ends, match_ends_in, scan_coded, scan_column, scan_pairs, scan_static, scan_text,
-                    step_static)
+                    run_parts, step_rows)
 from ..codec.summary import byte_pairs
-from .layout import BlockLayout, CodedColumn, Group, Segment
+from .layout import BlockLayout, CodedColumn, Column, Group, Segment
 
 _NONE = np.zeros(0, dtype=np.int64)
 PAIR_MAPS_AFTER = 2     # a block's template pair maps cost a rendering of it: made at its third query
@@ -174,17 +174,39 @@ class _Fresh:
         """Whether rows in state 0 leave the static ``piece`` otherwise than they came."""
         return self.automaton.run(piece, 0) != (0, 0)
 
-    def feed_shared(self, piece: bytes, states, act, shared: int, n_shared: int):
-        """Feed a static piece to ``act`` row by row, and to the ``n_shared`` others at once."""
-        found = step_static(piece, states, act, self.automaton)
-        shared, inside = self.automaton.run(piece, shared)
-        return found + inside * n_shared, shared
+    def feed_shared(self, piece, states, act, shared: int):
+        """Feed a static or coded piece to ``act`` row by row, and to the others, all in state
+        ``shared``, at once: what each distinct value does from ``shared`` is found once. Returns
+        the count, ``act``, and the state the others share after the piece; when they no longer
+        share one, those in a non-zero state join ``act`` (in row order) and 0 is returned."""
+        automaton, n = self.automaton, len(states)
+        if isinstance(piece, bytes):
+            found = step_rows(piece, None, None, states, act, automaton)
+            shared, inside = automaton.run(piece, shared)
+            return found + inside * (n - len(act)), act, shared
+        values = piece.dictionary
+        found = step_rows(values.values, values.offsets, piece.codes, states, act, automaton)
+        ends, inside = run_parts(values.values, values.offsets, shared, automaton)
+        others = piece.code_counts - np.bincount(piece.codes[act], minlength=len(ends))
+        found += int(inside.astype(np.int64) @ others)
+        outcomes = np.unique(ends[others > 0])
+        if len(outcomes) <= 1:
+            return found, act, int(outcomes[0]) if len(outcomes) else 0
+        moved = ends[piece.codes] != 0
+        moved[act] = False
+        states[moved] = ends[piece.codes[moved]]
+        moved[act] = True
+        return found, np.flatnonzero(moved), 0
 
-    def restarts(self, piece, shared: int) -> bool:
-        """Whether every row reads column ``piece`` from state ``shared`` as from state 0: no
-        value is empty, and any first byte leads from ``shared`` to state 0."""
-        column = piece.dictionary if isinstance(piece, CodedColumn) else piece
-        return not column.has_empty and not self.automaton.table[shared, column.present].any()
+    def enter(self, column: Column, states, act, shared: int) -> np.ndarray:
+        """The rows out of ``act``, all in state ``shared``, meet a plain column: those whose first
+        byte leads from ``shared`` to state 0 read it as from state 0; the others (and those
+        with an empty value) join ``act`` in state ``shared``. Returns the new ``act``."""
+        moving = column.empty_rows | (self.automaton.table[shared, column.first_bytes] != 0)
+        moving[act] = False
+        states[moving] = shared
+        moving[act] = True
+        return _nonzero(states, np.flatnonzero(moving))
 
     def templates(self, group: Group, entering: np.ndarray) -> np.ndarray:
         """The segments of ``group`` to read: those with rows entering in a non-zero state
@@ -266,10 +288,10 @@ def _scan_lines(layout: BlockLayout, feeder, lines, states, line_hits):
     misfit_hits = line_hits[misfit_lines] if line_hits is not None else None
     fit_rows = layout.fit_rank[lines]
     fits = fit_rows >= 0
-    total, rows, row_states = _scan_rows(layout.head, feeder, fit_rows[fits], states[fits], fit_hits)
-    found, rows, row_states = _scan_group(layout.contents, feeder, rows, row_states, fit_hits)
+    total, rows, row_states, shared = _scan_rows(layout.head, feeder, fit_rows[fits], states[fits], fit_hits)
+    found, rows, row_states = _scan_group(layout.contents, feeder, rows, row_states, fit_hits, shared)
     total += found
-    found, rows, row_states = _scan_rows(layout.tail, feeder, rows, row_states, fit_hits)
+    found, rows, row_states = _settled(layout.tail, *_scan_rows(layout.tail, feeder, rows, row_states, fit_hits))
     total += found
     found, misfit_rows, misfit_states = _scan_group(layout.misfits, feeder, layout.misfit_rank[lines[~fits]],
                                                    states[~fits], misfit_hits)
@@ -284,38 +306,45 @@ def _scan_lines(layout: BlockLayout, feeder, lines, states, line_hits):
     return total + found, lines, states
 
 
-def _scan_rows(segment: Segment, feeder, rows, states, hits):
+def _scan_rows(segment: Segment, feeder, rows, states, hits, shared: int = 0):
     """Feed a segment's pieces to its rows; ``rows`` (sorted) enter in ``states``, the others in
-    state 0. Returns the count, and the rows left in a non-zero state with their states."""
+    state ``shared``. Returns the count, the rows left in a non-zero state with their states,
+    and the state the others are left in (then ``rows`` may hold rows in state 0).
+
+    When a static piece moves every row (it ends with the pattern's first bytes, or holds a
+    match), the rows out of ``rows`` share one state, kept as one number through static and
+    coded pieces until they are all back in state 0, or must be told apart (then those in a
+    non-zero state join the rows read one by one)."""
     if not segment.pieces:
-        return 0, rows, states
+        return 0, rows, states, shared
     st = None
     act, total = np.asarray(rows, dtype=np.int64), 0
-    # When a static piece moves every row (it ends with the pattern's first bytes, or holds a
-    # match), the rows out of ``act`` share one state, ``shared``, kept as one number until a
-    # piece sends them all back to state 0, or they must be told apart (then they join ``act``).
-    # Meanwhile ``act`` may hold rows in state 0.
-    shared = 0
     for piece, flags in zip(segment.pieces, segment.piece_flags):
-        static = isinstance(piece, bytes)
-        if shared and not static:
-            act = _nonzero(st, act) if feeder.restarts(piece, shared) else _spread(st, act, shared)
-            shared = 0
         if not shared and feeder.skips_piece(flags, act):
             continue
         if st is None:
             st = feeder.zeros(segment.n_rows)
             st[rows] = states
-        if static and hits is None and (shared or feeder.moves_all(piece)):
-            found, shared = feeder.feed_shared(piece, st, act, shared, segment.n_rows - len(act))
+        if shared and isinstance(piece, Column):
+            act, shared = feeder.enter(piece, st, act, shared), 0
+        if hits is None and (shared or isinstance(piece, bytes) and feeder.moves_all(piece)):
+            found, act, shared = feeder.feed_shared(piece, st, act, shared)
             if not shared:
                 act = _nonzero(st, act)
         else:
             found, act = feeder.feed(piece, st, act, hits)
         total += found
+    return total, act, (st[act] if st is not None else states), shared
+
+
+def _settled(segment: Segment, total: int, rows, states, shared: int):
+    """What :func:`_scan_rows` returns, with every row in a non-zero state among ``rows``."""
     if shared:
-        act = _spread(st, act, shared)
-    return total, act, (st[act] if st is not None else states)
+        every = np.full(segment.n_rows, shared, dtype=np.int32)
+        every[rows] = states
+        rows = np.flatnonzero(every)
+        states = every[rows]
+    return total, rows, states
 
 
 def _nonzero(states, act) -> np.ndarray:
@@ -323,27 +352,22 @@ def _nonzero(states, act) -> np.ndarray:
     return act[states[act] != 0]
 
 
-def _spread(states, act, shared: int) -> np.ndarray:
-    """The rows out of ``act`` enter state ``shared``; the rows now in a non-zero state."""
-    others = np.ones(len(states), dtype=bool)
-    others[act] = False
-    states[others] = shared
-    return np.flatnonzero(states)
-
-
-def _scan_group(group: Group, feeder, rows, states, hits):
-    """:func:`_scan_rows` over a group: each of its rows through its own segment."""
+def _scan_group(group: Group, feeder, rows, states, hits, shared: int = 0):
+    """:func:`_scan_rows` over a group: each of its rows through its own segment; the rows out of
+    ``rows`` enter in state ``shared``."""
     total, out_rows, out_states = 0, [], []
     # The entering rows by segment, each part still in row order (a stable radix sort).
     entering = group.segment_of[rows].astype(group.code_type)
     order = np.argsort(entering, kind="stable")
     bounds = np.searchsorted(entering[order], np.arange(len(group.segments) + 1))
     rows, states = rows[order], states[order]
-    for number in feeder.templates(group, np.diff(bounds)).tolist():
+    entering = np.diff(bounds) + (group.row_counts if shared else 0)
+    for number in feeder.templates(group, entering).tolist():
         segment = group.segments[number]
         mine = slice(bounds[number], bounds[number + 1])
         local_hits = np.zeros(segment.n_rows, dtype=np.int32) if hits is not None else None
-        found, act, act_states = _scan_rows(segment, feeder, group.rank[rows[mine]], states[mine], local_hits)
+        found, act, act_states = _settled(segment, *_scan_rows(segment, feeder, group.rank[rows[mine]], states[mine],
+                                                              local_hits, shared))
         total += found
         members = group.rows_of(number)
         if local_hits is not None:

@@ -64,13 +64,17 @@ class Column:
         return _mask(self.byte_counts)
 
     @cached_property
-    def present(self) -> np.ndarray:
-        """The byte values that occur in the column."""
-        return np.flatnonzero(self.byte_counts)
+    def empty_rows(self) -> np.ndarray:
+        """Whether each row's value is empty."""
+        return self.offsets[1:] == self.offsets[:-1]
 
     @cached_property
-    def has_empty(self) -> bool:
-        return bool((np.diff(self.offsets) == 0).any())
+    def first_bytes(self) -> np.ndarray:
+        """Each row's first byte (0 for an empty value)."""
+        first = np.zeros(len(self.offsets) - 1, dtype=np.uint8)
+        held = ~self.empty_rows
+        first[held] = np.frombuffer(self.values, dtype=np.uint8)[self.offsets[:-1][held]]
+        return first
 
     @cached_property
     def pairs(self) -> np.ndarray:
@@ -95,6 +99,11 @@ class CodedColumn:
 
     def __getitem__(self, row: int) -> bytes:
         return self.dictionary[self.codes[row]]
+
+    @cached_property
+    def code_counts(self) -> np.ndarray:
+        """How many rows hold each dictionary entry."""
+        return np.bincount(self.codes, minlength=len(self.dictionary.offsets) - 1)
 
     def lengths(self) -> np.ndarray:
         return self.dictionary.lengths()[self.codes]
