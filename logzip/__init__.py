@@ -6,15 +6,17 @@
     b'took 3 ms\\ntook 15 ms\\n'
 
 ``logzip.open(path, "wb")`` streams into an archive, ``logzip.open(path, "rb")``
-(or ``"rt"``) reads it back. See :mod:`logzip.pipeline` for the parameters.
+(or ``"rt"``) reads it back, ``"ab"`` appends a member; ``logzip.follow(path)`` yields
+the blocks of a growing archive as they are flushed. See :mod:`logzip.pipeline` for the parameters.
 """
 from .errors import CorruptArchiveError, FormatError, LogzipError
 from .file import LogzipFile, compress, decompress, open
+from .follow import follow
 from .pipeline import CompressionParameters
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "compress", "decompress", "open", "LogzipFile", "CompressionParameters",
+    "compress", "decompress", "open", "follow", "LogzipFile", "CompressionParameters",
     "LogzipError", "CorruptArchiveError", "FormatError",
 ]

@@ -6,12 +6,13 @@ batches of lines for as long as it runs and memory stays bounded. Reading
 decodes one block at a time.
 """
 import builtins
+import fcntl
 import io
 import os
 import threading
 from typing import Iterator, Optional
 
-from .container import ArchiveWriter, iter_members
+from .container import ArchiveWriter, iter_members, prepare_append
 from .errors import LogzipError
 from .pipeline import BlockCompressor, BlockCutter, CompressionParameters, decompress_block
 
@@ -53,6 +54,16 @@ class LogzipFile(io.BufferedIOBase):
     ``LogzipFile(path, "rb")`` reads the original bytes back;
     ``LogzipFile(path, "wb", params=CompressionParameters(...))`` compresses
     what is written. ``fileobj`` may be given instead of a path (a socket, stdout).
+
+    ``"ab"`` adds a member at the end of an existing archive (or starts a new one), without
+    rewriting what is there; a ``fileobj`` must then be readable and seekable too. A last
+    member torn by a crash is closed first after its last sound block (see
+    :func:`logzip.container.prepare_append`; ``repaired`` says what was done).
+    A file opened by path for writing holds an exclusive ``flock`` until it is closed, so
+    that nobody appends to an archive still being written.
+
+    Writes are thread-safe: each ``write`` goes in whole. ``flush()`` makes everything
+    written so far readable; ``flush()`` then ``os.fsync(f.fileno())`` makes it durable.
     """
 
     def __init__(self, filename=None, mode: str = "rb", *, fileobj=None,
@@ -60,19 +71,22 @@ class LogzipFile(io.BufferedIOBase):
         self._closed = True  # until the file is fully set up
         if mode not in ("r", "rb", "w", "wb", "x", "xb", "a", "ab"):
             raise ValueError(f"invalid mode: {mode!r}")
-        if mode.startswith("a"):
-            raise ValueError("appending to a logzip archive is not supported")
         self._mode = "r" if mode.startswith("r") else "w"
         self._lock = threading.RLock()  # writes from several threads go in whole, one at a time
         self._owns_file = fileobj is None
         if fileobj is None:
-            fileobj = builtins.open(filename, mode[0] + "b")
+            fileobj = builtins.open(filename, "a+b" if mode.startswith("a") else mode[0] + "b")
         self.name = getattr(fileobj, "name", filename)
         self._file = fileobj
+        self.repaired = ""
         try:
             if self._mode == "r":
                 self._reader = io.BufferedReader(_BlockReader(fileobj), READ_BUFFER_SIZE)
             else:
+                if self._owns_file:
+                    _lock_for_writing(fileobj, self.name)
+                if mode.startswith("a"):
+                    self.repaired = prepare_append(fileobj)
                 self.params = params or CompressionParameters()
                 self._archive = ArchiveWriter(fileobj, self.params.meta(), self.params.index)
                 self._cutter = BlockCutter(self.params.block_size)
@@ -139,6 +153,25 @@ class LogzipFile(io.BufferedIOBase):
                 self._store(self._compressor.submit(raw))
         return length
 
+    def flush(self, whole_lines: bool = False) -> None:
+        """End the current block and write it, with every block still being compressed, so
+        that a reader sees all that was written; with ``whole_lines``, a line not yet ended
+        waits for the next block. Each flush makes a block (a few lines cost ~100 bytes and
+        a millisecond or two): flush when a reader needs it, not after every line."""
+        with self._lock:
+            if self._mode == "w" and not self._closed:
+                self._end_block(self._cutter.flush(whole_lines))
+                self._store(self._compressor.drain())
+                self._file.flush()
+
+    def fileno(self) -> int:
+        """The descriptor of the underlying file (for ``os.fsync`` after ``flush``)."""
+        return self._file.fileno()
+
+    def _end_block(self, rest: bytes) -> None:
+        if rest:
+            self._store(self._compressor.submit(rest))
+
     def _store(self, blocks) -> None:
         for block in blocks:
             self._archive.write_block(block.raw_len, block.raw_crc, block.n_lines,
@@ -151,9 +184,7 @@ class LogzipFile(io.BufferedIOBase):
                 return
             try:
                 if self._mode == "w":
-                    rest = self._cutter.flush()
-                    if rest:
-                        self._store(self._compressor.submit(rest))
+                    self._end_block(self._cutter.flush())
                     self._store(self._compressor.finish())
                     self._archive.close()
                     self._file.flush()
@@ -186,6 +217,15 @@ class LogzipFile(io.BufferedIOBase):
     def __iter__(self):
         self._check("r")
         return iter(self._reader)
+
+
+def _lock_for_writing(fileobj, name) -> None:
+    """Take an exclusive advisory lock on the archive being written; an appender takes it
+    too, and fails at once, rather than sealing the tail of an archive that is still growing."""
+    try:
+        fcntl.flock(fileobj.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise LogzipError(f"{name}: the archive is being written by another process") from None
 
 
 def open(filename, mode: str = "rb", *, level=None, format=None, block_size=None,
