@@ -13,7 +13,7 @@ import threading
 from typing import Iterator, Optional
 
 from .container import ArchiveWriter, iter_members, prepare_append
-from .errors import LogzipError
+from .errors import CorruptArchiveError, LogzipError
 from .pipeline import BlockCompressor, BlockCutter, CompressionParameters, decompress_block
 
 READ_BUFFER_SIZE = 1 << 20
@@ -79,6 +79,7 @@ class LogzipFile(io.BufferedIOBase):
         self.name = getattr(fileobj, "name", filename)
         self._file = fileobj
         self.repaired = ""
+        self.member_offset = 0  # where the member written starts in the file
         try:
             if self._mode == "r":
                 self._reader = io.BufferedReader(_BlockReader(fileobj), READ_BUFFER_SIZE)
@@ -86,7 +87,8 @@ class LogzipFile(io.BufferedIOBase):
                 if self._owns_file:
                     _lock_for_writing(fileobj, self.name)
                 if mode.startswith("a"):
-                    self.repaired = prepare_append(fileobj)
+                    self.repaired = _prepare_append(fileobj, self.name)
+                    self.member_offset = fileobj.tell()
                 self.params = params or CompressionParameters()
                 self._archive = ArchiveWriter(fileobj, self.params.meta(), self.params.index)
                 self._cutter = BlockCutter(self.params.block_size)
@@ -217,6 +219,13 @@ class LogzipFile(io.BufferedIOBase):
     def __iter__(self):
         self._check("r")
         return iter(self._reader)
+
+
+def _prepare_append(fileobj, name) -> str:
+    try:
+        return prepare_append(fileobj)
+    except CorruptArchiveError as error:
+        raise CorruptArchiveError(f"cannot append to {name}: {error}") from None
 
 
 def _lock_for_writing(fileobj, name) -> None:
