@@ -16,7 +16,7 @@ from logzip.archive_info import describe_archive
 from logzip.atomic import atomic_output
 from logzip.errors import LogzipError
 from logzip.container import iter_members
-from logzip.file import iter_decompressed
+from logzip.file import archive_crc, iter_decompressed
 from logzip.inputs import archive_name, decompressed
 from logzip.pipeline import DEFAULT_BLOCK_SIZE, DEFAULT_LEVEL, CompressionParameters, read_chunks
 from logzip.templates import TemplateCatalog
@@ -237,7 +237,7 @@ def compress(files, output, to_stdout, force, remove, quiet, verbose, level, thr
         if verbose:
             _summary(source, total_in, written(), time.monotonic() - started)
         if remove:
-            _remove_verified(source, target, lambda: _archive_crc(target, archive.member_offset) == crc)
+            _remove_verified(source, target, lambda: archive_crc(target, archive.member_offset) == crc)
 
     _each_file(files, compress_one)
 
@@ -317,17 +317,6 @@ def _summary(source: str, raw: int, packed: int, seconds: float, unpacking: bool
 
 def _megabytes(size: int) -> str:
     return f"{size / 1e6:.2f} MB" if size < 1e7 else f"{size / 1e6:.1f} MB"
-
-
-def _archive_crc(path: str, offset: int = 0) -> int:
-    """CRC32 of what the archive at ``path`` decompresses to from the member at ``offset``
-    (every block checked on the way)."""
-    crc = 0
-    with open(path, "rb") as stream:
-        stream.seek(offset)
-        for block in iter_decompressed(stream):
-            crc = zlib.crc32(block, crc)
-    return crc
 
 
 def _remove_verified(source: str, target: str, verified) -> None:

@@ -10,6 +10,7 @@ import fcntl
 import io
 import os
 import threading
+import zlib
 from typing import Iterator, Optional
 
 from .container import ArchiveWriter, iter_members, prepare_append
@@ -228,6 +229,17 @@ def _prepare_append(fileobj, name) -> str:
         raise CorruptArchiveError(f"cannot append to {name}: {error}") from None
 
 
+def archive_crc(path, offset: int = 0) -> int:
+    """CRC32 of what the archive at ``path`` decompresses to, from the member at ``offset``
+    (every block checked on the way): what a caller compares before removing an input."""
+    crc = 0
+    with builtins.open(path, "rb") as stream:
+        stream.seek(offset)
+        for block in iter_decompressed(stream):
+            crc = zlib.crc32(block, crc)
+    return crc
+
+
 def _lock_for_writing(fileobj, name) -> None:
     """Take an exclusive advisory lock on the archive being written; an appender takes it
     too, and fails at once, rather than sealing the tail of an archive that is still growing."""
@@ -289,4 +301,4 @@ def decompress(data) -> bytes:
     return blocks[0] if len(blocks) == 1 else b"".join(blocks)
 
 
-__all__ = ["LogzipFile", "open", "compress", "decompress", "iter_decompressed", "LogzipError"]
+__all__ = ["LogzipFile", "open", "compress", "decompress", "iter_decompressed", "archive_crc", "LogzipError"]
