@@ -376,10 +376,14 @@ def cat(files, follow):
     if len(files) != 1 or files[0] == STDIO:
         raise click.UsageError("--follow takes one archive file")
     interrupt_quietly()
-    try:
-        for block in logzip.follow(files[0]):
+
+    def follow_one(path):
+        for block in logzip.follow(path):
             sys.stdout.buffer.write(block)
             sys.stdout.buffer.flush()
+
+    try:
+        _each_file(files, follow_one)
     except KeyboardInterrupt:  # Ctrl-C reached the main thread, not the signal watcher
         sys.exit(EXIT_INTERRUPTED)
 

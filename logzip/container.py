@@ -165,11 +165,12 @@ class ArchiveReader:
 
     def __init__(self, fileobj: BinaryIO, magic: bytes = b""):
         self._file = fileobj
-        head = magic + fileobj.read(_FILE_HEADER.size - len(magic))
+        head = magic + fileobj.read(len(MAGIC) - len(magic))  # the magic first: a follower waits for no more
         if head and len(head) < len(MAGIC) and MAGIC.startswith(head):
             raise TruncatedArchiveError("truncated archive: file header is cut short")
-        if len(head) < 4 or head[:4] != MAGIC:
+        if head != MAGIC:
             raise CorruptArchiveError("not a logzip archive (bad magic bytes)")
+        head += fileobj.read(_FILE_HEADER.size - len(MAGIC))
         if len(head) != _FILE_HEADER.size:
             raise TruncatedArchiveError("truncated archive: file header is cut short")
         _, version, flags, _, meta_len = _FILE_HEADER.unpack(head)

@@ -9,6 +9,7 @@ import builtins
 import fcntl
 import io
 import os
+import stat
 import threading
 import zlib
 from typing import Iterator, Optional
@@ -75,8 +76,8 @@ class LogzipFile(io.BufferedIOBase):
         self._mode = "r" if mode.startswith("r") else "w"
         self._lock = threading.RLock()  # writes from several threads go in whole, one at a time
         self._owns_file = fileobj is None
-        if fileobj is None:
-            fileobj = builtins.open(filename, "a+b" if mode.startswith("a") else mode[0] + "b")
+        if fileobj is None:  # "w" truncates only once the lock is held (_lock_for_writing)
+            fileobj = builtins.open(filename, {"r": "rb", "w": "ab", "x": "xb", "a": "a+b"}[mode[0]])
         self.name = getattr(fileobj, "name", filename)
         self._file = fileobj
         self.repaired = ""
@@ -86,7 +87,7 @@ class LogzipFile(io.BufferedIOBase):
                 self._reader = io.BufferedReader(_BlockReader(fileobj), READ_BUFFER_SIZE)
             else:
                 if self._owns_file:
-                    _lock_for_writing(fileobj, self.name)
+                    _lock_for_writing(fileobj, self.name, truncate=mode.startswith("w"))
                 if mode.startswith("a"):
                     self.repaired = _prepare_append(fileobj, self.name)
                     self.member_offset = fileobj.tell()
@@ -240,13 +241,17 @@ def archive_crc(path, offset: int = 0) -> int:
     return crc
 
 
-def _lock_for_writing(fileobj, name) -> None:
+def _lock_for_writing(fileobj, name, truncate: bool) -> None:
     """Take an exclusive advisory lock on the archive being written; an appender takes it
-    too, and fails at once, rather than sealing the tail of an archive that is still growing."""
+    too, and fails at once, rather than sealing the tail of an archive that is still growing.
+    With ``truncate``, a regular file is emptied once the lock is held (a FIFO or a device
+    is written through)."""
     try:
         fcntl.flock(fileobj.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         raise LogzipError(f"{name}: the archive is being written by another process") from None
+    if truncate and stat.S_ISREG(os.fstat(fileobj.fileno()).st_mode):
+        fileobj.truncate(0)
 
 
 def open(filename, mode: str = "rb", *, level=None, format=None, block_size=None,

@@ -103,7 +103,7 @@ class BackgroundCompressor:
                 compress_file(source, target, self.params)
                 if then is not None:
                     then()
-            except (LogzipError, OSError, ValueError) as error:
+            except Exception as error:  # whatever fails, one log must not stop the thread
                 sys.stderr.write(f"logzip: {source} kept uncompressed: {error}\n")
             finally:
                 self._jobs.task_done()

@@ -110,6 +110,8 @@ def test_cat_follow_prints_blocks_as_they_come_and_ends_quietly_on_ctrl_c(tmp_pa
         assert follower.stderr.read() == b""
     finally:
         follower.kill()
+    (tmp_path / "plain.log").write_bytes(b"a plain log\n")
+    assert_one_line_error(run_logzip("cat", "--follow", tmp_path / "plain.log"), "plain.log", "not a logzip archive")
 
 
 COMPRESSORS = {

@@ -105,8 +105,9 @@ def test_append_refuses_an_archive_still_being_written(tmp_path):
     with logzip.open(path, "wb") as writer:
         writer.write(b"a\n")
         writer.flush()
-        with pytest.raises(LogzipError, match="being written"):
-            logzip.open(path, "ab")
+        for mode in ("ab", "wb"):
+            with pytest.raises(LogzipError, match="being written"):
+                logzip.open(path, mode)
     with logzip.open(path, "ab") as archive:
         archive.write(b"b\n")
     assert logzip.decompress(path.read_bytes()) == b"a\nb\n"
