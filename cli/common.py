@@ -28,6 +28,10 @@ def _stop_on_signals(name: str) -> None:
     """
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     threading.Thread(target=_wait_and_stop, args=(name,), name="logzip-signals", daemon=True).start()
+    # A thread started before the mask (numpy's OpenBLAS starts one at import) may still
+    # take a signal; the main thread then stops the same way (Ctrl-C: KeyboardInterrupt).
+    for signum in STOP_SIGNALS - {signal.SIGINT}:
+        signal.signal(signum, lambda signum, frame: _stop(name, signum))
 
 
 _quiet_interrupt = threading.Event()
@@ -40,7 +44,10 @@ def interrupt_quietly() -> None:
 
 
 def _wait_and_stop(name: str) -> None:
-    signum = signal.sigwait(STOP_SIGNALS)
+    _stop(name, signal.sigwait(STOP_SIGNALS))
+
+
+def _stop(name: str, signum: int) -> None:
     remove_temporaries()
     terminate_workers()
     if signum == signal.SIGINT and not _quiet_interrupt.is_set():
