@@ -28,10 +28,6 @@ def _stop_on_signals(name: str) -> None:
     """
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     threading.Thread(target=_wait_and_stop, args=(name,), name="logzip-signals", daemon=True).start()
-    # A thread started before the mask (numpy's OpenBLAS starts one at import) may still
-    # take a signal; the main thread then stops the same way (Ctrl-C: KeyboardInterrupt).
-    for signum in STOP_SIGNALS - {signal.SIGINT}:
-        signal.signal(signum, lambda signum, frame: _stop(name, signum))
 
 
 _quiet_interrupt = threading.Event()
@@ -44,10 +40,7 @@ def interrupt_quietly() -> None:
 
 
 def _wait_and_stop(name: str) -> None:
-    _stop(name, signal.sigwait(STOP_SIGNALS))
-
-
-def _stop(name: str, signum: int) -> None:
+    signum = signal.sigwait(STOP_SIGNALS)
     remove_temporaries()
     terminate_workers()
     if signum == signal.SIGINT and not _quiet_interrupt.is_set():
