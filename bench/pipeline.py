@@ -15,8 +15,8 @@ import zlib
 import zstandard
 
 import logzip
-from bench.common import markdown_table, mb_per_s, save_results
-from corpora.shared import LOGHUB_FULL_FORMATS, corpora_dir, read_corpus
+from bench.common import loghub_full, markdown_table, mb_per_s, save_results
+from corpora.shared import LOGHUB_FULL_FORMATS
 
 
 def batches(lines: list, every: int):
@@ -72,13 +72,10 @@ def main(argv=None) -> None:
     parser.add_argument("--megabytes", type=float, default=4)
     parser.add_argument("--every", type=int, nargs="+", default=[100000, 10000, 1000, 100])
     args = parser.parse_args(argv)
-    root = corpora_dir()
-    if root is None:
-        raise SystemExit("the shared corpora are absent (../shared/corpora or $LOGZIP_CORPORA)")
     rows = []
     for name in args.names:
-        data = read_corpus(root / "loghub-full" / f"{name}.log.zst")
-        data = data[:data.rfind(b"\n", 0, int(args.megabytes * 1e6)) + 1]
+        data = loghub_full(name)
+        data = data[:data.rfind(b"\n", 0, int(args.megabytes * 1e6)) + 1]   # cut at a line
         for every in args.every:
             rows.append(measure(name, data, every))
             print(*rows[-1], flush=True)
