@@ -4,7 +4,8 @@
 its options (``maxBytes``, ``backupCount``, ``when``, ``interval``...), plus
 ``compresslevel`` and ``log_format``; their backups are ``app.log.1.logz``... For a
 handler that exists already, ``handler.rotator = logzip.handlers.rotator`` and
-``handler.namer = logzip.handlers.namer``; for loguru, ``compression=logzip.handlers.compression``.
+``handler.namer = logzip.handlers.namer``; for loguru, ``compression=logzip.handlers.compression``
+(``logzip.handlers.wait()`` returns once their archives are done).
 
 Rotation only renames the full log aside, at once; a thread compresses it. Nothing is lost
 on a crash: the log stays, under a hidden name beside its archive-to-be
@@ -139,7 +140,8 @@ class BackgroundCompressor:
 
 
 _default = BackgroundCompressor()
-rotator, namer, compression, recover = _default.rotator, _default.namer, _default.compression, _default.recover
+rotator, namer, compression, recover, wait = (_default.rotator, _default.namer, _default.compression,
+                                              _default.recover, _default.wait)
 
 
 class _Compressing:

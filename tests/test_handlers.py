@@ -113,14 +113,14 @@ def test_rotator_and_namer_for_a_standard_handler_and_loguru_compression(tmp_pat
     for i in range(30):
         handler.emit(logging.makeLogRecord({"msg": f"standard handler record {i:02d}"}))
     handler.close()
-    logzip.handlers.namer("")   # waits for the background work
+    logzip.handlers.wait()
     assert len([name for name in os.listdir(tmp_path) if name.endswith(".logz")]) >= 3
     assert archived_lines(tmp_path) == [b"standard handler record %02d" % i for i in range(30)]
 
     closed = tmp_path / "loguru.2026-12-02_00-00-00_000000.log"
     closed.write_bytes(b"a loguru file\r\nits last line")
     logzip.handlers.compression(str(closed))   # loguru's contract: the path of the closed file
-    logzip.handlers.namer("")
+    logzip.handlers.wait()
     assert not closed.exists()
     assert logzip.decompress(closed.with_name(closed.name + ".logz").read_bytes()) == b"a loguru file\r\nits last line"
 
