@@ -117,6 +117,14 @@ def corpus_files(*subdirs: str, max_bytes: Optional[int] = None) -> List[Path]:
     return files
 
 
+def loghub_full(name: str) -> bytes:
+    """The full Loghub log ``name`` (HPC, Hadoop...), decompressed; exits if the corpora are absent."""
+    root = corpora_dir()
+    if root is None:
+        raise SystemExit("the shared corpora are absent (../shared/corpora or $LOGZIP_CORPORA)")
+    return read_corpus(root / "loghub-full" / f"{name}.log.zst")
+
+
 def relative(path: Path) -> str:
     """``path`` relative to the shared corpora (as the corpora README names files), else as is."""
     root = corpora_dir()

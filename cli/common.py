@@ -30,11 +30,20 @@ def _stop_on_signals(name: str) -> None:
     threading.Thread(target=_wait_and_stop, args=(name,), name="logzip-signals", daemon=True).start()
 
 
+_quiet_interrupt = threading.Event()
+
+
+def interrupt_quietly() -> None:
+    """Let Ctrl-C end the command without a word, still with status 130 (``tail -f``'s habit,
+    for a command that only ends that way)."""
+    _quiet_interrupt.set()
+
+
 def _wait_and_stop(name: str) -> None:
     signum = signal.sigwait(STOP_SIGNALS)
     remove_temporaries()
     terminate_workers()
-    if signum == signal.SIGINT:
+    if signum == signal.SIGINT and not _quiet_interrupt.is_set():
         os.write(2, f"{name}: interrupted\n".encode())
     os._exit(128 + signum)
 

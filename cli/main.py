@@ -4,6 +4,7 @@ import csv
 import io
 import os
 import re
+import select
 import sys
 import time
 import zlib
@@ -15,11 +16,12 @@ from logzip.archive_info import describe_archive
 from logzip.atomic import atomic_output
 from logzip.errors import LogzipError
 from logzip.container import iter_members
-from logzip.file import iter_decompressed
+from logzip.file import archive_crc, iter_decompressed
+from logzip.inputs import archive_name, decompressed
 from logzip.pipeline import DEFAULT_BLOCK_SIZE, DEFAULT_LEVEL, CompressionParameters, read_chunks
 from logzip.templates import TemplateCatalog
 
-from .common import run
+from .common import EXIT_INTERRUPTED, interrupt_quietly, run
 
 SUFFIX = ".logz"
 STDIO = "-"
@@ -84,10 +86,14 @@ def _output(path: str, force: bool, source: str, binary_to_tty_ok: bool):
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    if source != STDIO and os.path.exists(path) and os.path.samefile(source, path):
-        raise LogzipError(f"{path}: output would overwrite the input")
+    _check_not_input(path, source)
     with atomic_output(path, force, copy_stat_from=source if source != STDIO else None) as stream:
         yield stream
+
+
+def _check_not_input(path: str, source: str) -> None:
+    if source != STDIO and os.path.exists(path) and os.path.samefile(source, path):
+        raise LogzipError(f"{path}: output would overwrite the input")
 
 
 def _each_file(files, action) -> None:
@@ -193,43 +199,109 @@ def _files_and_outputs(command):
 @click.option("--block-size", default=f"{DEFAULT_BLOCK_SIZE >> 20}M", show_default=True,
               help="Input bytes per independently decodable block.")
 @click.option("--index", is_flag=True, help="Store an FM-index with each block, for fmsearch.")
+@click.option("--append", is_flag=True,
+              help="Add to the end of the existing archive (a new member; nothing is rewritten).")
+@click.option("--flush-interval", type=click.FloatRange(0.01, None), metavar="SECONDS",
+              help="For pipes (tail -f app.log | logzip compress --flush-interval 10 -o app.logz): "
+                   "write every complete line within SECONDS; the archive is written in place.")
 def compress(files, output, to_stdout, force, remove, quiet, verbose, level, threads, log_format,
-             block_size, index):
-    """Compress FILES (or standard input) into FILE.logz, keeping the inputs."""
+             block_size, index, append, flush_interval):
+    """Compress FILES (or standard input) into FILE.logz, keeping the inputs.
+
+    A gzip, zstd, xz or bzip2 input (by its magic bytes) is read decompressed:
+    app.log.1.gz becomes app.log.1.logz."""
     files = files or (STDIO,)
     _check_outputs(files, output, to_stdout)
     params = CompressionParameters(level=level, format=log_format, threads=threads or os.cpu_count() or 1,
                                    block_size=_parse_size(block_size), index=index)
+    in_place = append or flush_interval is not None
 
     def compress_one(source):
         if source != STDIO and source.endswith(SUFFIX) and output is None and not to_stdout:
             raise LogzipError(f"already has the {SUFFIX} suffix; unchanged")
-        target = _output_path(source, output, to_stdout, lambda path: path + SUFFIX)
-        started, crc = time.monotonic(), 0
-        with _input(source) as stream, _output(target, force, source, False) as sink:
-            counted = _CountingWriter(sink)
-            archive = logzip.LogzipFile(None, "wb", fileobj=counted, params=params)
-            with _progress(source, stream, quiet, lambda: archive.bytes_done) as advance:
-                with archive:
-                    for chunk in read_chunks(stream):
-                        archive.write(chunk)
-                        crc = zlib.crc32(chunk, crc)
-                        counted.total_in += len(chunk)
-                        advance()
-                advance()   # the last blocks are written as the archive closes
+        started, crc, total_in = time.monotonic(), 0, 0
+        with _input(source) as raw, _log_reader(raw, flush_interval) as stream:
+            target = _output_path(source, output, to_stdout,
+                                  lambda path: archive_name(path, SUFFIX, getattr(stream, "compression", None)))
+            if append and target == STDIO:
+                raise click.UsageError("--append needs an archive file (-o FILE)")
+            with _archive_output(target, force, source, params, in_place, append) as (archive, written):
+                if archive.repaired:
+                    click.echo(f"logzip: {target}: repaired {archive.repaired}", err=True)
+                done = raw.tell if stream is not raw else lambda: archive.bytes_done
+                with _progress(source, raw, quiet, done) as advance:
+                    with archive:
+                        for chunk in _chunks(stream, flush_interval):
+                            if chunk is None:
+                                archive.flush(whole_lines=True)
+                                continue
+                            archive.write(chunk)
+                            crc = zlib.crc32(chunk, crc)
+                            total_in += len(chunk)
+                            advance()
+                    advance()   # the last blocks are written as the archive closes
         if verbose:
-            _summary(source, counted.total_in, counted.written, time.monotonic() - started)
+            _summary(source, total_in, written(), time.monotonic() - started)
         if remove:
-            _remove_verified(source, target, lambda: _archive_crc(target) == crc)
+            _remove_verified(source, target, lambda: archive_crc(target, archive.member_offset) == crc)
 
     _each_file(files, compress_one)
+
+
+@contextlib.contextmanager
+def _log_reader(raw, flush_interval):
+    """The log in ``raw``, decompressed if it is compressed; as it comes (a pipe) with
+    --flush-interval, which reads the descriptor itself."""
+    stream = raw if flush_interval is not None else decompressed(raw)
+    try:
+        yield stream
+    finally:
+        if stream is not raw:
+            stream.close()
+
+
+def _chunks(stream, flush_interval):
+    """The chunks of ``stream``; with ``flush_interval``, as they arrive, and None each time
+    that many seconds have passed (time to flush)."""
+    if flush_interval is None:
+        yield from read_chunks(stream)
+        return
+    descriptor, deadline = stream.fileno(), time.monotonic() + flush_interval
+    while True:
+        ready, _, _ = select.select([descriptor], [], [], max(0.0, deadline - time.monotonic()))
+        if ready:
+            chunk = os.read(descriptor, 1 << 20)
+            if not chunk:
+                return
+            yield chunk
+        if time.monotonic() >= deadline:
+            yield None
+            deadline = time.monotonic() + flush_interval
+
+
+@contextlib.contextmanager
+def _archive_output(target, force, source, params, in_place, append):
+    """Yield the LogzipFile writing ``target`` and a function giving the bytes it wrote.
+
+    In place (--append, --flush-interval) the archive is written where readers see it
+    grow; otherwise through a temporary file renamed at the end, as every output."""
+    if not in_place or target == STDIO:
+        with _output(target, force, source, False) as sink:
+            counted = _CountingWriter(sink)
+            yield logzip.LogzipFile(None, "wb", fileobj=counted, params=params), lambda: counted.written
+        return
+    _check_not_input(target, source)
+    if not (append or force) and os.path.lexists(target):
+        raise LogzipError(f"{target} already exists; use -f to overwrite it or --append")
+    archive = logzip.LogzipFile(target, "ab" if append else "wb", params=params)
+    yield archive, lambda: os.path.getsize(target) - archive.member_offset
 
 
 class _CountingWriter:
     """A write-only stream that counts what passes through, for -v."""
 
     def __init__(self, sink):
-        self._sink, self.written, self.total_in = sink, 0, 0
+        self._sink, self.written = sink, 0
         self.name = getattr(sink, "name", None)
 
     def write(self, data) -> int:
@@ -251,15 +323,6 @@ def _summary(source: str, raw: int, packed: int, seconds: float, unpacking: bool
 
 def _megabytes(size: int) -> str:
     return f"{size / 1e6:.2f} MB" if size < 1e7 else f"{size / 1e6:.1f} MB"
-
-
-def _archive_crc(path: str) -> int:
-    """CRC32 of what the archive at ``path`` decompresses to (every block checked on the way)."""
-    crc = 0
-    with open(path, "rb") as stream:
-        for block in iter_decompressed(stream):
-            crc = zlib.crc32(block, crc)
-    return crc
 
 
 def _remove_verified(source: str, target: str, verified) -> None:
@@ -307,9 +370,27 @@ def _decompress_files(files, output, to_stdout, force, remove=False, quiet=False
 
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
-def cat(files):
+@click.option("-F", "--follow", is_flag=True,
+              help="Like tail -f: keep printing the blocks of the growing archive FILE as they are "
+                   "flushed or appended, until Ctrl-C.")
+def cat(files, follow):
     """Write the decompressed FILES (or standard input) to standard output, like zcat."""
-    _decompress_files(files or (STDIO,), None, True, False, quiet=True)
+    if not follow:
+        _decompress_files(files or (STDIO,), None, True, False, quiet=True)
+        return
+    if len(files) != 1 or files[0] == STDIO:
+        raise click.UsageError("--follow takes one archive file")
+    interrupt_quietly()
+
+    def follow_one(path):
+        for block in logzip.follow(path):
+            sys.stdout.buffer.write(block)
+            sys.stdout.buffer.flush()
+
+    try:
+        _each_file(files, follow_one)
+    except KeyboardInterrupt:  # Ctrl-C reached the main thread, not the signal watcher
+        sys.exit(EXIT_INTERRUPTED)
 
 
 @cli.command("test")

@@ -27,7 +27,7 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, Optional
 
-from .errors import CorruptArchiveError, NoIndexError
+from .errors import CorruptArchiveError, NoIndexError, TruncatedArchiveError
 
 MAGIC = b"LOGZ"
 VERSION = 1
@@ -111,7 +111,7 @@ def _read_exact(fileobj: BinaryIO, size: int, what: str) -> bytes:
         wanted -= len(piece)
     data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
     if len(data) != size:
-        raise CorruptArchiveError(f"truncated archive: {what} is cut short")
+        raise TruncatedArchiveError(f"truncated archive: {what} is cut short")
     return data
 
 
@@ -149,8 +149,12 @@ class ArchiveWriter:
         self.n_lines += n_lines
 
     def close(self) -> None:
-        end = _END.pack(_END_MAGIC, self.n_blocks, self.raw_len, self.n_lines)
-        self._write(end + _CRC.pack(crc32(end)))
+        self._write(end_record(self.n_blocks, self.raw_len, self.n_lines))
+
+
+def end_record(n_blocks: int, raw_len: int, n_lines: int) -> bytes:
+    end = _END.pack(_END_MAGIC, n_blocks, raw_len, n_lines)
+    return end + _CRC.pack(crc32(end))
 
 
 class ArchiveReader:
@@ -161,11 +165,14 @@ class ArchiveReader:
 
     def __init__(self, fileobj: BinaryIO, magic: bytes = b""):
         self._file = fileobj
-        head = magic + fileobj.read(_FILE_HEADER.size - len(magic))
-        if len(head) < 4 or head[:4] != MAGIC:
+        head = magic + fileobj.read(len(MAGIC) - len(magic))  # the magic first: a follower waits for no more
+        if head and len(head) < len(MAGIC) and MAGIC.startswith(head):
+            raise TruncatedArchiveError("truncated archive: file header is cut short")
+        if head != MAGIC:
             raise CorruptArchiveError("not a logzip archive (bad magic bytes)")
+        head += fileobj.read(_FILE_HEADER.size - len(MAGIC))
         if len(head) != _FILE_HEADER.size:
-            raise CorruptArchiveError("truncated archive: file header is cut short")
+            raise TruncatedArchiveError("truncated archive: file header is cut short")
         _, version, flags, _, meta_len = _FILE_HEADER.unpack(head)
         if version != VERSION:
             raise CorruptArchiveError(f"unsupported archive version {version} (this logzip reads {VERSION})")
@@ -192,23 +199,23 @@ class ArchiveReader:
         if self._seekable:
             here = self._file.tell()
             if self._file.seek(size, io.SEEK_CUR) - here != size or here + size > self._size:
-                raise CorruptArchiveError("truncated archive: block is cut short")
+                raise TruncatedArchiveError("truncated archive: block is cut short")
             return
         while size > 0:
             chunk = self._file.read(min(size, 1 << 20))
             if not chunk:
-                raise CorruptArchiveError("truncated archive: block is cut short")
+                raise TruncatedArchiveError("truncated archive: block is cut short")
             size -= len(chunk)
 
     def _check_sizes(self, block: BlockHeader) -> None:
         """Refuse lengths no writer produces (a header whose checksum was recomputed),
         before reading or allocating anything for them."""
-        too_long = (block.raw_len > MAX_RAW_BLOCK or block.payload_len > MAX_STORED
-                    or block.index_len > MAX_STORED or block.n_lines > block.raw_len)
-        if not too_long and self._seekable:
-            too_long = block.end - self._position > self._size - self._file.tell() + _BLOCK_HEADER.size + _CRC.size
-        if too_long:
+        if (block.raw_len > MAX_RAW_BLOCK or block.payload_len > MAX_STORED
+                or block.index_len > MAX_STORED or block.n_lines > block.raw_len):
             raise CorruptArchiveError(f"corrupt archive: impossible block lengths at offset {self._position}")
+        if self._seekable and (block.end - self._position
+                               > self._size - self._file.tell() + _BLOCK_HEADER.size + _CRC.size):
+            raise TruncatedArchiveError(f"truncated archive: the block at offset {self._position} is cut short")
 
     def blocks(self, with_payload: bool = True) -> Iterator[tuple]:
         """Yield ``(BlockHeader, payload or None)``; payloads are checksum-verified."""
@@ -226,7 +233,7 @@ class ArchiveReader:
                 self.end_record = {"n_blocks": n_blocks, "raw_len": raw_len, "n_lines": n_lines}
                 return
             if len(magic) < 4:
-                raise CorruptArchiveError("truncated archive: the end record is missing")
+                raise TruncatedArchiveError("truncated archive: the end record is missing")
             if magic != _BLOCK_MAGIC:
                 raise CorruptArchiveError(f"corrupt archive: bad block marker at offset {self._position}")
             header = magic + _read_exact(self._file, _BLOCK_HEADER.size - 4 + _CRC.size, "block header")
@@ -280,3 +287,49 @@ def iter_index_sections(path) -> Iterator[IndexSection]:
                 first_line += block.n_lines
                 raw_offset += block.raw_len
             member_start = fileobj.tell()
+
+
+def prepare_append(fileobj: BinaryIO) -> str:
+    """Make the archive in ``fileobj`` (readable, writable, seekable) ready to take a new
+    member at its end, and seek there; return what was repaired ('' when nothing was).
+
+    Every member is walked, its block headers checked and its payloads skipped. A last
+    member torn by a crash (no end record, or a block cut short) keeps the blocks whose
+    payload checksums hold: the file is cut after the last of them and that member is
+    closed with its end record, so what a writer flushed before it died stays readable.
+    Anything else (not an archive, damage before the tail) raises CorruptArchiveError and
+    leaves the file untouched.
+    """
+    size = fileobj.seek(0, io.SEEK_END)
+    start = 0
+    if size:
+        fileobj.seek(0)
+        try:
+            for reader in iter_members(fileobj):
+                for _ in reader.blocks(with_payload=False):
+                    pass
+                start = fileobj.tell()
+        except TruncatedArchiveError:
+            return _seal_torn_member(fileobj, start, size)
+    fileobj.seek(0, io.SEEK_END)
+    return ""
+
+
+def _seal_torn_member(fileobj: BinaryIO, start: int, size: int) -> str:
+    """Cut the torn member at ``start`` after its last sound block and give it an end record."""
+    fileobj.seek(start)
+    blocks = raw_len = n_lines = 0
+    end = start  # a member without one sound block goes whole
+    try:
+        for block, _ in ArchiveReader(fileobj).blocks():
+            blocks, raw_len, n_lines = blocks + 1, raw_len + block.raw_len, n_lines + block.n_lines
+            end = start + block.end
+    except CorruptArchiveError:
+        pass
+    fileobj.seek(end)
+    fileobj.truncate()
+    if blocks:
+        fileobj.write(end_record(blocks, raw_len, n_lines))
+    fileobj.flush()
+    return (f"a torn member at offset {start}: {blocks} complete blocks kept, "
+            f"{size - end} bytes of its tail removed")

@@ -9,6 +9,10 @@ class CorruptArchiveError(LogzipError, ValueError):
     """The archive is truncated, damaged, or not a logzip archive at all."""
 
 
+class TruncatedArchiveError(CorruptArchiveError):
+    """The archive ends too soon: a writer still at work, or one that died (its last member torn)."""
+
+
 class FormatError(LogzipError, ValueError):
     """A header format string (Loghub syntax) cannot be used."""
 

@@ -6,13 +6,16 @@ batches of lines for as long as it runs and memory stays bounded. Reading
 decodes one block at a time.
 """
 import builtins
+import fcntl
 import io
 import os
+import stat
 import threading
+import zlib
 from typing import Iterator, Optional
 
-from .container import ArchiveWriter, iter_members
-from .errors import LogzipError
+from .container import ArchiveWriter, iter_members, prepare_append
+from .errors import CorruptArchiveError, LogzipError
 from .pipeline import BlockCompressor, BlockCutter, CompressionParameters, decompress_block
 
 READ_BUFFER_SIZE = 1 << 20
@@ -53,6 +56,16 @@ class LogzipFile(io.BufferedIOBase):
     ``LogzipFile(path, "rb")`` reads the original bytes back;
     ``LogzipFile(path, "wb", params=CompressionParameters(...))`` compresses
     what is written. ``fileobj`` may be given instead of a path (a socket, stdout).
+
+    ``"ab"`` adds a member at the end of an existing archive (or starts a new one), without
+    rewriting what is there; a ``fileobj`` must then be readable and seekable too. A last
+    member torn by a crash is closed first after its last sound block (see
+    :func:`logzip.container.prepare_append`; ``repaired`` says what was done).
+    A file opened by path for writing holds an exclusive ``flock`` until it is closed, so
+    that nobody appends to an archive still being written.
+
+    Writes are thread-safe: each ``write`` goes in whole. ``flush()`` makes everything
+    written so far readable; ``flush()`` then ``os.fsync(f.fileno())`` makes it durable.
     """
 
     def __init__(self, filename=None, mode: str = "rb", *, fileobj=None,
@@ -60,19 +73,24 @@ class LogzipFile(io.BufferedIOBase):
         self._closed = True  # until the file is fully set up
         if mode not in ("r", "rb", "w", "wb", "x", "xb", "a", "ab"):
             raise ValueError(f"invalid mode: {mode!r}")
-        if mode.startswith("a"):
-            raise ValueError("appending to a logzip archive is not supported")
         self._mode = "r" if mode.startswith("r") else "w"
         self._lock = threading.RLock()  # writes from several threads go in whole, one at a time
         self._owns_file = fileobj is None
-        if fileobj is None:
-            fileobj = builtins.open(filename, mode[0] + "b")
+        if fileobj is None:  # "w" truncates only once the lock is held (_lock_for_writing)
+            fileobj = builtins.open(filename, {"r": "rb", "w": "ab", "x": "xb", "a": "a+b"}[mode[0]])
         self.name = getattr(fileobj, "name", filename)
         self._file = fileobj
+        self.repaired = ""
+        self.member_offset = 0  # where the member written starts in the file
         try:
             if self._mode == "r":
                 self._reader = io.BufferedReader(_BlockReader(fileobj), READ_BUFFER_SIZE)
             else:
+                if self._owns_file:
+                    _lock_for_writing(fileobj, self.name, truncate=mode.startswith("w"))
+                if mode.startswith("a"):
+                    self.repaired = _prepare_append(fileobj, self.name)
+                    self.member_offset = fileobj.tell()
                 self.params = params or CompressionParameters()
                 self._archive = ArchiveWriter(fileobj, self.params.meta(), self.params.index)
                 self._cutter = BlockCutter(self.params.block_size)
@@ -139,6 +157,25 @@ class LogzipFile(io.BufferedIOBase):
                 self._store(self._compressor.submit(raw))
         return length
 
+    def flush(self, whole_lines: bool = False) -> None:
+        """End the current block and write it, with every block still being compressed, so
+        that a reader sees all that was written; with ``whole_lines``, a line not yet ended
+        waits for the next block. Each flush makes a block (a few lines cost ~100 bytes and
+        a millisecond or two): flush when a reader needs it, not after every line."""
+        with self._lock:
+            if self._mode == "w" and not self._closed:
+                self._end_block(self._cutter.flush(whole_lines))
+                self._store(self._compressor.drain())
+                self._file.flush()
+
+    def fileno(self) -> int:
+        """The descriptor of the underlying file (for ``os.fsync`` after ``flush``)."""
+        return self._file.fileno()
+
+    def _end_block(self, rest: bytes) -> None:
+        if rest:
+            self._store(self._compressor.submit(rest))
+
     def _store(self, blocks) -> None:
         for block in blocks:
             self._archive.write_block(block.raw_len, block.raw_crc, block.n_lines,
@@ -151,9 +188,7 @@ class LogzipFile(io.BufferedIOBase):
                 return
             try:
                 if self._mode == "w":
-                    rest = self._cutter.flush()
-                    if rest:
-                        self._store(self._compressor.submit(rest))
+                    self._end_block(self._cutter.flush())
                     self._store(self._compressor.finish())
                     self._archive.close()
                     self._file.flush()
@@ -186,6 +221,37 @@ class LogzipFile(io.BufferedIOBase):
     def __iter__(self):
         self._check("r")
         return iter(self._reader)
+
+
+def _prepare_append(fileobj, name) -> str:
+    try:
+        return prepare_append(fileobj)
+    except CorruptArchiveError as error:
+        raise CorruptArchiveError(f"cannot append to {name}: {error}") from None
+
+
+def archive_crc(path, offset: int = 0) -> int:
+    """CRC32 of what the archive at ``path`` decompresses to, from the member at ``offset``
+    (every block checked on the way): what a caller compares before removing an input."""
+    crc = 0
+    with builtins.open(path, "rb") as stream:
+        stream.seek(offset)
+        for block in iter_decompressed(stream):
+            crc = zlib.crc32(block, crc)
+    return crc
+
+
+def _lock_for_writing(fileobj, name, truncate: bool) -> None:
+    """Take an exclusive advisory lock on the archive being written; an appender takes it
+    too, and fails at once, rather than sealing the tail of an archive that is still growing.
+    With ``truncate``, a regular file is emptied once the lock is held (a FIFO or a device
+    is written through)."""
+    try:
+        fcntl.flock(fileobj.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise LogzipError(f"{name}: the archive is being written by another process") from None
+    if truncate and stat.S_ISREG(os.fstat(fileobj.fileno()).st_mode):
+        fileobj.truncate(0)
 
 
 def open(filename, mode: str = "rb", *, level=None, format=None, block_size=None,
@@ -240,4 +306,4 @@ def decompress(data) -> bytes:
     return blocks[0] if len(blocks) == 1 else b"".join(blocks)
 
 
-__all__ = ["LogzipFile", "open", "compress", "decompress", "iter_decompressed", "LogzipError"]
+__all__ = ["LogzipFile", "open", "compress", "decompress", "iter_decompressed", "archive_crc", "LogzipError"]

@@ -123,9 +123,13 @@ class BlockCutter:
             return self._pending.rfind(b"\n", 0, self.block_size) + 1 or self.block_size
         return 0
 
-    def flush(self) -> bytes:
-        """The incomplete last block (possibly empty)."""
-        rest, self._pending, self._lines = bytes(self._pending), bytearray(), 0
+    def flush(self, whole_lines: bool = False) -> bytes:
+        """The incomplete last block (possibly empty); with ``whole_lines``, only up to its
+        last newline, a line not yet ended staying for the next block."""
+        cut = self._pending.rfind(b"\n") + 1 if whole_lines else len(self._pending)
+        rest = bytes(self._pending[:cut])
+        del self._pending[:cut]
+        self._lines = 0  # what stays holds no newline
         return rest
 
 
@@ -195,9 +199,13 @@ class BlockCompressor:
         while len(self._pending) > self.params.threads:
             yield self._pending.popleft().result()
 
-    def finish(self) -> Iterator[CompressedBlock]:
+    def drain(self) -> Iterator[CompressedBlock]:
+        """Every block still queued, in order, once done; the workers stay."""
         while self._pending:
             yield self._pending.popleft().result()
+
+    def finish(self) -> Iterator[CompressedBlock]:
+        yield from self.drain()
         self.close()
 
     def close(self) -> None:
