@@ -251,28 +251,45 @@ def _stands_alone(corpus, offset: int, length: int) -> bool:
     return not any(side and side[0] in _WORD_BYTES for side in around)
 
 
+def _all_counts(inputs, raws, ignore_case: bool, word: bool, scheduler):
+    """``(input, counts)`` for every input, counted here or on the Dask cluster at ``scheduler``."""
+    if scheduler is None:
+        for name in inputs:
+            with _open(name) as corpus:
+                yield name, _pattern_counts(corpus, raws, ignore_case, word)
+        return
+    if word:
+        raise click.UsageError("-w is not available with --scheduler")
+    from logzip.dask import count as count_on_cluster
+
+    spellings = [_case_variants(raw) if ignore_case else [raw] for raw in raws]
+    counted = count_on_cluster([s for group in spellings for s in group], inputs, client=scheduler)
+    for name, numbers in zip(inputs, counted):
+        numbers = iter(numbers)
+        yield name, [sum(itertools.islice(numbers, len(group))) for group in spellings]
+
+
 @fmsearch.command()
 @_pattern_options
 @click.option("--json", "as_json", is_flag=True, help='one {"pattern": ..., "count": ...} a line')
-def count(arguments, expressions, patterns_file, escapes, ignore_case, word, as_json):
+@click.option("--scheduler", metavar="ADDRESS", help="count on a Dask cluster (tcp://HOST:8786), block by block")
+def count(arguments, expressions, patterns_file, escapes, ignore_case, word, as_json, scheduler):
     """Count the occurrences of each PATTERN (overlapping ones included) in each INDEX."""
     inputs, patterns = _inputs_and_patterns(arguments, expressions, patterns_file, escapes)
     total = 0
-    for name in inputs:
+    for name, numbers in _all_counts(inputs, [raw for _, raw in patterns], ignore_case, word, scheduler):
         prefix = f"{name}:" if len(inputs) > 1 else ""
-        with _open(name) as corpus:
-            numbers = _pattern_counts(corpus, [raw for _, raw in patterns], ignore_case, word)
-            for (shown, _), number in zip(patterns, numbers):
-                total += number
-                if as_json:
-                    record = {"pattern": shown, "count": number}
-                    if len(inputs) > 1:
-                        record["file"] = name
-                    click.echo(json.dumps(record, ensure_ascii=False))
-                elif len(patterns) == 1:
-                    click.echo(f"{prefix}{number}")
-                else:
-                    click.echo(f"{prefix}{number}\t{shown}")
+        for (shown, _), number in zip(patterns, numbers):
+            total += number
+            if as_json:
+                record = {"pattern": shown, "count": number}
+                if len(inputs) > 1:
+                    record["file"] = name
+                click.echo(json.dumps(record, ensure_ascii=False))
+            elif len(patterns) == 1:
+                click.echo(f"{prefix}{number}")
+            else:
+                click.echo(f"{prefix}{number}\t{shown}")
     return 0 if total else 1
 
 

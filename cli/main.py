@@ -186,14 +186,24 @@ def _files_and_outputs(command):
 @click.option("--block-size", default=f"{DEFAULT_BLOCK_SIZE >> 20}M", show_default=True,
               help="Input bytes per independently decodable block.")
 @click.option("--index", is_flag=True, help="Store an FM-index with each block, for fmsearch.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Compress the blocks on a Dask cluster (tcp://HOST:8786); the archives are the same.")
 def compress(files, output, to_stdout, force, remove, quiet, verbose, level, threads, log_format,
-             block_size, index):
+             block_size, index, scheduler):
     """Compress FILES (or standard input) into FILE.logz, keeping the inputs."""
     files = files or (STDIO,)
     if output is not None and len(files) > 1:
         raise click.UsageError("-o takes a single input file")
     params = CompressionParameters(level=level, format=log_format, threads=threads or os.cpu_count() or 1,
                                    block_size=_parse_size(block_size), index=index)
+    if scheduler is not None:
+        if to_stdout or remove or output == STDIO or STDIO in files:
+            raise click.UsageError("--scheduler compresses FILES into archives (no -c, --rm or standard input)")
+        from logzip.dask import compress as compress_on_cluster
+
+        compress_on_cluster(files, client=scheduler, params=params, force=force,
+                            outputs=[output] if output is not None else None)
+        return
 
     def compress_one(source):
         if source != STDIO and source.endswith(SUFFIX) and output is None and not to_stdout:

@@ -10,7 +10,10 @@
 """
 from .errors import CorruptArchiveError, FormatError, LogzipError
 from .file import LogzipFile, compress, decompress, open
+from .fsspec_compression import register_when_imported as _register_with_fsspec
 from .pipeline import CompressionParameters
+
+_register_with_fsspec()
 
 __version__ = "0.1.0"
 

@@ -46,6 +46,12 @@ class StoredBlockRef:
     first_line: int     # global number of the block's first line (the b"\n" before it)
     n_newlines: int
 
+    @property
+    def n_lines(self) -> int:
+        """The b"\\n" in the block, as a container block header names them
+        (so that :func:`logzip.pipeline.decompress_block` checks a block read through its ref)."""
+        return self.n_newlines
+
 
 class StreamArchive:
     """A ``.logz`` archive (all its members) queried as one text of lines."""
@@ -57,7 +63,7 @@ class StreamArchive:
 
     def __init__(self, path, cache_bytes: int = CACHE_BYTES):
         self.source = os.fspath(path)
-        self.blocks = _block_refs(self.source)
+        self.blocks = block_refs(self.source)
         self._length = sum(b.raw_len for b in self.blocks)
         self._raw_starts = np.array([b.raw_offset for b in self.blocks], dtype=np.int64)
         self._first_lines = np.array([b.first_line for b in self.blocks], dtype=np.int64)
@@ -113,13 +119,14 @@ class StreamArchive:
     def count(self, pattern) -> int:
         return self.counts([pattern])[0]
 
-    def counts(self, patterns) -> List[int]:
+    def counts(self, patterns, blocks: Optional[range] = None) -> List[int]:
         """The count of every pattern, reading each block once (and not at all where its
-        summary rules the pattern out)."""
+        summary rules the pattern out). ``blocks``: only the text of these consecutive blocks,
+        as if it stood alone (the matches inside it), for work split across processes."""
         automata = [Automaton(self._pattern(p)) for p in patterns]
         pairs = [byte_pairs(a.pattern) for a in automata]
         totals, states = [0] * len(automata), [0] * len(automata)
-        for number in range(len(self.blocks)):
+        for number in range(len(self.blocks)) if blocks is None else blocks:
             for k, automaton in enumerate(automata):
                 passed = self._pass_by(number, pairs[k], automaton, states[k])
                 if passed is not None:
@@ -304,7 +311,9 @@ class StreamArchive:
         return block
 
 
-def _block_refs(path: str) -> List[StoredBlockRef]:
+def block_refs(path: str) -> List[StoredBlockRef]:
+    """Where every block of the archive at ``path`` lies, through all its members (headers
+    read, payloads skipped)."""
     refs, raw_offset, first_line, member_start = [], 0, 0, 0
     with builtins.open(path, "rb") as fileobj:
         for reader in iter_members(fileobj):

@@ -1,0 +1,77 @@
+"""Archives as Dask collections: a partition per block, or per run of blocks.
+
+A ``.logz`` is made of independent blocks, so one large archive is read by many workers
+at once (Dask reads a gzip or zstd file in one partition). A partition holds the lines that
+*start* in its blocks: a line cut between blocks (longer than a block, or cut by a flush)
+is handed whole to the partition where it starts, through small tasks that pass each
+part's first line back to the one before it, so the partitions joined are the archive's
+text byte for byte.
+"""
+from typing import List
+
+import dask
+import dask.bag
+
+from .parts import decode, expand, parts
+
+
+def read_bytes(paths, blocks_per_partition: int = 1) -> List[list]:
+    """For each archive of ``paths`` (paths or glob patterns), its partitions as delayed
+    ``bytes`` of whole lines, in order: joined, they are the archive's text exactly."""
+    if blocks_per_partition < 1:
+        raise ValueError(f"blocks_per_partition must be at least 1, not {blocks_per_partition}")
+    return [_chunks(path, blocks_per_partition) for path in expand(paths)]
+
+
+def read_text(paths, encoding="utf-8", errors: str = "strict", blocks_per_partition: int = 1) -> dask.bag.Bag:
+    """A bag of the lines of the archives of ``paths``, each with its terminator, as
+    ``dask.bag.read_text`` gives them, but byte-exact: a CRLF line keeps its ``"\\r\\n"`` and
+    only ``"\\n"`` ends a line. ``encoding=None`` gives ``bytes`` lines, for logs that are not
+    text in one encoding; otherwise each partition is decoded with ``encoding`` and
+    ``errors`` (one that writes a newline as the byte ``\\n``: UTF-8, Latin-1, ASCII...)."""
+    chunks = [chunk for archive in read_bytes(paths, blocks_per_partition) for chunk in archive]
+    if not chunks:
+        return dask.bag.from_sequence([], npartitions=1)
+    return dask.bag.from_delayed([dask.delayed(split_lines)(chunk, encoding, errors) for chunk in chunks])
+
+
+def split_lines(chunk: bytes, encoding=None, errors: str = "strict") -> list:
+    """The lines of ``chunk``, each with its ``\\n`` (the last one may have none)."""
+    text = chunk if encoding is None else chunk.decode(encoding, errors)
+    newline = b"\n" if encoding is None else "\n"
+    pieces = text.split(newline)
+    lines = [piece + newline for piece in pieces[:-1]]
+    return lines + [pieces[-1]] if pieces[-1] else lines
+
+
+def _chunks(path: str, blocks_per_partition: int) -> list:
+    """The delayed whole-line chunks of one archive."""
+    texts = [dask.delayed(decode)(part) for part in parts(path, blocks_per_partition)]
+    edges = [dask.delayed(_edges)(text) for text in texts]
+    rests = [b""] * len(texts)   # what the line a part ends inside takes from the parts after it
+    for number in range(len(texts) - 2, -1, -1):
+        rests[number] = dask.delayed(_line_rest)(edges[number + 1], rests[number + 1])
+    return [dask.delayed(_whole_lines)(text, edges[number - 1] if number else None, rests[number])
+            for number, text in enumerate(texts)]
+
+
+def _edges(text: bytes) -> tuple:
+    """What the parts around need of a part's text: whether it ends inside a line, and its
+    first line (all of it when it holds no newline)."""
+    cut = text.find(b"\n") + 1
+    return not text.endswith(b"\n"), text[:cut] if cut else text
+
+
+def _line_rest(next_edges: tuple, after: bytes) -> bytes:
+    """The bytes from a part's end to the end of the line it ends inside (when it does)."""
+    first = next_edges[1]
+    return first if first.endswith(b"\n") else first + after
+
+
+def _whole_lines(text: bytes, previous_edges, rest: bytes) -> bytes:
+    """The lines that start in ``text``: without the end of a line begun before it, with the
+    rest of a line it ends inside."""
+    if previous_edges is not None and previous_edges[0]:
+        cut = text.find(b"\n") + 1
+        text = text[cut:] if cut else b""
+    return text + rest if text and not text.endswith(b"\n") else text
