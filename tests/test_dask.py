@@ -15,6 +15,8 @@ dask_bag = pytest.importorskip("dask.bag")
 import logzip  # noqa: E402
 import logzip.dask  # noqa: E402
 import logzip.search  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+from logzip.cli.fmsearch import fmsearch  # noqa: E402
 from tests.test_fmindex import occurrences  # noqa: E402
 
 LEVEL = 3   # the fastest to learn; the cluster's work does not depend on it
@@ -130,6 +132,17 @@ def test_counts_across_block_boundaries_count_once(big_log, big_archive, client)
         assert logzip.dask.count(patterns, made, task_bytes=task_bytes) == [local], task_bytes
 
 
+def test_hits_across_block_boundaries_come_once_in_order(big_log, big_archive, client):
+    data = big_log.read_bytes()
+    with logzip.search.open(big_archive) as archive:
+        cuts = [ref.raw_offset for ref in archive.blocks[1:]]
+        for pattern in sample_patterns(data, 6, seed=3, cuts=cuts):
+            assert [hit.offset for hit in archive.hits(pattern)] == occurrences(data, pattern)
+            for limit in (None, 3):
+                expected = archive.hits(pattern, limit)
+                assert logzip.dask.hits(pattern, big_archive, task_bytes=1, limit=limit) == [expected]
+
+
 def test_members_shorter_than_the_pattern(client, tmp_path):
     """Concatenated members, some of a few bytes: matches span three members and count once."""
     members = [b"ab", b"c", b"de\nab", b"", b"cde", b"\n" * 3, b"abc" * 500 + b"de"]
@@ -139,6 +152,9 @@ def test_members_shorter_than_the_pattern(client, tmp_path):
     patterns = [b"abcde", b"cde\n", b"\nab", b"e\n\n\nabc", b"a"]
     expected = [len(occurrences(data, p)) for p in patterns]
     assert logzip.dask.count(patterns, str(path), task_bytes=1) == [expected]
+    with logzip.search.open(path) as archive:
+        assert [logzip.dask.hits(p, str(path), task_bytes=1)[0] for p in patterns] == \
+            [archive.hits(p) for p in patterns]
     assert b"".join(logzip.dask.read_text(str(path), encoding=None).compute()) == data
 
 
@@ -149,7 +165,7 @@ def test_dask_bag_read_text_reads_archives_on_workers(archives, logs, client):
     assert from_archives == dask_bag.read_text(str(logs / "*.log")).compute()
 
 
-def test_cli_compress_and_count_with_a_scheduler(logs, client, tmp_path):
+def test_cli_compress_count_locate_show_with_a_scheduler(logs, client, tmp_path):
     address = client.scheduler.address
     sources = [str(shutil.copy(logs / name, tmp_path / name)) for name in ("Apache_2k.log", "HPC_2k.log")]
     done = subprocess.run([sys.executable, "-m", "logzip.cli.main", "compress", "--scheduler", address,
@@ -159,11 +175,12 @@ def test_cli_compress_and_count_with_a_scheduler(logs, client, tmp_path):
         data = open(source, "rb").read()
         assert open(source + ".logz", "rb").read() == logzip.compress(data, level=LEVEL)
     archives = [source + ".logz" for source in sources]
-    argv = ["-e", "error", "-e", "ERROR", "-i", *archives]
-    here, there = (subprocess.run([sys.executable, "-m", "logzip.cli.fmsearch", "count", *argv, *extra],
-                                  capture_output=True) for extra in ([], ["--scheduler", address]))
-    assert there.returncode == here.returncode == 0, there.stderr
-    assert there.stdout == here.stdout and b"\t" in there.stdout
+    for argv in (["count", "-e", "error", "-e", "ERROR", "-i"], ["locate", "-w", "-e", "error", "-i"],
+                 ["show", "-e", "mod_jk", "-C", "1", "--limit", "50"]):
+        here, there = (CliRunner().invoke(fmsearch, [*argv, *archives, *extra])
+                       for extra in ([], ["--scheduler", address]))
+        assert there.exit_code == here.exit_code == 0, there.output
+        assert there.stdout_bytes == here.stdout_bytes and there.stdout_bytes.count(b"\n") > 2, argv
 
 
 def test_cli_refuses_standard_input_and_unreachable_scheduler(tmp_path):

@@ -1,31 +1,32 @@
 """The Dask client a job runs on, and what its workers need from logzip."""
-import contextlib
 from typing import Optional, Union
 
 import distributed
 
 from ..errors import LogzipError
 
-@contextlib.contextmanager
-def connected(scheduler: Union[str, distributed.Client, None]):
-    """Yield a client: ``scheduler`` itself when it is one, a new one (closed on exit) when it is
-    an address such as ``tcp://10.0.0.5:8786`` (waiting for it as long as Dask's
-    ``distributed.comm.timeouts.connect`` says), else the current default client."""
+_by_address = {}   # one client a scheduler address, for the life of the process
+
+
+def client_for(scheduler: Union[str, distributed.Client, None]) -> distributed.Client:
+    """``scheduler`` itself when it is a client; for an address such as ``tcp://10.0.0.5:8786``, a
+    client connected to it (once a process, waiting as long as Dask's
+    ``distributed.comm.timeouts.connect`` says); for None, the current default client."""
     if isinstance(scheduler, distributed.Client):
-        yield scheduler
-        return
+        return scheduler
     if scheduler is None:
         try:
-            yield distributed.get_client()
+            return distributed.get_client()
         except ValueError:
             raise LogzipError("no Dask client: pass client= or start a distributed.Client first") from None
-        return
-    try:
-        client = distributed.Client(scheduler, set_as_default=False)
-    except (OSError, ValueError) as error:
-        raise LogzipError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
-    with client:
-        yield client
+    client = _by_address.get(scheduler)
+    if client is None or client.status != "running":
+        try:
+            client = distributed.Client(scheduler, set_as_default=False)
+        except (OSError, ValueError) as error:
+            raise LogzipError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+        _by_address[scheduler] = client
+    return client
 
 
 def worker_threads(client: distributed.Client) -> int:
@@ -46,5 +47,4 @@ class ImportLogzip(distributed.WorkerPlugin):
 
 def register_workers(client: Optional[distributed.Client] = None) -> None:
     """Make every worker of ``client`` (the default one if None) import logzip."""
-    with connected(client) as found:
-        found.register_plugin(ImportLogzip())
+    client_for(client).register_plugin(ImportLogzip())

@@ -17,7 +17,7 @@ from ..atomic import atomic_output
 from ..container import ArchiveWriter
 from ..errors import LogzipError
 from ..pipeline import BlockCutter, CompressionParameters, compress_block, read_chunks
-from .cluster import connected, worker_threads
+from .cluster import client_for, worker_threads
 
 SUFFIX = ".logz"
 IN_FLIGHT_PER_THREAD = 2
@@ -36,8 +36,7 @@ def compress(paths, out_dir=None, *, client=None, params: Optional[CompressionPa
         raise ValueError("outputs must name one archive per path")
     _check(paths, targets, force, outputs is None)
     params = params or CompressionParameters()
-    with connected(client) as found:
-        _run(found, paths, targets, params, force)
+    _run(client_for(client), paths, targets, params, force)
     return targets
 
 

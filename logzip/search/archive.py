@@ -136,13 +136,16 @@ class StreamArchive:
                 totals[k] += found
         return totals
 
-    def locate(self, pattern, limit: Optional[int] = None, first: bool = True) -> np.ndarray:
-        """Sorted offsets of the occurrences, the first ``limit`` ones (all by default)."""
+    def locate(self, pattern, limit: Optional[int] = None, first: bool = True,
+               blocks: Optional[range] = None) -> np.ndarray:
+        """Sorted offsets of the occurrences, the first ``limit`` ones (all by default);
+        ``blocks``: only those inside these consecutive blocks, as :meth:`counts` has it."""
         automaton = Automaton(self._pattern(pattern))
         pairs = byte_pairs(automaton.pattern)
         found, state = [], 0
         total = 0
-        for number, ref in enumerate(self.blocks):
+        for number in range(len(self.blocks)) if blocks is None else blocks:
+            ref = self.blocks[number]
             if limit is not None and total >= limit:
                 break
             passed = self._pass_by(number, pairs, automaton, state)
@@ -156,7 +159,11 @@ class StreamArchive:
         return offsets[:limit] if limit is not None else offsets
 
     def hits(self, pattern, limit: Optional[int] = None, first: bool = True) -> List[Hit]:
-        offsets = self.locate(pattern, limit, first)
+        return self.hits_at(self.locate(pattern, limit, first))
+
+    def hits_at(self, offsets) -> List[Hit]:
+        """The hits at text ``offsets`` (sorted): their lines and offsets in them."""
+        offsets = np.asarray(offsets, dtype=np.uint64)
         lines = self.lines_of(offsets)
         in_line = offsets.astype(np.int64) - self.line_starts(lines)
         return [Hit(o, k, d, k + 1) for o, k, d in zip(offsets.tolist(), lines.tolist(), in_line.tolist())]
