@@ -148,6 +148,7 @@ def main(argv=None) -> None:
         print(*rows[-1], flush=True)
     table = markdown_table(["job", "MB", "local s", "local -T 2 s", "dask 1 worker s", "dask 2 workers s",
                             "speed-up 2/1", "dask 2 / local best"], rows)
+    table += f"\n\nLoad average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.\n"
     print(table)
     save_results("dask", table)
 

@@ -50,3 +50,16 @@ def test_pandas_reads_a_csv_archive(tmp_path, read_corpus):
         assert pandas.read_csv(f).equals(expected)
     with fsspec.open(str(tmp_path / "events.csv.logz"), compression="infer") as f:
         assert pandas.read_csv(f).equals(expected)
+
+
+def test_the_smart_open_recipe_of_the_readme(tmp_path):
+    smart_open = pytest.importorskip("smart_open")
+    from logzip.fsspec_compression import open_logz
+
+    smart_open.register_compressor(".logz", open_logz)
+    path = str(tmp_path / "app.logz")
+    with smart_open.open(path, "wb") as f:
+        f.write(DATA)
+    assert logzip.decompress(open(path, "rb").read()) == DATA
+    with smart_open.open(path, "r", newline="") as f:
+        assert f.read() == DATA.decode()

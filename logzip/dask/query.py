@@ -15,10 +15,11 @@ from fmindex.index import as_pattern
 
 from ..search._scan import Automaton, match_ends, scan_text
 from ..search.archive import StreamArchive
-from .cluster import client_for
+from .cluster import client_for, worker_threads
 from .parts import expand, parts, runs
 
 TASK_BYTES = 64 << 20
+TASKS_PER_THREAD = 4
 
 
 def count(patterns, archives, *, client=None, task_bytes: int = TASK_BYTES) -> List[List[int]]:
@@ -70,10 +71,13 @@ def _pattern(pattern) -> bytes:
 
 
 def _per_part(cluster, task, archives, task_bytes: int, **arguments) -> dict:
-    """Archive path -> ``[(part, what task found in it)]``, the parts in order."""
+    """Archive path -> ``[(part, what task found in it)]``, the parts in order. Small archives are
+    bundled into tasks of ``task_bytes``, but into no fewer than TASKS_PER_THREAD tasks a worker
+    thread, so that a little work is still spread over the whole cluster."""
     paths = expand(archives)
     found = [part for path in paths for part in parts(path, task_bytes, lambda ref: ref.raw_len)]
-    bundles = runs(found, lambda part: part.raw_len, task_bytes)
+    spread = sum(part.raw_len for part in found) // (TASKS_PER_THREAD * worker_threads(cluster))
+    bundles = runs(found, lambda part: part.raw_len, max(1, min(task_bytes, spread)))
     results = cluster.gather(cluster.map(task, bundles, **arguments, pure=False))
     outcomes = {path: [] for path in paths}
     for bundle, per_part in zip(bundles, results):
