@@ -155,7 +155,7 @@ def test_members_shorter_than_the_pattern(client, tmp_path):
     with logzip.search.open(path) as archive:
         assert [logzip.dask.hits(p, str(path), task_bytes=1)[0] for p in patterns] == \
             [archive.hits(p) for p in patterns]
-    assert b"".join(logzip.dask.read_text(str(path), encoding=None).compute()) == data
+    assert logzip.dask.read_text(str(path), encoding=None).compute() == lines_of(data)
 
 
 def test_dask_bag_read_text_reads_archives_on_workers(archives, logs, client):
@@ -193,3 +193,19 @@ def test_cli_refuses_standard_input_and_unreachable_scheduler(tmp_path):
         assert done.returncode != 0 and done.stderr.count(b"\n") == 1, done.stderr
         assert done.stderr.startswith(b"logzip: ") and words in done.stderr
     assert not (tmp_path / "a.log.logz").exists()
+
+
+def test_a_line_longer_than_many_partitions_comes_whole(client, tmp_path):
+    data = b"short\n" + "é".encode() * 25_000 + b"\r\nnext\n" + b"y" * 3000
+    path = tmp_path / "giant.logz"
+    path.write_bytes(logzip.compress(data, block_size=1 << 10, level=1))
+    for per_partition in (1, 7):
+        bag = logzip.dask.read_text(str(path), blocks_per_partition=per_partition)
+        assert bag.npartitions > 5
+        assert bag.compute() == data.decode().splitlines(keepends=True)
+    empty = tmp_path / "empty.logz"
+    empty.write_bytes(logzip.compress(b""))
+    assert logzip.dask.read_text(str(empty)).compute() == []
+    patterns = [b"x", b"yy", "é\r".encode()]
+    assert logzip.dask.count(patterns, [str(empty), str(path)]) == \
+        [[0] * 3, [len(occurrences(data, p)) for p in patterns]]

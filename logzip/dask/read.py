@@ -12,7 +12,8 @@ from typing import List
 import dask
 import dask.bag
 
-from .parts import decode, expand, parts
+from ..search.archive import block_refs
+from .parts import Part, decode, expand, parts
 
 
 def read_bytes(paths, blocks_per_partition: int = 1) -> List[list]:
@@ -45,14 +46,15 @@ def split_lines(chunk: bytes, encoding=None, errors: str = "strict") -> list:
 
 
 def _chunks(path: str, blocks_per_partition: int) -> list:
-    """The delayed whole-line chunks of one archive."""
-    texts = [dask.delayed(decode)(part) for part in parts(path, blocks_per_partition)]
+    """The delayed whole-line chunks of one archive; each task needs only its neighbours, so the
+    cluster holds a few decoded parts at a time, not the archive."""
+    found = parts(path, blocks_per_partition)
+    texts = [dask.delayed(decode)(part) for part in found]
     edges = [dask.delayed(_edges)(text) for text in texts]
-    rests = [b""] * len(texts)   # what the line a part ends inside takes from the parts after it
-    for number in range(len(texts) - 2, -1, -1):
-        rests[number] = dask.delayed(_line_rest)(edges[number + 1], rests[number + 1])
-    return [dask.delayed(_whole_lines)(text, edges[number - 1] if number else None, rests[number])
-            for number, text in enumerate(texts)]
+    rests = [dask.delayed(_line_rest)(edges[k + 1], path, found[k + 1].blocks.stop)
+             for k in range(len(found) - 1)] + [b""]
+    return [dask.delayed(_whole_lines)(text, edges[k - 1] if k else None, rests[k])
+            for k, text in enumerate(texts)]
 
 
 def _edges(text: bytes) -> tuple:
@@ -62,10 +64,19 @@ def _edges(text: bytes) -> tuple:
     return not text.endswith(b"\n"), text[:cut] if cut else text
 
 
-def _line_rest(next_edges: tuple, after: bytes) -> bytes:
-    """The bytes from a part's end to the end of the line it ends inside (when it does)."""
-    first = next_edges[1]
-    return first if first.endswith(b"\n") else first + after
+def _line_rest(next_edges: tuple, path: str, after: int) -> bytes:
+    """The bytes from a part's end to the end of the line it ends inside (when it does): the next
+    part's first line, and when that part holds no newline, the blocks from ``after`` on, read
+    here until one does (a line longer than a part: rare)."""
+    pieces = [next_edges[1]]
+    refs = block_refs(path) if not pieces[0].endswith(b"\n") else []
+    for number in range(after, len(refs)):
+        text = decode(Part(path, number, (refs[number],)))
+        cut = text.find(b"\n") + 1
+        pieces.append(text[:cut] if cut else text)
+        if cut:
+            break
+    return b"".join(pieces)
 
 
 def _whole_lines(text: bytes, previous_edges, rest: bytes) -> bytes:
