@@ -195,6 +195,21 @@ def test_cli_refuses_standard_input_and_unreachable_scheduler(tmp_path):
     assert not (tmp_path / "a.log.logz").exists()
 
 
+def test_compress_refuses_what_a_local_run_refuses_before_any_work(client, tmp_path):
+    log = tmp_path / "a.log"
+    log.write_bytes(b"a line\n")
+    (tmp_path / "b.log.logz").write_bytes(b"old")
+    for paths, options, words in (([log], {"outputs": [str(log)], "force": True}, "overwrite the input"),
+                                  ([tmp_path / "b.log.logz"], {}, "suffix"),
+                                  ([log, tmp_path / "b.log"], {}, "no such file"),
+                                  ([str(tmp_path / "*.log")], {"outputs": [str(tmp_path / "b.log.logz")]},
+                                   "already exists")):
+        with pytest.raises(logzip.LogzipError, match=words):
+            logzip.dask.compress(paths, client=client, **options)
+    assert log.read_bytes() == b"a line\n" and (tmp_path / "b.log.logz").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.log", "b.log.logz"]
+
+
 def test_a_line_longer_than_many_partitions_comes_whole(client, tmp_path):
     data = b"short\n" + "é".encode() * 25_000 + b"\r\nnext\n" + b"y" * 3000
     path = tmp_path / "giant.logz"

@@ -18,6 +18,7 @@ from ..container import ArchiveWriter
 from ..errors import LogzipError
 from ..pipeline import BlockCutter, CompressionParameters, compress_block, read_chunks
 from .cluster import client_for, worker_threads
+from .parts import expand
 
 SUFFIX = ".logz"
 IN_FLIGHT_PER_THREAD = 2
@@ -25,12 +26,12 @@ IN_FLIGHT_PER_THREAD = 2
 
 def compress(paths, out_dir=None, *, client=None, params: Optional[CompressionParameters] = None,
              force: bool = False, outputs: Optional[List[str]] = None) -> List[str]:
-    """Compress each file of ``paths`` into ``out_dir/NAME.logz`` (beside it when ``out_dir`` is
-    None, or into ``outputs``, one name per path); return the archives' paths.
+    """Compress each file of ``paths`` (paths or glob patterns) into ``out_dir/NAME.logz`` (beside
+    it when ``out_dir`` is None, or into ``outputs``, one name per path); return the archives' paths.
 
     ``client``: a ``distributed.Client``, a scheduler address, or None for the default client.
     Without ``force`` an existing output is an error, found before any work starts."""
-    paths = [os.fspath(path) for path in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)]
+    paths = expand(paths)
     targets = outputs if outputs is not None else [_target(path, out_dir) for path in paths]
     if len(targets) != len(paths):
         raise ValueError("outputs must name one archive per path")
@@ -48,8 +49,8 @@ def _target(path: str, out_dir) -> str:
 def _check(paths, targets, force: bool, named_by_suffix: bool) -> None:
     """The errors of a local run, before anything is sent to the cluster."""
     for path, target in zip(paths, targets):
-        if not os.path.isfile(path):
-            raise LogzipError(f"{path}: no such file")
+        if os.path.exists(target) and os.path.samefile(path, target):
+            raise LogzipError(f"{target}: output would overwrite the input")
         if named_by_suffix and path.endswith(SUFFIX):
             raise LogzipError(f"{path}: already has the {SUFFIX} suffix; unchanged")
         if not force and os.path.lexists(target):
