@@ -26,7 +26,7 @@ SYSTEMS = ("Apache", "HDFS", "HPC", "Linux", "OpenSSH", "Proxifier")
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) \
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") \
             as cluster, distributed.Client(cluster) as client:
         yield client
 
