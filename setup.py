@@ -29,7 +29,7 @@ def find_extensions():
 
 
 setup(
-    packages=["logzip", "logzip.cluster", "logzip.codec", "logzip.search", "logzip.cli", "fmindex"],
+    packages=["logzip", "logzip.cluster", "logzip.codec", "logzip.dask", "logzip.search", "logzip.cli", "fmindex"],
     package_dir={"logzip.cli": "cli"},
     ext_modules=cythonize(
         find_extensions(),

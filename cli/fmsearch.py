@@ -105,8 +105,13 @@ def _expand(inputs):
     return found
 
 
-def _open(index: str):
-    return logzip.search.open(index)
+def _open(index: str, scheduler=None):
+    """The index or archive; with ``scheduler``, an archive searched on that Dask cluster."""
+    if scheduler is None:
+        return logzip.search.open(index)
+    from logzip.dask import ClusterArchive
+
+    return ClusterArchive(index, scheduler)
 
 
 def _out(data: bytes) -> None:
@@ -265,32 +270,52 @@ def _stands_alone(corpus, offset: int, length: int) -> bool:
     return not any(side and side[0] in _WORD_BYTES for side in around)
 
 
+_scheduler_option = click.option("--scheduler", metavar="ADDRESS",
+                                 help="search .logz archives on a Dask cluster (tcp://HOST:8786), block by block")
+
+def _all_counts(inputs, raws, ignore_case: bool, word: bool, scheduler):
+    """``(input, counts)`` for every input, counted here or on the Dask cluster at ``scheduler``
+    (all archives in one fan-out, but with -w, which filters located hits)."""
+    if scheduler is None or word:
+        for name in inputs:
+            with _open(name, scheduler) as corpus:
+                yield name, _pattern_counts(corpus, raws, ignore_case, word)
+        return
+    from logzip.dask import count as count_on_cluster
+
+    spellings = [_case_variants(raw) if ignore_case else [raw] for raw in raws]
+    counted = count_on_cluster([s for group in spellings for s in group], inputs, client=scheduler)
+    for name, numbers in zip(inputs, counted):
+        numbers = iter(numbers)
+        yield name, [sum(itertools.islice(numbers, len(group))) for group in spellings]
+
+
 @fmsearch.command()
 @_pattern_options
 @click.option("--json", "as_json", is_flag=True, help='one {"pattern": ..., "count": ...} a line')
-def count(arguments, expressions, patterns_file, escapes, ignore_case, word, as_json):
+@_scheduler_option
+def count(arguments, expressions, patterns_file, escapes, ignore_case, word, as_json, scheduler):
     """Count the occurrences of each PATTERN (overlapping ones included) in each INDEX."""
     inputs, patterns = _inputs_and_patterns(arguments, expressions, patterns_file, escapes)
     total = 0
-    for name in inputs:
+    for name, numbers in _all_counts(inputs, [raw for _, raw in patterns], ignore_case, word, scheduler):
         prefix = f"{name}:" if len(inputs) > 1 else ""
-        with _open(name) as corpus:
-            numbers = _pattern_counts(corpus, [raw for _, raw in patterns], ignore_case, word)
-            for (shown, _), number in zip(patterns, numbers):
-                total += number
-                if as_json:
-                    record = {"pattern": shown, "count": number}
-                    if len(inputs) > 1:
-                        record["file"] = name
-                    click.echo(json.dumps(record, ensure_ascii=False))
-                elif len(patterns) == 1:
-                    click.echo(f"{prefix}{number}")
-                else:
-                    click.echo(f"{prefix}{number}\t{shown}")
+        for (shown, _), number in zip(patterns, numbers):
+            total += number
+            if as_json:
+                record = {"pattern": shown, "count": number}
+                if len(inputs) > 1:
+                    record["file"] = name
+                click.echo(json.dumps(record, ensure_ascii=False))
+            elif len(patterns) == 1:
+                click.echo(f"{prefix}{number}")
+            else:
+                click.echo(f"{prefix}{number}\t{shown}")
     return 0 if total else 1
 
 
 _limits = _options(
+    _scheduler_option,
     click.option("--limit", type=click.IntRange(0), help="at most N occurrences of each pattern, the first by offset"),
     click.option("--any", "any_n", is_flag=True, help="with --limit: any N (faster on the FM-index tier)"),
     click.option("--first", is_flag=True, hidden=True),   # the default now; kept for scripts
@@ -308,12 +333,13 @@ def _hits(corpus, raw: bytes, limit, any_n: bool):
 @_pattern_options
 @_limits
 @click.option("--json", "as_json", is_flag=True, help="one JSON object an occurrence")
-def locate(arguments, expressions, patterns_file, escapes, ignore_case, word, limit, any_n, first, as_json):
+def locate(arguments, expressions, patterns_file, escapes, ignore_case, word, scheduler, limit, any_n, first,
+           as_json):
     """Print offset, document, offset in document and line of each occurrence."""
     inputs, patterns = _inputs_and_patterns(arguments, expressions, patterns_file, escapes)
     found = False
     for name in inputs:
-        with _open(name) as corpus:
+        with _open(name, scheduler) as corpus:
             for shown, raw in patterns:
                 for hit in _pattern_hits(corpus, raw, limit, any_n, ignore_case, word):
                     found = True
@@ -351,8 +377,8 @@ MAX_CONTEXT = 1 << 30
               help="show longer lines as a window of this many bytes around the match (default: whole lines)")
 @click.option("--color", "--colour", type=click.Choice(["auto", "always", "never"]), default="auto",
               show_default=True, help="highlight the matches (auto: on a terminal, unless NO_COLOR is set)")
-def show(arguments, expressions, patterns_file, escapes, ignore_case, word, limit, any_n, first, after, before,
-         context, max_count, count_lines, list_files, width, color):
+def show(arguments, expressions, patterns_file, escapes, ignore_case, word, scheduler, limit, any_n, first, after,
+         before, context, max_count, count_lines, list_files, width, color):
     """Print the lines holding a PATTERN, as grep does, from the index or archive itself."""
     inputs, patterns = _inputs_and_patterns(arguments, expressions, patterns_file, escapes)
     if context is not None:
@@ -360,7 +386,7 @@ def show(arguments, expressions, patterns_file, escapes, ignore_case, word, limi
     highlight = _highlight(color)
     found = False
     for name in inputs:
-        with _open(name) as corpus:
+        with _open(name, scheduler) as corpus:
             matched = _matched_lines(corpus, patterns, limit, any_n, max_count, ignore_case, word)
             found |= bool(matched)
             prefix = name.encode("utf-8", "surrogateescape") + b":" if len(inputs) > 1 else b""

@@ -204,8 +204,10 @@ def _files_and_outputs(command):
 @click.option("--flush-interval", type=click.FloatRange(0.01, None), metavar="SECONDS",
               help="For pipes (tail -f app.log | logzip compress --flush-interval 10 -o app.logz): "
                    "write every complete line within SECONDS; the archive is written in place.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Compress the blocks on a Dask cluster (tcp://HOST:8786); the archives are the same.")
 def compress(files, output, to_stdout, force, remove, quiet, verbose, level, threads, log_format,
-             block_size, index, append, flush_interval):
+             block_size, index, append, flush_interval, scheduler):
     """Compress FILES (or standard input) into FILE.logz, keeping the inputs.
 
     A gzip, zstd, xz or bzip2 input (by its magic bytes) is read decompressed:
@@ -214,6 +216,15 @@ def compress(files, output, to_stdout, force, remove, quiet, verbose, level, thr
     _check_outputs(files, output, to_stdout)
     params = CompressionParameters(level=level, format=log_format, threads=threads or os.cpu_count() or 1,
                                    block_size=_parse_size(block_size), index=index)
+    if scheduler is not None:
+        if to_stdout or remove or append or flush_interval is not None or output == STDIO or STDIO in files:
+            raise click.UsageError("--scheduler compresses FILES into archives "
+                                   "(no -c, --rm, --append, --flush-interval or standard input)")
+        from logzip.dask import compress as compress_on_cluster
+
+        compress_on_cluster(files, client=scheduler, params=params, force=force,
+                            outputs=[output] if output is not None else None)
+        return
     in_place = append or flush_interval is not None
 
     def compress_one(source):

@@ -13,8 +13,11 @@ log compressed by gzip, zstd, xz or bzip2 (by its magic bytes) decompressed. See
 from .errors import CorruptArchiveError, FormatError, LogzipError
 from .file import LogzipFile, compress, decompress, open
 from .follow import follow
+from .fsspec_compression import register_when_imported as _register_with_fsspec
 from .inputs import open_input
 from .pipeline import CompressionParameters
+
+_register_with_fsspec()
 
 __version__ = "0.1.0"
 

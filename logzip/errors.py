@@ -19,3 +19,7 @@ class FormatError(LogzipError, ValueError):
 
 class NoIndexError(LogzipError):
     """The archive (or one of its members) carries no FM-index (made without ``--index``)."""
+
+
+class MissingDependencyError(LogzipError, ImportError):
+    """An optional dependency is not installed (Dask for :mod:`logzip.dask`)."""

@@ -47,6 +47,12 @@ class StoredBlockRef:
     first_line: int     # global number of the block's first line (the b"\n" before it)
     n_newlines: int
 
+    @property
+    def n_lines(self) -> int:
+        """The b"\\n" in the block, as a container block header names them
+        (so that :func:`logzip.pipeline.decompress_block` checks a block read through its ref)."""
+        return self.n_newlines
+
 
 class StreamArchive:
     """A ``.logz`` archive (all its members) queried as one text of lines."""
@@ -58,7 +64,7 @@ class StreamArchive:
 
     def __init__(self, path, cache_bytes: int = CACHE_BYTES):
         self.source = os.fspath(path)
-        self.blocks = _block_refs(self.source)
+        self.blocks = block_refs(self.source)
         self._length = sum(b.raw_len for b in self.blocks)
         self._raw_starts = np.array([b.raw_offset for b in self.blocks], dtype=np.int64)
         self._first_lines = np.array([b.first_line for b in self.blocks], dtype=np.int64)
@@ -114,13 +120,14 @@ class StreamArchive:
     def count(self, pattern) -> int:
         return self.counts([pattern])[0]
 
-    def counts(self, patterns) -> List[int]:
+    def counts(self, patterns, blocks: Optional[range] = None) -> List[int]:
         """The count of every pattern, reading each block once (and not at all where its
-        summary rules the pattern out)."""
+        summary rules the pattern out). ``blocks``: only the text of these consecutive blocks,
+        as if it stood alone (the matches inside it), for work split across processes."""
         automata = [Automaton(self._pattern(p)) for p in patterns]
         pairs = [byte_pairs(a.pattern) for a in automata]
         totals, states = [0] * len(automata), [0] * len(automata)
-        for number in range(len(self.blocks)):
+        for number in range(len(self.blocks)) if blocks is None else blocks:
             for k, automaton in enumerate(automata):
                 passed = self._pass_by(number, pairs[k], automaton, states[k])
                 if passed is not None:
@@ -130,28 +137,32 @@ class StreamArchive:
                 totals[k] += found
         return totals
 
-    def locate(self, pattern, limit: Optional[int] = None, first: bool = True) -> np.ndarray:
-        """Sorted offsets of the occurrences, the first ``limit`` ones (all by default)."""
-        found = list(self._starts_by_block(Automaton(self._pattern(pattern)), limit))
+    def locate(self, pattern, limit: Optional[int] = None, first: bool = True,
+               blocks: Optional[range] = None) -> np.ndarray:
+        """Sorted offsets of the occurrences, the first ``limit`` ones (all by default);
+        ``blocks``: only those inside these consecutive blocks, as :meth:`counts` has it."""
+        found = list(self._starts_by_block(Automaton(self._pattern(pattern)), limit, blocks))
         offsets = np.concatenate(found).astype(np.uint64) if found else np.zeros(0, dtype=np.uint64)
         return offsets[:limit] if limit is not None else offsets
 
     def hits(self, pattern, limit: Optional[int] = None, first: bool = True) -> List[Hit]:
-        return self._hits_at(self.locate(pattern, limit, first))
+        return self.hits_at(self.locate(pattern, limit, first))
 
     def iter_hits(self, pattern, first: bool = True) -> Iterator[Hit]:
         """Every occurrence as a Hit, in text order, lazily: memory holds one block's offsets
         (8 bytes an occurrence) and a chunk of Hits, whatever the number of occurrences."""
         for offsets in self._starts_by_block(Automaton(self._pattern(pattern))):
             for start in range(0, len(offsets), HIT_CHUNK):
-                yield from self._hits_at(offsets[start:start + HIT_CHUNK].astype(np.uint64))
+                yield from self.hits_at(offsets[start:start + HIT_CHUNK])
 
-    def _starts_by_block(self, automaton: Automaton, limit: Optional[int] = None) -> Iterator[np.ndarray]:
+    def _starts_by_block(self, automaton: Automaton, limit: Optional[int] = None,
+                         blocks: Optional[range] = None) -> Iterator[np.ndarray]:
         """The archive offsets where matches start, block by block (those of blocks with some),
         until ``limit`` are found. A block is read only when the one before is done."""
         pairs = byte_pairs(automaton.pattern)
         state, total = 0, 0
-        for number, ref in enumerate(self.blocks):
+        for number in range(len(self.blocks)) if blocks is None else blocks:
+            ref = self.blocks[number]
             if limit is not None and total >= limit:
                 return
             passed = self._pass_by(number, pairs, automaton, state)
@@ -162,7 +173,9 @@ class StreamArchive:
                 total += len(starts)
                 yield starts + ref.raw_offset
 
-    def _hits_at(self, offsets: np.ndarray) -> List[Hit]:
+    def hits_at(self, offsets) -> List[Hit]:
+        """The hits at text ``offsets`` (sorted): their lines and offsets in them."""
+        offsets = np.asarray(offsets, dtype=np.uint64)
         lines = self.lines_of(offsets)
         in_line = offsets.astype(np.int64) - self.line_starts(lines)
         return [Hit(o, k, d, k + 1) for o, k, d in zip(offsets.tolist(), lines.tolist(), in_line.tolist())]
@@ -317,7 +330,9 @@ class StreamArchive:
         return block
 
 
-def _block_refs(path: str) -> List[StoredBlockRef]:
+def block_refs(path: str) -> List[StoredBlockRef]:
+    """Where every block of the archive at ``path`` lies, through all its members (headers
+    read, payloads skipped)."""
     refs, raw_offset, first_line, member_start = [], 0, 0, 0
     with builtins.open(path, "rb") as fileobj:
         for reader in iter_members(fileobj):
