@@ -220,7 +220,12 @@ class LogzipFile(io.BufferedIOBase):
 
     def __iter__(self):
         self._check("r")
-        return iter(self._reader)
+        return self._lines()
+
+    def _lines(self):
+        """The reader's lines; the generator keeps this file open while a loop runs
+        (``for line in logzip.open(path)`` holds no other reference to it)."""
+        yield from self._reader
 
 
 def _prepare_append(fileobj, name) -> str:

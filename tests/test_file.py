@@ -84,3 +84,14 @@ def test_empty_lines_beyond_the_line_limit_round_trip():
     assert logzip.decompress(archive) == data
     blocks = [block for member in iter_members(io.BytesIO(archive)) for block, _ in member.blocks()]
     assert [block.n_lines for block in blocks] == [MAX_BLOCK_LINES, 10]
+
+
+def test_a_loop_over_an_unnamed_file_reads_every_line(tmp_path):
+    """``for line in logzip.open(path)`` keeps no reference to the file: the loop must."""
+    data = b"".join(b"line %d\n" % i for i in range(50_000))
+    path = tmp_path / "loop.logz"
+    path.write_bytes(logzip.compress(data, block_size=64 << 10))
+    lines = []
+    for line in logzip.open(path):
+        lines.append(line)
+    assert b"".join(lines) == data
