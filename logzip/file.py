@@ -151,10 +151,7 @@ class LogzipFile(io.BufferedIOBase):
                 return
             try:
                 if self._mode == "w":
-                    rest = self._cutter.flush()
-                    if rest:
-                        self._store(self._compressor.submit(rest))
-                    self._store(self._compressor.finish())
+                    self._store(self._compressor.finish(self._cutter.flush()))
                     self._archive.close()
                     self._file.flush()
             finally:
