@@ -2,8 +2,10 @@
 
 Memory stays bounded whatever the input size: at most ``threads + 1`` blocks
 are held at once, each at most ``block_size`` bytes of input.
+
+The codecs (and numpy) are imported where blocks are coded, not with this module: the
+command line reads its defaults here, and ``logzip --help`` should not pay 0.2 s for them.
 """
-import concurrent.futures
 import ctypes
 import os
 import signal
@@ -13,10 +15,6 @@ from collections import deque
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator, List, Optional
 
-import numpy as np
-
-from .codec.block import decode_block, encode_block
-from .codec.header import HeaderFormat
 from .container import BlockHeader, crc32
 from .errors import CorruptArchiveError
 
@@ -49,6 +47,8 @@ class CompressionParameters:
         if self.threads < 1:
             raise ValueError(f"threads must be at least 1, not {self.threads}")
         if self.format is not None:
+            from .codec.header import HeaderFormat
+
             HeaderFormat.parse(self.format)  # raises FormatError early, before any work
 
     def meta(self) -> dict:
@@ -66,6 +66,9 @@ class CompressedBlock:
 
 def compress_block(raw: bytes, params: CompressionParameters) -> CompressedBlock:
     """Compress one block; a top-level function so that worker processes can run it."""
+    from .codec.block import encode_block
+    from .codec.header import HeaderFormat
+
     header = HeaderFormat.parse(params.format) if params.format is not None else None
     payload = encode_block(raw, params.level, header)
     index = b""
@@ -78,6 +81,8 @@ def compress_block(raw: bytes, params: CompressionParameters) -> CompressedBlock
 
 def decompress_block(block: BlockHeader, payload: bytes) -> bytes:
     """Decode one block and check it against the sizes and checksum it was stored with."""
+    from .codec.block import decode_block
+
     raw = decode_block(payload, block.raw_len)
     if len(raw) != block.raw_len or crc32(raw) != block.raw_crc or raw.count(b"\n") != block.n_lines:
         raise CorruptArchiveError("corrupt archive: a block does not decode to what was stored")
@@ -115,6 +120,8 @@ class BlockCutter:
     def _next_cut(self) -> int:
         """Length of the next complete block, 0 if there is none yet."""
         if self._lines >= self.max_lines:
+            import numpy as np
+
             window = np.frombuffer(self._pending, dtype=np.uint8, count=min(len(self._pending), self.block_size))
             ends = np.flatnonzero(window == 10)
             del window  # releases the bytearray, which may then shrink
@@ -197,6 +204,8 @@ class BlockCompressor:
         self._pending = deque()
         self._submitted = 0
         if params.threads > 1:
+            import concurrent.futures
+
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=params.threads, initializer=_die_with_parent, initargs=(os.getpid(),))
             _pools.add(self._pool)
