@@ -57,6 +57,7 @@ _SAMPLE_RUNS = 16           # made of this many runs of consecutive values
 _LEVEL_SAMPLE_RUNS = 4        # payloads of more than 4 * 64 KiB check on 4 runs of 16 KiB
 _LEVEL_SAMPLE_RUN = 16 << 10   # whether their level pays (see compress_stream)
 _MIN_LEVEL_GAIN = 0.03
+_PROBE_RATIO = 3               # samples the trial level shrinks more than this need no probe
 _compressors = threading.local()    # zstd compressors per thread by level: a new one costs ~50 ms at 19
 
 
@@ -487,11 +488,15 @@ def _trial_size(encoded: bytes) -> int:
 def compress_stream(data: bytes, level: int) -> bytes:
     """``data`` as one zstd frame at ``level``, or at the trial level when a sample says that
     ``level`` saves less than 3% over it: random words, digits or tokens, where zstd -19 runs
-    at 1-5 MB/s (on the streams of logs, 5-10 MB/s) to gain a few tenths of a percent."""
+    at 1-5 MB/s (on the streams of logs, 5-10 MB/s) to gain a few tenths of a percent.
+    Only a sample that the trial level shrinks less than 3x is probed at ``level`` (the
+    streams of logs shrink 6-20x: the probe would cost them 3% of their time for nothing)."""
     if level > _TRIAL_LEVEL and len(data) > 4 * _LEVEL_SAMPLE_RUNS * _LEVEL_SAMPLE_RUN:
         step = len(data) // _LEVEL_SAMPLE_RUNS
         sample = b"".join(data[k * step:k * step + _LEVEL_SAMPLE_RUN] for k in range(_LEVEL_SAMPLE_RUNS))
-        if len(zstd_compressor(level).compress(sample)) > (1 - _MIN_LEVEL_GAIN) * _trial_size(sample):
+        trial = _trial_size(sample)
+        if (trial * _PROBE_RATIO > len(sample)
+                and len(zstd_compressor(level).compress(sample)) > (1 - _MIN_LEVEL_GAIN) * trial):
             level = _TRIAL_LEVEL
     return zstd_compressor(level).compress(data)
 
