@@ -12,14 +12,12 @@ import zlib
 import click
 
 import logzip
-from logzip.archive_info import describe_archive
 from logzip.atomic import atomic_output
 from logzip.errors import LogzipError
 from logzip.container import iter_members
 from logzip.file import archive_crc, iter_decompressed
 from logzip.inputs import archive_name, decompressed
 from logzip.pipeline import DEFAULT_BLOCK_SIZE, DEFAULT_LEVEL, CompressionParameters, read_chunks
-from logzip.templates import TemplateCatalog
 
 from .common import EXIT_INTERRUPTED, interrupt_quietly, run
 
@@ -449,6 +447,7 @@ def _read_members(stream):
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
 def info(files):
     """Show the blocks, streams, templates and ratio of archives."""
+    from logzip.archive_info import describe_archive  # the codecs: imported when used
 
     def info_one(path):
         if path == STDIO:
@@ -467,6 +466,7 @@ def info(files):
 @click.option("-f", "--force", is_flag=True, help="Overwrite an existing output file.")
 def templates(file, log_format, as_csv, output, force):
     """Print the templates learned from FILE (a log or a .logz archive) with their counts."""
+    from logzip.templates import TemplateCatalog  # the codecs and the miner: imported when used
     catalog = TemplateCatalog()
     with _input(file) as stream, _output(output, force, file, True) as sink:
         text = io.TextIOWrapper(sink, encoding="utf-8", newline="", write_through=True)

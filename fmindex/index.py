@@ -10,7 +10,6 @@ import itertools
 from typing import Optional
 
 import numpy as np
-from pydivsufsort.dll import libdivsufsort
 
 from . import _core, format
 from .errors import CorruptIndexError, PatternError
@@ -352,7 +351,10 @@ def build_shard(text, *, sa_rate: Optional[int] = None, line_anchors: Optional[b
 
 def _suffix_array(data: np.ndarray) -> np.ndarray:
     """The 32-bit suffix array of ``data``, by libdivsufsort (as pydivsufsort calls it), in an
-    array that owns its memory, so that it can shrink to the BWT written over it."""
+    array that owns its memory, so that it can shrink to the BWT written over it. (Imported
+    here: only building needs it, and a search should not load it.)"""
+    from pydivsufsort.dll import libdivsufsort
+
     sa = np.empty(len(data), dtype=np.int32)
     if len(data) and libdivsufsort.divsufsort(data.ctypes.data_as(ctypes.c_void_p),
                                               sa.ctypes.data_as(ctypes.c_void_p), ctypes.c_int32(len(data))):

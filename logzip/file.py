@@ -188,8 +188,7 @@ class LogzipFile(io.BufferedIOBase):
                 return
             try:
                 if self._mode == "w":
-                    self._end_block(self._cutter.flush())
-                    self._store(self._compressor.finish())
+                    self._store(self._compressor.finish(self._cutter.flush()))
                     self._archive.close()
                     self._file.flush()
             finally:

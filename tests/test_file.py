@@ -95,3 +95,24 @@ def test_a_loop_over_an_unnamed_file_reads_every_line(tmp_path):
     for line in logzip.open(path):
         lines.append(line)
     assert b"".join(lines) == data
+
+
+def test_an_input_of_one_block_is_shared_among_the_workers(monkeypatch):
+    """With -T 2 an input that fits one block becomes one block per worker, cut after a newline;
+    with one worker, or after a first block has gone, it stays whole."""
+    from logzip import pipeline
+    from logzip.container import iter_members
+
+    monkeypatch.setattr(pipeline, "MIN_SPLIT", 16 << 10)
+    data = b"".join(b"%d took %d ms\r\n" % (i, i * 7 % 1000) for i in range(8000)) + b"no newline at the end"
+
+    def block_sizes(archive):
+        return [block.raw_len for member in iter_members(io.BytesIO(archive)) for block, _ in member.blocks()]
+
+    archive = logzip.compress(data, threads=2)
+    assert logzip.decompress(archive) == data
+    sizes = block_sizes(archive)
+    assert len(sizes) == 2 and abs(sizes[0] - sizes[1]) < 100
+    assert data[sizes[0] - 1:sizes[0]] == b"\n"
+    assert block_sizes(logzip.compress(data, threads=1)) == [len(data)]
+    assert len(block_sizes(logzip.compress(data, threads=2, block_size=len(data) - 1000))) == 2

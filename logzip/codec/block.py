@@ -33,7 +33,7 @@ import zstandard
 
 from ..cluster import MinerConfig, TemplateMiner, TemplateSet
 from ..errors import CorruptArchiveError, FormatError
-from .columns import decode_table, decode_tables, encode_table, encode_tables, zstd_compressor
+from .columns import compress_stream, decode_table, decode_tables, encode_table, encode_tables, zstd_compressor
 from .header import HeaderFormat, infer_format
 from .lines import join_lines, split_lines, uniform_terminator
 from .summary import BlockSummary, summarize
@@ -79,12 +79,12 @@ class TemplatedLines:
         matches = templates.match(strings)
         return cls(templates, matches.tids, matches.columns, matches.unmatched)
 
-    def encode(self, zstd: zstandard.ZstdCompressor, level: int) -> List[bytes]:
+    def encode(self, level: int) -> List[bytes]:
         # Id 0 stands for "no template", so that ids fit an unsigned array.
         ids = np.asarray(self.ids, dtype=np.int64) + 1
         return [
-            zstd.compress(self.templates.to_bytes()),
-            zstd.compress(ids.astype(_id_dtype(len(self.templates))).tobytes()),
+            compress_stream(self.templates.to_bytes(), level),
+            compress_stream(ids.astype(_id_dtype(len(self.templates))).tobytes(), level),
             encode_tables([[self.unmatched]] + self.parameter_columns, level),
         ]
 
@@ -140,7 +140,6 @@ def encode_structured(raw: bytes, level: int = 19, header: Optional[HeaderFormat
 
 
 def encode_model(model: BlockModel, level: int, summary: Optional[BlockSummary] = None) -> bytes:
-    zstd = zstd_compressor(level)
     groups = (model.contents, model.misfits)
     meta = {
         "v": PAYLOAD_VERSION,
@@ -153,11 +152,11 @@ def encode_model(model: BlockModel, level: int, summary: Optional[BlockSummary] 
     sections = [
         json.dumps(meta).encode(),
         model.endings,
-        zstd.compress(_deltas(model.misfit_rows).tobytes()),
+        compress_stream(_deltas(model.misfit_rows).tobytes(), level),
         encode_table(model.header_columns, level),
     ]
     for group in groups:
-        sections += group.encode(zstd, level)
+        sections += group.encode(level)
     return _pack_sections(sections)
 
 

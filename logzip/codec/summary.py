@@ -19,6 +19,7 @@ import numpy as np
 import zstandard
 
 from ..errors import CorruptArchiveError
+from ._summary import mark_pairs
 
 EDGE = 256
 MIN_BLOCK = 8 << 20
@@ -60,9 +61,9 @@ def summarize(raw: bytes) -> Optional[BlockSummary]:
     """The summary of a block's text, or None for a block too small to need one."""
     if len(raw) < MIN_BLOCK:
         return None
-    pairs = np.zeros(PAIRS, dtype=bool)
-    pairs[byte_pairs(raw)] = True
-    return BlockSummary(pairs, bytes(raw[:EDGE]), bytes(raw[-EDGE:]))
+    pairs = np.zeros(PAIRS, dtype=np.uint8)
+    mark_pairs(memoryview(raw).cast("B"), pairs)
+    return BlockSummary(pairs.view(bool), bytes(raw[:EDGE]), bytes(raw[-EDGE:]))
 
 
 def byte_pairs(data) -> np.ndarray:
