@@ -66,6 +66,14 @@ def summarize(raw: bytes) -> Optional[BlockSummary]:
     return BlockSummary(pairs.view(bool), bytes(raw[:EDGE]), bytes(raw[-EDGE:]))
 
 
+def pair_bits(data) -> np.ndarray:
+    """The pairs of adjacent bytes of ``data`` as 65,536 packed bits: pair a << 8 | b is bit
+    b & 7 of byte a << 5 | b >> 3 (``np.packbits(..., bitorder="little")``)."""
+    present = np.zeros(PAIRS, dtype=np.uint8)
+    mark_pairs(memoryview(data).cast("B"), present)
+    return np.packbits(present, bitorder="little")
+
+
 def byte_pairs(data) -> np.ndarray:
     """Every pair of adjacent bytes a, b of ``data`` as the number a << 8 | b (in order, repeated)."""
     codes = np.frombuffer(data, dtype=np.uint8).astype(np.int32)

@@ -73,7 +73,7 @@ cdef class Automaton:
 
     def reach(self, const unsigned char[::1] pairs):
         """The longest prefix of the pattern whose adjacent byte pairs are all in ``pairs`` (a
-        :func:`pair_bitmap`): no text without pair (a, b) holds a prefix going past it."""
+        :func:`logzip.codec.summary.pair_bits`): no text without pair (a, b) holds a prefix going past it."""
         cdef const unsigned char* p = self.pattern
         cdef Py_ssize_t j
         cdef unsigned int code
@@ -304,20 +304,6 @@ def scan_static(const unsigned char[::1] piece, state_t[::1] states, const index
                 if with_hits:
                     hits[r] += found - before
     return found, np.flatnonzero(np.asarray(states)).astype(np.int64)
-
-
-def pair_bitmap(const unsigned char[::1] data):
-    """The byte pairs a, b adjacent in ``data``, as 65,536 bits (pair a << 8 | b is bit b of byte
-    a << 5 | b >> 3, little-endian as ``np.packbits(..., bitorder="little")``)."""
-    bits = np.zeros(1 << 13, dtype=np.uint8)
-    cdef unsigned char[::1] b = bits
-    cdef Py_ssize_t n = data.shape[0], p
-    cdef unsigned int code
-    with nogil:
-        for p in range(1, n):
-            code = data[p - 1] << 8 | data[p]
-            b[code >> 3] |= 1 << (code & 7)
-    return bits
 
 
 def step_rows(const unsigned char[::1] values, const index_t[::1] offsets, const cnp.int32_t[::1] codes,

@@ -25,9 +25,9 @@ from ..codec.block import StoredBlock, _header_from_spec
 from ..codec.columns import decode_table, decode_tables
 from ..codec.header import CONTENT
 from ..codec.lines import ALL_CRLF, MIXED
+from ..codec.summary import pair_bits
 from ..errors import CorruptArchiveError, FormatError
 from ._render import join_spans
-from ._scan import pair_bitmap
 
 
 @dataclass
@@ -78,8 +78,8 @@ class Column:
 
     @cached_property
     def pairs(self) -> np.ndarray:
-        """The byte pairs of the buffer (:func:`pair_bitmap`; pairs across values too)."""
-        return pair_bitmap(self.values)
+        """The byte pairs of the buffer (:func:`pair_bits`; pairs across values too)."""
+        return pair_bits(self.values)
 
 
 @dataclass
@@ -305,7 +305,7 @@ class BlockLayout:
             for number, segment in enumerate(group.segments):
                 if segment.n_rows:
                     text, _ = self.lines(lines_of[group.rows_of(number)])
-                    maps[number] = pair_bitmap(text)
+                    maps[number] = pair_bits(text)
             self._pair_maps[key] = maps
         return self._pair_maps[key]
 
