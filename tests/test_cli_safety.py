@@ -233,3 +233,22 @@ def test_stdout_and_output_together_are_a_usage_error(log, tmp_path, command):
     assert_one_line_error(run_logzip(command, "-c", "-o", out, source), "-c", "-o", "give one")
     assert not out.exists()
     assert run_logzip(command, "-c", "-o", "-", source).returncode == 0
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_stops_a_compression_reading_a_pipe(big_log, tmp_path, how):
+    """Blocked in a read of its input, the process still stops at once and leaves nothing: the
+    stop signals are masked before any library starts a thread (numpy's OpenBLAS did)."""
+    out = tmp_path / "out.logz"
+    process = subprocess.Popen(COMMAND + ["compress", "-o", str(out)], stdin=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdin.write(big_log.read_bytes()[:1 << 20])
+    process.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    process.send_signal(how)
+    process.wait(timeout=10)
+    assert process.returncode == 128 + how
+    assert list(tmp_path.iterdir()) == []
