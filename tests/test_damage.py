@@ -6,6 +6,7 @@ import pytest
 import zstandard
 
 import logzip
+from logzip.codec import general
 from logzip.codec.block import STRUCTURED, _pack_sections, _unpack_sections
 from logzip.container import _BLOCK_HEADER, _CRC, ArchiveWriter, crc32
 from logzip.errors import CorruptArchiveError
@@ -49,8 +50,9 @@ def test_block_length_of_two_to_the_63_is_corrupt():
         logzip.decompress(bytes(data))
 
 
-def test_decompression_bomb_stops_at_the_stored_size():
-    bomb = b"P" + zstandard.ZstdCompressor(level=1).compress(b"\0" * (256 << 20))
+@pytest.mark.parametrize("kind", general.KINDS)
+def test_decompression_bomb_stops_at_the_stored_size(kind):
+    bomb = general.compress(kind, b"\0" * (64 << 20), 1)
     small = b"\0" * 1000
     with pytest.raises(CorruptArchiveError, match="beyond"):
         logzip.decompress(archive_of(len(small), crc32(small), 0, bomb))
@@ -60,3 +62,11 @@ def test_lines_beyond_the_stored_count_are_corrupt():
     payload = real_payload()
     with pytest.raises(CorruptArchiveError):
         logzip.decompress(archive_of(len(RAW), crc32(RAW), RAW.count(b"\n") - 1, payload))
+
+
+@pytest.mark.parametrize("kind", general.KINDS)
+def test_a_general_coder_block_cut_short_or_overlong_is_corrupt(kind):
+    payload = general.compress(kind, RAW, 19)
+    for damaged in (payload[:len(payload) // 2], payload + b"\0"):
+        with pytest.raises(CorruptArchiveError):
+            logzip.decompress(archive_of(len(RAW), crc32(RAW), RAW.count(b"\n"), damaged))
