@@ -4,6 +4,7 @@ from collections import Counter
 
 from .codec.block import stored_block
 from .container import iter_members
+from .pipeline import DEFAULT_LEVEL
 
 
 class _CountingReader:
@@ -50,7 +51,7 @@ def describe_archive(path: str, fileobj=None) -> str:
         f"  blocks        {n_blocks:>14,}" + (f"  in {n_members} concatenated archives" if n_members > 1 else ""),
         f"  templates     {n_templates:>14,}  (summed over blocks)",
         f"  header format {first.meta.get('format') or '(inferred per block)'}",
-        f"  level         {first.meta.get('level')}",
+        f"  level         {first.meta.get('level', DEFAULT_LEVEL)}",
     ]
     if index_bytes:
         without = archive_size - index_bytes

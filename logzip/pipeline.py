@@ -51,7 +51,13 @@ class CompressionParameters:
             HeaderFormat.parse(self.format)  # raises FormatError early, before any work
 
     def meta(self) -> dict:
-        return {"format": self.format, "level": self.level, "block_size": self.block_size}
+        """What the archive's file header records of how it was made: the settings that differ
+        from the defaults (a log of a few hundred bytes should not spend 50 on them)."""
+        made = {"format": self.format, "level": self.level, "block_size": self.block_size}
+        return {name: value for name, value in made.items() if value != getattr(DEFAULT_PARAMETERS, name)}
+
+
+DEFAULT_PARAMETERS = CompressionParameters()
 
 
 @dataclass(frozen=True)

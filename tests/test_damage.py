@@ -8,8 +8,9 @@ import zstandard
 import logzip
 from logzip.codec import general
 from logzip.codec.block import STRUCTURED, _pack_sections, _unpack_sections
-from logzip.container import _BLOCK_HEADER, _CRC, ArchiveWriter, crc32
+from logzip.container import _CRC, ArchiveReader, ArchiveWriter, _with_crc, crc32
 from logzip.errors import CorruptArchiveError
+from logzip.varint import put_varint
 
 RAW = b"".join(b"2024-01-01 worker %d took %d ms\n" % (i % 5, i) for i in range(2000))
 
@@ -23,10 +24,8 @@ def archive_of(raw_len, raw_crc, n_lines, payload):
 
 
 def real_payload():
-    data = logzip.compress(RAW, block_size=1 << 20)
-    header = _BLOCK_HEADER.unpack_from(data, data.index(b"BLK1"))
-    start = data.index(b"BLK1") + _BLOCK_HEADER.size + _CRC.size
-    return data[start:start + header[2]]
+    _, payload = next(ArchiveReader(io.BytesIO(logzip.compress(RAW, block_size=1 << 20))).blocks())
+    return payload
 
 
 def test_odd_length_template_ids_are_corrupt():
@@ -40,14 +39,15 @@ def test_odd_length_template_ids_are_corrupt():
 
 
 def test_block_length_of_two_to_the_63_is_corrupt():
-    data = bytearray(logzip.compress(RAW))
-    at = data.index(b"BLK1")
-    fields = list(_BLOCK_HEADER.unpack_from(data, at))
-    fields[2] = 1 << 63  # payload_len
-    header = _BLOCK_HEADER.pack(*fields)
-    data[at:at + _BLOCK_HEADER.size + _CRC.size] = header + _CRC.pack(crc32(header))
-    with pytest.raises(CorruptArchiveError):
-        logzip.decompress(bytes(data))
+    data = logzip.compress(RAW)
+    block, payload = next(ArchiveReader(io.BytesIO(data)).blocks())
+    header = bytearray(b"B")
+    for value in (block.raw_len, 1 << 63, block.n_lines, 0):   # payload_len 2^63
+        put_varint(header, value)
+    header += _CRC.pack(block.raw_crc) + _CRC.pack(block.payload_crc)
+    forged = data[:block.offset] + _with_crc(header) + data[block.offset + block.header_len:]
+    with pytest.raises(CorruptArchiveError, match="impossible block lengths"):
+        logzip.decompress(forged)
 
 
 @pytest.mark.parametrize("kind", general.KINDS)

@@ -13,10 +13,12 @@ def payload_kinds(archive: bytes) -> list:
     return [payload[:1] for _, payload in ArchiveReader(io.BytesIO(archive)).blocks()]
 
 
-@pytest.mark.parametrize("relpath", ["text/alice29.txt.zst"])
+@pytest.mark.parametrize("relpath", ["text/alice29.txt.zst", "text/html.zst", "json-logs/aws-cloudtrail.jsonl.zst",
+                                     "ci-logs/mozilla/mochitest-browser-chrome_cf3_pass_errorsummary.log.zst",
+                                     "ci-logs/mozilla/plain-chunked_errorsummary.log.zst"])
 def test_text_is_never_larger_than_xz(relpath, read_corpus):
-    """English prose (bzip2's), markup and a JSON log too small for its templates to pay:
-    no larger than what ``xz -9e`` makes of them."""
+    """English prose (bzip2's), markup, a JSON log too small for its templates to pay, logs of
+    200 bytes and 1.5 kB: no larger than what ``xz -9e`` makes of them, container included."""
     data = read_corpus(relpath)
     archive = logzip.compress(data)
     assert logzip.decompress(archive) == data
