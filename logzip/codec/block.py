@@ -105,11 +105,22 @@ class BlockModel:
 
 def analyze_block(raw: bytes, header: Optional[HeaderFormat] = None,
                   miner_config: Optional[MinerConfig] = None) -> BlockModel:
-    """Split ``raw`` into its streams: lines, header fields, templates, parameters."""
+    """Split ``raw`` into its streams: lines, header fields, templates, parameters. The header
+    is judged on a sample spread over the block (the first lines of a log are often
+    unrepresentative): inferred, or the ``header`` given if it pays (see :func:`infer_format`)."""
     lines, endings = split_lines(raw)
-    if header is None:
-        # A sample spread over the block: the first lines of a log are often unrepresentative.
-        header = infer_format(lines[::max(1, len(lines) // HEADER_SAMPLE)][:HEADER_SAMPLE])
+    header = infer_format(lines[::max(1, len(lines) // HEADER_SAMPLE)][:HEADER_SAMPLE], header)
+    return _split_block(lines, endings, header, miner_config)
+
+
+def header_cost(raw: bytes, header: HeaderFormat) -> int:
+    """Bytes of the typed streams of ``raw`` under ``header`` as it is, at zstd level 3: what
+    :func:`infer_format` compares."""
+    return len(encode_model(_split_block(*split_lines(raw), header, None), 3))
+
+
+def _split_block(lines: List[bytes], endings: bytes, header: Optional[HeaderFormat],
+                 miner_config: Optional[MinerConfig]) -> BlockModel:
     if header is None:
         misfit_rows, misfit_lines, header_columns, contents = [], [], [], lines
     else:
