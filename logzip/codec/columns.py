@@ -34,6 +34,7 @@ import numpy as np
 import zstandard
 
 from logzip.codec import _columns
+from logzip.codec.general import in_pieces
 from logzip.errors import CorruptArchiveError
 from logzip.varint import VarintReader, put_bytes, put_varint
 
@@ -143,7 +144,7 @@ def _compress(payload: bytes, level: int) -> tuple:
 
 
 def _lzma(payload: bytes) -> bytes:
-    return lzma.compress(payload, format=lzma.FORMAT_RAW, filters=_lzma_filters(len(payload)))
+    return in_pieces(lzma.LZMACompressor(lzma.FORMAT_RAW, filters=_lzma_filters(len(payload))), payload)
 
 
 def _lzma_filters(size: int) -> list:

@@ -37,6 +37,7 @@ BZIP2_FLOOR = 0.7   # below what bzip2 never got on a sample: no need to run it 
 PROMISE = 1.15
 _MIN_DICT_LOG, _MAX_DICT_LOG = 12, 26   # LZMA dictionary: 4 KiB .. 64 MiB (xz -9's)
 _SAMPLE_DICT_LOG = SAMPLE_BYTES.bit_length() - 1
+_PIECE = 256 << 10
 
 
 def compress(kind: bytes, raw: bytes, level: int) -> bytes:
@@ -44,10 +45,19 @@ def compress(kind: bytes, raw: bytes, level: int) -> bytes:
     if kind == ZSTD:
         return ZSTD + zstandard.ZstdCompressor(level=level).compress(raw)
     if kind == BZIP2:
-        return BZIP2 + bz2.compress(raw, 9)
+        return BZIP2 + in_pieces(bz2.BZ2Compressor(9), raw)
     dict_log = min(_MAX_DICT_LOG, max(_MIN_DICT_LOG, (len(raw) - 1).bit_length()))
-    return LZMA + bytes([dict_log]) + lzma.compress(raw, format=lzma.FORMAT_RAW,
-                                                    filters=_lzma_filters(dict_log, _lzma_preset(level)))
+    encoder = lzma.LZMACompressor(lzma.FORMAT_RAW, filters=_lzma_filters(dict_log, _lzma_preset(level)))
+    return LZMA + bytes([dict_log]) + in_pieces(encoder, raw)
+
+
+def in_pieces(encoder, data: bytes) -> bytes:
+    """``data`` through a bz2 or lzma compressor 256 KiB at a time: one call on a whole block
+    runs for seconds without a return to Python, so Ctrl-C and SIGTERM would wait for it."""
+    view = memoryview(data)
+    out = [encoder.compress(view[start:start + _PIECE]) for start in range(0, len(data), _PIECE)]
+    out.append(encoder.flush())
+    return b"".join(out)
 
 
 def decompress(kind: bytes, body: bytes, cap: int) -> bytes:
