@@ -2,12 +2,13 @@
 
     .venv/bin/python -m bench.compression [--quick] [--tools logzip,xz] [--format FMT] [FILES...]
 
-For every log under ../shared/corpora (loghub-full and loghub-2k with their Loghub header formats,
-the Mozilla CI logs without one), or for the FILES given, each tool compresses the file and
+For every file under ../shared/corpora (loghub-full and loghub-2k with their Loghub header formats;
+the Mozilla CI logs, the JSON-lines logs and the texts without one), or for the FILES given, each tool compresses the file and
 decompresses the result in a child process of its own; the tables give the ratio (original /
 compressed), the speeds in MB/s of original data, logzip's peak memory, the round-trip check
 (sha256 of the decompressed output against the original) and, for the full Loghub files, the
-ratios published by Logzip, LogReducer, LogShrink and Denum.  Every tool runs on one core
+ratios published by Logzip, LogReducer, LogShrink, Denum (from the corpora README) and DeLog (2026,
+as issue 9 quotes them).  Every tool runs on one core
 (``xz -T1``, ``zstd -T1``); logzip also with ``-T 2``.  The tables are printed as markdown and
 saved under bench/results/.  ``--quick`` keeps the files of at most 3 MB.
 """
@@ -22,9 +23,11 @@ from bench.common import (MB, RESULTS_DIR, Run, corpus_files, markdown_rows, mar
                           python_tool, relative, run_timed, save_results, sha256_file, tool_available)
 from corpora.shared import corpora_dir, loghub_2k_formats
 
-DEFAULT_SETS = ("loghub-full", "loghub-2k", "ci-logs")
+DEFAULT_SETS = ("loghub-full", "loghub-2k", "ci-logs", "json-logs", "text")
 QUICK_MAX_BYTES = 3 * MB
 PUBLISHED_TOOLS = ("Logzip", "LogReducer", "LogShrink", "Denum")
+# DeLog (2026) on the same full Loghub files: not in the corpora README's table.
+DELOG = {"HPC": 46.84, "Hadoop": 79.63, "Apache": 59.65, "Linux": 30.63, "Proxifier": 30.78}
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ def published_ratios() -> dict:
         if len(row) != len(header):
             break
         table[row[0]] = {tool: float(row[header.index(tool)]) for tool in PUBLISHED_TOOLS}
+        if row[0] in DELOG:
+            table[row[0]]["DeLog"] = DELOG[row[0]]
     return table
 
 
@@ -143,14 +148,16 @@ def tables(rows, baseline_names, with_logzip, published, startup_seconds) -> str
     notes = ["All tools on one core (xz -T1, zstd -T1) except logzip -T2. Times are wall clock and include "
              "starting the process" + (f" ({startup_seconds:.2f} s for `logzip --version`)." if with_logzip else ".")]
     if any(name.startswith("loghub-full/") for name, _, _ in rows):
-        notes.append("(pub.): ratios published by the LogShrink and Denum authors on the same Loghub files.")
+        notes.append("(pub.): ratios published by the LogShrink and Denum authors, and by DeLog's (2026), "
+                     "on the same Loghub files.")
     return "\n\n".join(sections + notes) + "\n"
 
 
 def _ratio_table(rows, baseline_names, with_logzip, published) -> str:
     header = ["file", "size MB", "format"] + (["logzip"] if with_logzip else []) + list(baseline_names)
     if published is not None:
-        header += [f"{tool} (pub.)" for tool in PUBLISHED_TOOLS] + (["logzip vs Denum"] if with_logzip else [])
+        header += [f"{tool} (pub.)" for tool in PUBLISHED_TOOLS + ("DeLog",)]
+        header += ["logzip vs Denum", "logzip vs DeLog"] if with_logzip else []
     table = []
     for name, log_format, results in rows:
         by_tool = {r.tool: r for r in results}
@@ -158,8 +165,8 @@ def _ratio_table(rows, baseline_names, with_logzip, published) -> str:
         row = [name, results[0].original_bytes / MB, "Loghub" if log_format else "none"] + ratios
         if published is not None:
             pub = published.get(Path(name).name.split(".")[0]) if name.startswith("loghub-full/") else None
-            row += [pub[t] if pub else None for t in PUBLISHED_TOOLS]
-            row += [_gap(ratios[0], pub)] if with_logzip else []
+            row += [pub.get(t) if pub else None for t in PUBLISHED_TOOLS + ("DeLog",)]
+            row += [_gap(ratios[0], pub, "Denum"), _gap(ratios[0], pub, "DeLog")] if with_logzip else []
         failures = [r for r in results if not r.round_trip_ok]
         table.append(row + ["ok" if not failures else "; ".join(f"{r.tool}: {r.error or 'differs'}" for r in failures)])
     return markdown_table(header + ["round trip"], table)
@@ -180,11 +187,11 @@ def _speed_table(rows, baseline_names, with_logzip) -> str:
     return markdown_table(header + [f"{n} c / d" for n in baseline_names], table)
 
 
-def _gap(ratio, published_row):
-    """logzip's ratio relative to Denum's published one, as a signed percentage."""
-    if ratio is None or not published_row:
+def _gap(ratio, published_row, tool):
+    """logzip's ratio relative to ``tool``'s published one, as a signed percentage."""
+    if ratio is None or not published_row or tool not in published_row:
         return None
-    return f"{100 * (ratio / published_row['Denum'] - 1):+.1f}%"
+    return f"{100 * (ratio / published_row[tool] - 1):+.1f}%"
 
 
 def _speed(result: Measure, phase: str):

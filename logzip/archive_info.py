@@ -4,6 +4,7 @@ from collections import Counter
 
 from .codec.block import stored_block
 from .container import iter_members
+from .pipeline import DEFAULT_LEVEL
 
 
 class _CountingReader:
@@ -24,7 +25,7 @@ class _CountingReader:
 
 def describe_archive(path: str, fileobj=None) -> str:
     """What ``logzip info`` prints of the archive at ``path`` (or read from ``fileobj``, e.g. stdin)."""
-    streams = Counter()
+    streams, formats = Counter(), Counter()
     n_members = n_blocks = n_templates = index_bytes = raw_len = n_lines = 0
     opened = open(path, "rb") if fileobj is None else contextlib.nullcontext(_CountingReader(fileobj))
     with opened as stream:
@@ -36,6 +37,7 @@ def describe_archive(path: str, fileobj=None) -> str:
                 stored = stored_block(payload)
                 streams.update(stored.section_sizes())
                 n_templates += sum(map(len, stored.templates))
+                formats[getattr(stored, "spec", None) or "(none)"] += 1
                 index_bytes += block.index_len
                 n_blocks += 1
             raw_len += reader.end_record["raw_len"]
@@ -49,8 +51,8 @@ def describe_archive(path: str, fileobj=None) -> str:
         f"  archive       {archive_size:>14,} bytes  (ratio {ratio:.2f})",
         f"  blocks        {n_blocks:>14,}" + (f"  in {n_members} concatenated archives" if n_members > 1 else ""),
         f"  templates     {n_templates:>14,}  (summed over blocks)",
-        f"  header format {first.meta.get('format') or '(inferred per block)'}",
-        f"  level         {first.meta.get('level')}",
+        *(f"  header format {spec}  ({count} of {n_blocks} blocks)" for spec, count in formats.most_common(3)),
+        f"  level         {first.meta.get('level', DEFAULT_LEVEL)}",
     ]
     if index_bytes:
         without = archive_size - index_bytes

@@ -52,7 +52,15 @@ class CompressionParameters:
             HeaderFormat.parse(self.format)  # raises FormatError early, before any work
 
     def meta(self) -> dict:
-        return {"format": self.format, "level": self.level, "block_size": self.block_size}
+        """What the archive's file header records of how it was made: the settings that differ
+        from the defaults (a log of a few hundred bytes should not spend 50 on them). Not the
+        format: each block records the header it was stored with, the given one or another
+        that paid better (see :func:`logzip.codec.header.infer_format`)."""
+        made = {"level": self.level, "block_size": self.block_size}
+        return {name: value for name, value in made.items() if value != getattr(DEFAULT_PARAMETERS, name)}
+
+
+DEFAULT_PARAMETERS = CompressionParameters()
 
 
 @dataclass(frozen=True)

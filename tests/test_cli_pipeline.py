@@ -75,7 +75,7 @@ def test_append_adds_members_and_refuses_what_is_not_an_archive(tmp_path):
 
 def test_a_torn_archive_is_read_up_to_the_damage_and_repaired_by_append(tmp_path):
     archive = tmp_path / "torn.logz"
-    archive.write_bytes(logzip.compress(DATA) + logzip.compress(b"flushed line\n")[:-24])
+    archive.write_bytes(logzip.compress(DATA) + logzip.compress(b"flushed line\n")[:-3])   # a torn end record
     cat = run_logzip("cat", archive)
     assert cat.stdout == DATA + b"flushed line\n"   # every sound block, then one line on the damage
     assert_one_line_error(cat, "truncated")

@@ -190,14 +190,26 @@ def test_expected_rows_checked():
         decode_table(blob, rows=8)
 
 
+def test_both_coders_round_trip_and_lzma_is_smaller(read_corpus):
+    """A header column of the HPC log: LZMA (level 19) beats zstd -19 (forced by a level below)."""
+    lines = read_corpus("loghub-2k/HPC_2k.log").split(b"\n")
+    column = [line.split(b" ")[0] for line in lines]
+    lzma_blob, zstd_blob = encode_table([column], 19), encode_table([column], 18)
+    assert lzma_blob[0] & 15 == 4 and zstd_blob[0] & 15 == 1
+    assert decode_table(lzma_blob) == decode_table(zstd_blob) == [column]
+    assert len(lzma_blob) < len(zstd_blob)
+
+
 def test_huge_counts_rejected():
     """Counts far beyond the data fail before anything that large is allocated."""
     huge_rows = bytes([0x10]) + bytes([0x01]) + b"\xff\xff\xff\xff\x0f" + bytes([0]) + b"\x00"
-    blob = encode_table([[b"%d" % i for i in range(1000)]])
-    huge_size = blob[:1] + b"\xff" * 8 + b"\x7f" + blob[3:]
-    for damaged in (huge_rows, huge_size):
+    damaged = [huge_rows]
+    for level in (3, 19):   # zstd, LZMA
+        blob = encode_table([[b"%d" % i for i in range(1000)]], level)
+        damaged.append(blob[:1] + b"\xff" * 8 + b"\x7f" + blob[3:])
+    for blob in damaged:
         with pytest.raises(CorruptArchiveError):
-            decode_table(damaged)
+            decode_table(blob)
     assert MAX_ROWS <= 1 << 26
 
 

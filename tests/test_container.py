@@ -1,15 +1,22 @@
 """The .logz container: blocks and checksums, truncation and damage are detected."""
 import io
+from pathlib import Path
 
 import pytest
 
+import logzip
+import logzip.search
+from corpora.shared import read_corpus
 from logzip.container import ArchiveReader, ArchiveWriter, crc32, iter_index_sections, INDEX_ALIGNMENT
 from logzip.errors import CorruptArchiveError, NoIndexError
+from logzip.search.archive import StreamArchive
+from tests.test_fmindex import occurrences
+from tests.test_search import sample_patterns
 
 
-def build_archive(blocks, indexed=False):
+def build_archive(blocks, indexed=False, meta=None):
     out = io.BytesIO()
-    writer = ArchiveWriter(out, {"format": None}, indexed=indexed)
+    writer = ArchiveWriter(out, {"format": None} if meta is None else meta, indexed=indexed)
     for raw, payload, index in blocks:
         writer.write_block(len(raw), crc32(raw), raw.count(b"\n"), payload, index)
     writer.close()
@@ -68,3 +75,38 @@ def test_every_flipped_byte_is_detected():
 def test_foreign_file_is_rejected():
     with pytest.raises(CorruptArchiveError, match="not a logzip archive"):
         read_all(b"\x1f\x8b\x08\x00 this is gzip")
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_version_1_archives_still_decode_and_search(tmp_path):
+    """Archives written before the compact records (version 1: a structured block, then a
+    member of one plain block; an indexed one) decode, count and locate as they did."""
+    text = read_corpus(DATA / "v1-syslog.log.zst")
+    archive = DATA / "v1-syslog.logz"
+    assert ArchiveReader(io.BytesIO(archive.read_bytes())).version == 1
+    assert logzip.decompress(archive.read_bytes()) == text
+    patterns = sample_patterns(text, 20, seed=1)
+    with logzip.search.open(archive) as corpus:
+        assert corpus.counts(patterns) == [len(occurrences(text, p)) for p in patterns]
+    tail = text[text.rindex(b"2024-01-01 12:00:00 INFO started"):]
+    with logzip.search.open(DATA / "v1-indexed.logz") as corpus:
+        assert corpus.tier != StreamArchive.tier
+        assert corpus.count(b"WARN odd") == tail.count(b"WARN odd") == 1
+    assert logzip.decompress((DATA / "v1-indexed.logz").read_bytes()) == tail
+
+
+def test_a_newer_version_is_one_clear_error():
+    data = bytearray(build_archive(BLOCKS))
+    data[4] = 3
+    with pytest.raises(CorruptArchiveError, match="unsupported archive version 3 .*reads 1 and 2"):
+        read_all(bytes(data))
+
+
+def test_the_records_of_a_small_archive_cost_less_than_xz_container():
+    """File header, block header and end record of a one-block archive without metadata: the
+    .xz container spends 60 bytes on a small input (stream header and footer, block header,
+    check, index)."""
+    payload = b"x" * 100
+    assert len(build_archive([(b"a line\n", payload, b"")], meta={})) - len(payload) <= 40

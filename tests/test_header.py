@@ -4,6 +4,7 @@ import re
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import logzip
 from logzip.codec.header import HeaderFormat, HeaderSplit, infer_format
 from corpora.shared import LOGHUB_FULL_FORMATS
 from logzip.errors import FormatError
@@ -169,6 +170,18 @@ def test_infer_format_finds_headers_of_logs_and_none_in_prose(read_corpus):
 def test_infer_format_needs_enough_lines():
     assert infer_format([]) is None
     assert infer_format([b"2015-10-18 18:01:47 INFO x"] * 5) is None
+    given = HeaderFormat.parse("<Date> <Time> <Content>")
+    assert infer_format([b"2015-10-18 18:01:47 INFO x"] * 5, given) is given
+
+
+@pytest.mark.parametrize("system", ["Spark", "Zookeeper"])
+def test_a_given_format_never_costs_more_than_none(system, read_corpus, loghub_2k_systems):
+    """Loghub's formats for these systems split off fields that the inferred header or the
+    templates model better (before: 30.88 against 33.64, 20.97 against 25.25)."""
+    data = read_corpus(f"loghub-2k/{system}_2k.log")
+    with_format = logzip.compress(data, format=loghub_2k_systems[system])
+    assert logzip.decompress(with_format) == data
+    assert len(with_format) <= len(logzip.compress(data))
 
 
 def spec_parts(draw, depth=0):

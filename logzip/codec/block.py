@@ -11,8 +11,9 @@ Lines that do not fit the header format (stack traces, continuation lines)
 are often many and regular, so they get templates of their own rather than
 being stored raw. Every column goes through
 :func:`logzip.codec.columns.encode_table`. A payload is one kind byte, then
-``P`` plain zstd of the block (small blocks where the streams cost more than they
-save) or ``S`` a list of sections, each a length-prefixed byte string::
+``S`` a list of sections, each a length-prefixed byte string, or the whole block
+through a general coder where the streams cost more than they save (``P`` zstd,
+``X`` LZMA, ``B`` bzip2: see :mod:`logzip.codec.general`)::
 
     0 meta (JSON)   1 endings   2 misfit line numbers   3 header table
     then for the contents, and again for the misfit lines:
@@ -33,14 +34,14 @@ import zstandard
 
 from ..cluster import MinerConfig, TemplateMiner, TemplateSet
 from ..errors import CorruptArchiveError, FormatError
+from . import general
 from .columns import compress_stream, decode_table, decode_tables, encode_table, encode_tables, zstd_compressor
 from .header import HeaderFormat, infer_format
 from .lines import join_lines, split_lines, uniform_terminator
 from .summary import BlockSummary, summarize
 
 PAYLOAD_VERSION = 2
-STRUCTURED, PLAIN = b"S", b"P"  # payload kinds: typed streams, or plain zstd of the block
-PLAIN_TRIAL_LIMIT = 256 << 10   # blocks up to this size also try plain zstd (tiny inputs)
+STRUCTURED = b"S"               # payload kind of the typed streams (the others: general.KINDS)
 MAX_DECODED = 1 << 30           # the largest block a writer makes (pipeline.MAX_BLOCK_SIZE)
 HEADER_SAMPLE = 2000
 _COUNT = struct.Struct("<I")
@@ -104,11 +105,22 @@ class BlockModel:
 
 def analyze_block(raw: bytes, header: Optional[HeaderFormat] = None,
                   miner_config: Optional[MinerConfig] = None) -> BlockModel:
-    """Split ``raw`` into its streams: lines, header fields, templates, parameters."""
+    """Split ``raw`` into its streams: lines, header fields, templates, parameters. The header
+    is judged on a sample spread over the block (the first lines of a log are often
+    unrepresentative): inferred, or the ``header`` given if it pays (see :func:`infer_format`)."""
     lines, endings = split_lines(raw)
-    if header is None:
-        # A sample spread over the block: the first lines of a log are often unrepresentative.
-        header = infer_format(lines[::max(1, len(lines) // HEADER_SAMPLE)][:HEADER_SAMPLE])
+    header = infer_format(lines[::max(1, len(lines) // HEADER_SAMPLE)][:HEADER_SAMPLE], header)
+    return _split_block(lines, endings, header, miner_config)
+
+
+def header_cost(raw: bytes, header: HeaderFormat) -> int:
+    """Bytes of the typed streams of ``raw`` under ``header`` as it is, at zstd level 3: what
+    :func:`infer_format` compares."""
+    return len(encode_model(_split_block(*split_lines(raw), header, None), 3))
+
+
+def _split_block(lines: List[bytes], endings: bytes, header: Optional[HeaderFormat],
+                 miner_config: Optional[MinerConfig]) -> BlockModel:
     if header is None:
         misfit_rows, misfit_lines, header_columns, contents = [], [], [], lines
     else:
@@ -124,13 +136,10 @@ def analyze_block(raw: bytes, header: Optional[HeaderFormat] = None,
 def encode_block(raw: bytes, level: int = 19, header: Optional[HeaderFormat] = None,
                  miner_config: Optional[MinerConfig] = None) -> bytes:
     """Compress one block of input into a self-contained payload: its typed streams or,
-    for a small block where they cost more than they save, plain zstd."""
+    where they cost more than they save, the block through a general coder."""
     payload = STRUCTURED + encode_structured(raw, level, header, miner_config)
-    if len(raw) <= PLAIN_TRIAL_LIMIT:
-        plain = PLAIN + zstd_compressor(level).compress(raw)
-        if len(plain) < len(payload):
-            return plain
-    return payload
+    fallback = general.general_payload(raw, level, len(payload))
+    return fallback if fallback is not None and len(fallback) < len(payload) else payload
 
 
 def encode_structured(raw: bytes, level: int = 19, header: Optional[HeaderFormat] = None,
@@ -266,33 +275,33 @@ class StoredBlock:
         return sizes
 
 
-class PlainBlock:
-    """A payload stored as plain zstd, with the interface of :class:`StoredBlock`."""
+class GeneralBlock:
+    """A payload stored through a general coder, with the interface of :class:`StoredBlock`."""
 
     templates: List[TemplateSet] = []
 
-    def __init__(self, body: bytes, limit: int = None):
-        self.body = body
+    def __init__(self, kind: bytes, body: bytes, limit: int = None):
+        self.kind, self.body = kind, body
         self.limit = MAX_DECODED if limit is None else limit
 
     def decode(self) -> bytes:
-        return _unzstd(zstandard.ZstdDecompressor(), self.body, self.limit)
+        return general.decompress(self.kind, self.body, self.limit)
 
     def line_templates(self):
         return [], np.full(len(split_lines(self.decode())[0]), -1, dtype=np.int64)
 
     def section_sizes(self) -> dict:
-        return {"plain zstd": len(self.body)}
+        return {f"whole block, {general.NAMES[self.kind]}": len(self.body)}
 
 
 def stored_block(payload: bytes, limit: int = None):
-    """The :class:`StoredBlock` or :class:`PlainBlock` that ``payload`` holds; ``limit``, the
+    """The :class:`StoredBlock` or :class:`GeneralBlock` that ``payload`` holds; ``limit``, the
     decoded size the block claims, bounds what its streams may expand to."""
     kind, body = payload[:1], payload[1:]
     if kind == STRUCTURED:
         return StoredBlock(body, limit)
-    if kind == PLAIN:
-        return PlainBlock(body, limit)
+    if kind in general.KINDS:
+        return GeneralBlock(kind, body, limit)
     raise CorruptArchiveError("corrupt archive: unknown block payload kind")
 
 

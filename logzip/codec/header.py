@@ -377,7 +377,7 @@ _FIELD_NAMES = [            # (name, what most of a field's tokens look like)
 ]
 
 
-def infer_format(sample: List[bytes]) -> Optional[HeaderFormat]:
+def infer_format(sample: List[bytes], given: Optional[HeaderFormat] = None) -> Optional[HeaderFormat]:
     """Infer a header format from sample lines, or None when the whole line is best left as content.
 
     A line's leading tokens are words or bracketed groups ('[Sun Dec 04 04:47:44 2005]', which
@@ -387,18 +387,23 @@ def infer_format(sample: List[bytes]) -> Optional[HeaderFormat]:
     component, after which the message starts).  Each candidate is measured by compressing the
     sample with it (the whole block pipeline, zstd level 3); the smallest wins if it is 2%
     smaller than with no header.  A sample spread over the input judges best.
+
+    A ``given`` format (``--format``) is one more candidate, first among equals, so that a
+    format never costs more than none: where its split does not pay (a field that templates
+    would model better as content, a layout that leaves many misfits), the block is stored as
+    it would be without it.  A sample too small to judge keeps it.
     """
-    from logzip.codec.block import encode_structured     # block imports this module
+    from logzip.codec.block import header_cost     # block imports this module
 
     lines = [line for line in sample if line]
     if len(lines) < 16:
-        return None
+        return given
     raw = b"\n".join(lines) + b"\n"
-    best_size = len(encode_structured(raw, 3, HeaderFormat.parse(f"<{CONTENT}>"))) * (1 - _MIN_GAIN)
+    best_size = header_cost(raw, HeaderFormat.parse(f"<{CONTENT}>")) * (1 - _MIN_GAIN)
     best = None
-    for spec in _candidate_specs(lines):
-        header = HeaderFormat.parse(spec)
-        size = len(encode_structured(raw, 3, header))
+    candidates = [given] if given is not None else []
+    for header in candidates + [HeaderFormat.parse(spec) for spec in _candidate_specs(lines)]:
+        size = header_cost(raw, header)
         if size < best_size:
             best, best_size = header, size
     return best

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Iterator, List, Optional
 
 import numpy as np
-import zstandard
 
 from fmindex import Hit
 from fmindex.index import as_pattern
 
-from ..codec.block import PLAIN, STRUCTURED, StoredBlock, _unzstd, payload_summary
+from ..codec import general
+from ..codec.block import STRUCTURED, StoredBlock, payload_summary
 from ..codec.summary import EDGE, byte_pairs
 from ..container import crc32, iter_members
 from ..errors import CorruptArchiveError
@@ -348,8 +348,8 @@ def block_refs(path: str) -> List[StoredBlockRef]:
 
 def _open_block(ref: StoredBlockRef, payload: bytes):
     kind, body = payload[:1], payload[1:]
-    if kind == PLAIN:
-        text = _unzstd(zstandard.ZstdDecompressor(), body, ref.raw_len)
+    if kind in general.KINDS:
+        text = general.decompress(kind, body, ref.raw_len)
     elif kind == STRUCTURED:
         stored = StoredBlock(body, ref.raw_len)
         layout = block_layout(stored)

@@ -4,7 +4,7 @@ A block is searched with the state the previous block left (the text read so far
 with the pattern's first k bytes), and leaves its own, so a match across a block
 boundary is found like any other. :class:`StreamBlock` searches a structured block in its
 streams (see :mod:`logzip.search.layout`); :class:`TextBlock` the decoded text of a block
-stored as plain zstd (small ones), or of a layout the streams cannot follow.
+stored whole through a general coder (zstd, LZMA, bzip2), or of a layout the streams cannot follow.
 """
 from dataclasses import dataclass
 from typing import Optional

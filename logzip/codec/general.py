@@ -1,0 +1,115 @@
+"""General-purpose coders for the blocks where templates do not pay: prose, markup, small inputs.
+
+A block's payload is either its typed streams or the whole block through one of these coders,
+named by the payload's kind byte::
+
+    P  zstd (at the archive's level)
+    X  LZMA2, raw (no .xz container): one byte log2 of the dictionary size, then the stream
+    B  bzip2
+
+Which coder suits a block is judged on a sample, not by running every coder on the whole block
+(LZMA at its best settings runs at about 1 MB/s): a small block tries them all; a larger one
+compresses its middle ``SAMPLE_BYTES`` with bzip2 and a fast LZMA preset, and only the coder the
+sample favours, and only when it may beat the typed streams, compresses the whole block.
+"""
+import bz2
+import lzma
+from typing import Optional
+
+import zstandard
+
+from ..errors import CorruptArchiveError
+
+ZSTD, LZMA, BZIP2 = b"P", b"X", b"B"
+NAMES = {ZSTD: "zstd", LZMA: "lzma", BZIP2: "bzip2"}
+KINDS = tuple(NAMES)
+TRY_ALL_LIMIT = 64 << 10   # blocks up to this size try every coder: it costs milliseconds
+SAMPLE_BYTES = 256 << 10   # one contiguous run: LZMA's gain lies in long matches, spread pieces hide it
+# On a sample, LZMA's fast preset 1 compresses to about 1/0.88 of its best preset; bzip2 makes
+# English prose 0.75-0.81 of what preset 1 makes, markup and lists 0.85-1.2, logs more: bzip2
+# is chosen below BZIP2_MARGIN (it wins prose over LZMA by 10-14% on whole blocks, and loses the
+# rest). Both compress a whole block better than its sample (LZMA by up to ~25% on the corpora,
+# its long matches are cut off there): the whole block is tried when the sample's estimate comes
+# within PROMISE of the typed streams.
+FAST_PRESET_GAIN = 0.88
+BZIP2_MARGIN = 0.83
+BZIP2_FLOOR = 0.7   # below what bzip2 never got on a sample: no need to run it when that cannot win
+PROMISE = 1.15
+_MIN_DICT_LOG, _MAX_DICT_LOG = 12, 26   # LZMA dictionary: 4 KiB .. 64 MiB (xz -9's)
+_SAMPLE_DICT_LOG = SAMPLE_BYTES.bit_length() - 1
+_PIECE = 256 << 10
+
+
+def compress(kind: bytes, raw: bytes, level: int) -> bytes:
+    """The payload of ``raw`` through the coder ``kind`` (kind byte included)."""
+    if kind == ZSTD:
+        return ZSTD + zstandard.ZstdCompressor(level=level).compress(raw)
+    if kind == BZIP2:
+        return BZIP2 + in_pieces(bz2.BZ2Compressor(9), raw)
+    dict_log = min(_MAX_DICT_LOG, max(_MIN_DICT_LOG, (len(raw) - 1).bit_length()))
+    encoder = lzma.LZMACompressor(lzma.FORMAT_RAW, filters=_lzma_filters(dict_log, _lzma_preset(level)))
+    return LZMA + bytes([dict_log]) + in_pieces(encoder, raw)
+
+
+def in_pieces(encoder, data: bytes) -> bytes:
+    """``data`` through a bz2 or lzma compressor 256 KiB at a time: one call on a whole block
+    runs for seconds without a return to Python, so Ctrl-C and SIGTERM would wait for it."""
+    view = memoryview(data)
+    out = [encoder.compress(view[start:start + _PIECE]) for start in range(0, len(data), _PIECE)]
+    out.append(encoder.flush())
+    return b"".join(out)
+
+
+def decompress(kind: bytes, body: bytes, cap: int) -> bytes:
+    """Inverse of :func:`compress` (``body`` without the kind byte), never beyond ``cap`` bytes."""
+    if kind == ZSTD:
+        from .block import _unzstd      # block imports this module
+
+        return _unzstd(zstandard.ZstdDecompressor(), body, cap)
+    try:
+        if kind == BZIP2:
+            decoder = bz2.BZ2Decompressor()
+        elif kind == LZMA and body and _MIN_DICT_LOG <= body[0] <= _MAX_DICT_LOG:
+            decoder = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_lzma_filters(body[0]))
+            body = body[1:]
+        else:
+            raise CorruptArchiveError("corrupt archive: unknown block payload kind")
+        raw = decoder.decompress(body, max_length=cap + 1)
+    except (OSError, EOFError, lzma.LZMAError) as error:
+        raise CorruptArchiveError(f"corrupt archive: {error}") from None
+    if len(raw) > cap:
+        raise CorruptArchiveError("corrupt archive: a stream expands beyond its block")
+    if not decoder.eof or decoder.unused_data:
+        raise CorruptArchiveError("corrupt archive: a block's stream is cut short or overlong")
+    return raw
+
+
+def general_payload(raw: bytes, level: int, rival: int) -> Optional[bytes]:
+    """The smallest payload a general coder may make of ``raw`` if it can beat ``rival`` bytes
+    (the typed streams' payload), else None; see the module's docstring for how it is chosen."""
+    if len(raw) <= TRY_ALL_LIMIT:
+        return min((compress(kind, raw, level) for kind in KINDS), key=len)
+    kind = _promising_coder(raw, rival)
+    return None if kind is None else compress(kind, raw, level)
+
+
+def _promising_coder(raw: bytes, rival: int) -> Optional[bytes]:
+    """The coder a sample of ``raw`` favours, or None if none may beat ``rival`` bytes."""
+    start = max(0, (len(raw) - SAMPLE_BYTES) // 2)
+    sample = raw[start:start + SAMPLE_BYTES]
+    scale = len(raw) / len(sample)
+    fast = len(lzma.compress(sample, format=lzma.FORMAT_RAW, filters=_lzma_filters(_SAMPLE_DICT_LOG, 1))) * scale
+    if fast * BZIP2_FLOOR > rival * PROMISE:
+        return None
+    bzip2 = len(bz2.compress(sample, 9)) * scale
+    kind, estimate = (BZIP2, bzip2) if bzip2 < fast * BZIP2_MARGIN else (LZMA, fast * FAST_PRESET_GAIN)
+    return kind if estimate < rival * PROMISE else None
+
+
+def _lzma_preset(level: int) -> int:
+    """The LZMA preset for a zstd-style level (1..22): xz -9e at the default 19 and above."""
+    return 9 | lzma.PRESET_EXTREME if level >= 19 else min(9, level // 2)
+
+
+def _lzma_filters(dict_log: int, preset: int = 9) -> list:
+    return [{"id": lzma.FILTER_LZMA2, "preset": preset, "dict_size": 1 << dict_log}]

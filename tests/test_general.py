@@ -1,0 +1,45 @@
+"""Blocks where templates do not pay go whole through the general coder that suits them."""
+import io
+import lzma
+
+import pytest
+
+import logzip
+from logzip.codec import general
+from logzip.container import ArchiveReader
+
+
+def payload_kinds(archive: bytes) -> list:
+    return [payload[:1] for _, payload in ArchiveReader(io.BytesIO(archive)).blocks()]
+
+
+@pytest.mark.parametrize("relpath", ["text/alice29.txt.zst", "text/html.zst", "json-logs/aws-cloudtrail.jsonl.zst",
+                                     "ci-logs/mozilla/mochitest-browser-chrome_cf3_pass_errorsummary.log.zst",
+                                     "ci-logs/mozilla/plain-chunked_errorsummary.log.zst"])
+def test_text_is_never_larger_than_xz(relpath, read_corpus):
+    """English prose (bzip2's), markup, a JSON log too small for its templates to pay, logs of
+    200 bytes and 1.5 kB: no larger than what ``xz -9e`` makes of them, container included."""
+    data = read_corpus(relpath)
+    archive = logzip.compress(data)
+    assert logzip.decompress(archive) == data
+    assert len(archive) <= len(lzma.compress(data, preset=9 | lzma.PRESET_EXTREME))
+    assert payload_kinds(archive)[0] in general.KINDS
+
+
+def test_prose_goes_to_bzip2_and_markup_to_lzma(read_corpus):
+    assert payload_kinds(logzip.compress(read_corpus("text/alice29.txt.zst"))) == [general.BZIP2]
+    assert payload_kinds(logzip.compress(read_corpus("text/html.zst"))) == [general.LZMA]
+
+
+def test_logs_keep_their_streams(read_corpus, loghub_2k_systems):
+    data = read_corpus("loghub-2k/HDFS_2k.log")
+    assert payload_kinds(logzip.compress(data, format=loghub_2k_systems["HDFS"])) == [b"S"]
+
+
+@pytest.mark.parametrize("kind", general.KINDS)
+def test_every_coder_round_trips_within_its_cap(kind):
+    data = b"".join(b"line %d of a text that repeats\r\n" % (i % 97) for i in range(3000)) + b"\0\xff no end"
+    payload = general.compress(kind, data, 19)
+    assert general.decompress(kind, payload[1:], len(data)) == data
+    with pytest.raises(logzip.CorruptArchiveError):
+        general.decompress(kind, payload[1:], len(data) - 1)
