@@ -7,16 +7,9 @@ import pytest
 import logzip
 from logzip.cli.main import gzip_style
 
-from .test_cli import DATA, assert_one_line_error, logzip as run_logzip
+from .test_cli import DATA, assert_one_line_error, log, logzip as run_logzip  # noqa: F401 (log: a fixture)
 
 COMMANDS = ("compress", "decompress", "info", "templates", "test", "list", "cat")
-
-
-@pytest.fixture
-def log(tmp_path):
-    path = tmp_path / "app.log"
-    path.write_bytes(DATA)
-    return path
 
 
 def test_bare_files_are_compressed(log, tmp_path):

@@ -14,16 +14,9 @@ import logzip
 from logzip.atomic import atomic_output
 from logzip.errors import LogzipError
 
-from .test_cli import DATA, assert_one_line_error, logzip as run_logzip
+from .test_cli import DATA, assert_one_line_error, log, logzip as run_logzip  # noqa: F401 (log: a fixture)
 
 COMMAND = [sys.executable, "-m", "logzip.cli.main"]
-
-
-@pytest.fixture
-def log(tmp_path):
-    path = tmp_path / "app.log"
-    path.write_bytes(DATA)
-    return path
 
 
 @pytest.fixture(scope="module")

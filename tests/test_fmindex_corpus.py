@@ -27,13 +27,18 @@ def as_sections(path) -> Corpus:
                                 for k, (offset, length, line, raw) in enumerate(meta["shards"])])
 
 
+def both_ways(tmp_path, text: bytes, shard_size: int) -> list:
+    """The index of ``text`` in shards of ``shard_size``, opened as a file and as sections."""
+    source, index = tmp_path / "t.log", tmp_path / "t.fmi"
+    source.write_bytes(text)
+    fmindex.build(source, index, shard_size=shard_size)
+    return [fmindex.open(index), as_sections(index)]
+
+
 def test_linux_counts_across_shard_boundaries(tmp_path, read_corpus):
     """Issue 4: with shard_size=1024, 'user unknown\\nJun' counted 72 instead of 82."""
     text = read_corpus("loghub-2k/Linux_2k.log")
-    source = tmp_path / "Linux_2k.log"
-    source.write_bytes(text)
-    fmindex.build(source, tmp_path / "linux.fmi", shard_size=1024)
-    for corpus in (fmindex.open(tmp_path / "linux.fmi"), as_sections(tmp_path / "linux.fmi")):
+    for corpus in both_ways(tmp_path, text, shard_size=1024):
         with corpus:
             assert len(corpus.shards) > 100
             assert corpus.count(b"user unknown\nJun") == 82
@@ -47,10 +52,7 @@ def test_linux_counts_across_shard_boundaries(tmp_path, read_corpus):
 
 def test_matches_spanning_three_or_more_shards(tmp_path):
     text = b"".join(b"line %d of a log\n" % (i % 3) for i in range(60)) + b"x" * 300 + b"\nend\n"
-    source = tmp_path / "t.log"
-    source.write_bytes(text)
-    fmindex.build(source, tmp_path / "t.fmi", shard_size=40)
-    for corpus in (fmindex.open(tmp_path / "t.fmi"), as_sections(tmp_path / "t.fmi")):
+    for corpus in both_ways(tmp_path, text, shard_size=40):
         with corpus:
             assert len(corpus.shards) > 10
             for start, length in ((5, 90), (17, 200), (900, 330), (0, len(text)), (1000, 7)):
