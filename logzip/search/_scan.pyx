@@ -104,14 +104,16 @@ cdef inline state_t _run(const unsigned char* text, Py_ssize_t p, Py_ssize_t end
 
 def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, state_t[::1] states,
                 const index_t[::1] act, Automaton automaton, cnp.int32_t[::1] hits=None,
-                bint by_second=False, Py_ssize_t reach=0):
+                bint by_second=False, Py_ssize_t reach=0, bint tail_free=False):
     """Feed row i's value ``values[offsets[i]:offsets[i + 1]]`` to the automaton from ``states[i]``.
 
     ``by_second``: the pattern's second byte is rarer in ``values`` than its first, so the scan
     for the rows in state 0 looks for that one. ``reach`` (:meth:`Automaton.reach` of the
     column's pairs), when below m: no value holds a match, and the state a value leaves from
     state 0 is found in its last ``reach`` bytes; when those are fewer than the buffer's, each
-    row's end is read instead of the buffer.
+    row's end is read instead of the buffer. ``tail_free``: what follows the column leads every
+    state where it leads state 0 (its first byte is not in the pattern), so the state a row in
+    state 0 leaves does not matter: only the matches inside values are looked for.
 
     ``act`` lists, sorted, the rows whose state is not 0 (all others are). ``states`` is updated
     in place; the matches are counted, and with ``hits`` also added up per row. Returns the
@@ -154,8 +156,12 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
         # buffer (unless the pairs rule it out), and each row's last bytes read for the state
         # it leaves (it holds no longer prefix of the pattern than ``window``).
         window = reach if 0 < reach < m else m
-        windowed = m > 1 and 2 * window * n < offsets[n] - offsets[0]
-        if windowed:
+        tail_free = tail_free and m > 1
+        windowed = m > 1 and (tail_free or 2 * window * n < offsets[n] - offsets[0])
+        if tail_free:
+            if window == m:
+                found += _whole_matches(text, offsets, states, pattern, m, hits)
+        elif windowed:
             if window == m:
                 found += _whole_matches(text, offsets, states, pattern, m, hits)
             n_fresh = _ending_in_prefix(text, offsets, states, ends_v, window, d)
@@ -464,11 +470,15 @@ def scan_pairs(const unsigned char[::1] values, const index_t[::1] offsets, cons
 
 def scan_coded(const unsigned char[::1] values, const index_t[::1] offsets, const cnp.int32_t[::1] codes,
                state_t[::1] states, const index_t[::1] act, Automaton automaton,
-               cnp.int32_t[::1] hits=None):
+               cnp.int32_t[::1] hits=None, const cnp.int64_t[::1] code_counts=None):
     """:func:`scan_column` for a dictionary-coded column: row r's value is dictionary entry
     ``codes[r]`` (``values``/``offsets`` hold the distinct values). What each entry does from
     state 0 is found once, by scanning the dictionary; rows in other states step through their
-    entry, each (state, entry) pair read once when rows share them."""
+    entry, each (state, entry) pair read once when rows share them.
+
+    ``code_counts`` (how many rows hold each entry) is given when what follows the column leads
+    every state where it leads state 0 (``tail_free`` of :func:`scan_column`): the rows in
+    state 0 are then counted by entry, not read (but one by one with ``hits``), and stay in 0."""
     cdef Py_ssize_t n = states.shape[0], n_act = act.shape[0], n_values = offsets.shape[0] - 1
     cdef Py_ssize_t k, r, c, slot, n_fresh = 0
     cdef const state_t[:, ::1] d = automaton.d
@@ -484,7 +494,9 @@ def scan_coded(const unsigned char[::1] values, const index_t[::1] offsets, cons
                                      zero_found)
     cdef state_t[::1] to0 = zero_to
     cdef cnp.int32_t[::1] found0 = zero_found
-    cdef bint any_fresh = found_in_values or zero_to.any()
+    cdef bint tail_free = code_counts is not None
+    cdef index_t in_values = found_in_values
+    cdef bint any_fresh = in_values or zero_to.any() and not tail_free
     cdef state_t* carried_v = <state_t*>malloc((n_act + 1) * sizeof(state_t))
     cdef index_t* fresh_v = <index_t*>malloc((n + 1 if any_fresh else 1) * sizeof(index_t))
     if carried_v == NULL or fresh_v == NULL:
@@ -529,7 +541,19 @@ def scan_coded(const unsigned char[::1] values, const index_t[::1] offsets, cons
             found += got
             if with_hits:
                 hits[r] += got
-        if any_fresh:
+        if tail_free and not with_hits:
+            if in_values:
+                for c in range(n_values):
+                    found += found0[c] * code_counts[c]
+                for k in range(n_act):
+                    if carried_v[k] >= 0:
+                        found -= found0[codes[act[k]]]
+        elif tail_free and in_values:
+            for r in range(n):
+                if states[r] == 0:
+                    found += found0[codes[r]]
+                    hits[r] += found0[codes[r]]
+        elif any_fresh:
             for r in range(n):
                 if states[r] == 0:
                     c = codes[r]

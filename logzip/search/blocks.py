@@ -229,17 +229,31 @@ class _Fresh:
     def empty(self) -> np.ndarray:
         return np.zeros(0, dtype=np.int32)
 
-    def feed(self, piece, states, act, hits):
+    def feed(self, piece, states, act, hits, following=None):
+        """Feed ``piece`` (``following`` is the next piece of the segment, if any)."""
         if isinstance(piece, bytes):
             return scan_static(piece, states, act, self.automaton, hits)
         if isinstance(piece, CodedColumn):
             values = piece.dictionary
-            return scan_coded(values.values, values.offsets, piece.codes, states, act, self.automaton, hits)
+            return scan_coded(values.values, values.offsets, piece.codes, states, act, self.automaton, hits,
+                              piece.code_counts if self.resets(following) else None)
         counts = piece.byte_counts
         automaton = self.automaton
-        reach = automaton.reach(piece.pairs) if len(piece.values) >= REACH_BYTES else 0
+        large = len(piece.values) >= REACH_BYTES
+        reach = automaton.reach(piece.pairs) if large else 0
         return scan_column(piece.values, piece.offsets, states, act, automaton, hits,
-                           automaton.m > 1 and counts[automaton.second] < counts[automaton.first], reach)
+                           automaton.m > 1 and counts[automaton.second] < counts[automaton.first], reach,
+                           large and self.resets(following))
+
+    def resets(self, piece) -> bool:
+        """Whether ``piece`` leads every state where it leads state 0: no value of it starts with a
+        byte of the pattern, and none is empty."""
+        if piece is None:
+            return False
+        if isinstance(piece, bytes):
+            return len(piece) > 0 and not self.automaton.byte_mask >> piece[0] & 1
+        lead = piece.lead_mask
+        return lead is not None and not lead & self.automaton.byte_mask
 
 
 def _words(mask: int) -> np.ndarray:
@@ -269,7 +283,7 @@ class _Pairs:
     def empty(self) -> np.ndarray:
         return np.zeros((0, 2), dtype=np.int32)
 
-    def feed(self, piece, states, act, hits):
+    def feed(self, piece, states, act, hits, following=None):
         if not len(act):
             return 0, act
         if isinstance(piece, bytes):
@@ -319,7 +333,9 @@ def _scan_rows(segment: Segment, feeder, rows, states, hits, shared: int = 0):
         return 0, rows, states, shared
     st = None
     act, total = np.asarray(rows, dtype=np.int64), 0
-    for piece, flags in zip(segment.pieces, segment.piece_flags):
+    pieces = segment.pieces
+    for k, flags in enumerate(segment.piece_flags):
+        piece = pieces[k]
         if not shared and feeder.skips_piece(flags, act):
             continue
         if st is None:
@@ -332,7 +348,7 @@ def _scan_rows(segment: Segment, feeder, rows, states, hits, shared: int = 0):
             if not shared:
                 act = _nonzero(st, act)
         else:
-            found, act = feeder.feed(piece, st, act, hits)
+            found, act = feeder.feed(piece, st, act, hits, pieces[k + 1] if k + 1 < len(pieces) else None)
         total += found
     return total, act, (st[act] if st is not None else states), shared
 

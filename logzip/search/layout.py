@@ -77,6 +77,13 @@ class Column:
         return first
 
     @cached_property
+    def lead_mask(self) -> Optional[int]:
+        """The rows' first bytes as a 256-bit mask; None when a value is empty (a state crosses it)."""
+        if self.empty_rows.any():
+            return None
+        return _mask(np.bincount(self.first_bytes, minlength=256))
+
+    @cached_property
     def pairs(self) -> np.ndarray:
         """The byte pairs of the buffer (:func:`pair_bits`; pairs across values too)."""
         return pair_bits(self.values)
@@ -115,6 +122,10 @@ class CodedColumn:
     @property
     def flags(self) -> int:
         return self.dictionary.flags
+
+    @property
+    def lead_mask(self) -> Optional[int]:
+        return self.dictionary.lead_mask
 
 
 Piece = Union[bytes, Column, CodedColumn]
