@@ -334,23 +334,81 @@ def step_rows(const unsigned char[::1] values, const index_t[::1] offsets, const
     return found
 
 
-def run_parts(const unsigned char[::1] text, const index_t[::1] offsets, state_t start, Automaton automaton):
-    """Each part ``text[offsets[k]:offsets[k + 1]]`` read from state ``start``: the state after it
-    and its matches (two int32 arrays, one entry a part)."""
-    cdef Py_ssize_t n = offsets.shape[0] - 1, k
-    cdef index_t found
-    cdef const unsigned char* data = &text[0] if text.shape[0] else NULL
-    ends = np.empty(n, dtype=np.int32)
-    counts = np.empty(n, dtype=np.int32)
-    cdef state_t[::1] ends_v = ends
-    cdef cnp.int32_t[::1] counts_v = counts
+def shared_coded(const unsigned char[::1] values, const index_t[::1] offsets, const cnp.int32_t[::1] codes,
+                 const cnp.int64_t[::1] code_counts, state_t[::1] states, const index_t[::1] act, state_t shared,
+                 Automaton automaton):
+    """A coded column fed to the rows of ``act`` (sorted) one by one, and to all the others, in
+    state ``shared``, by entry: what an entry does from ``shared`` is found once and counted for
+    the rows that hold it. Returns the count, the rows in a non-zero state read one by one from
+    now on, and the state the others share after the column, or -1 when they no longer share
+    one (then every row in a non-zero state is among those returned, and the others are in 0).
+    While the others share a non-zero state, the rows of ``act`` are returned as they came."""
+    cdef Py_ssize_t n = states.shape[0], n_act = act.shape[0], n_values = offsets.shape[0] - 1, k, r, c, j = 0
+    cdef const state_t[:, ::1] d = automaton.d
+    cdef state_t m = automaton.m, outcome = -1, end
+    cdef unsigned char first = automaton.first
+    cdef index_t found = 0, got, n_out = 0
+    cdef bint split = False
+    cdef index_t[::1] out_v
+    cdef const unsigned char* text = &values[0] if values.shape[0] else NULL
+    cdef cnp.int64_t* others = <cnp.int64_t*>malloc((n_values + 1) * sizeof(cnp.int64_t))
+    cdef state_t* ends = <state_t*>malloc((n_values + 1) * sizeof(state_t))
+    if others == NULL or ends == NULL:
+        free(others)
+        free(ends)
+        raise MemoryError()
+    try:
+        with nogil:
+            for c in range(n_values):
+                others[c] = code_counts[c]
+            for k in range(n_act):
+                r = act[k]
+                c = codes[r]
+                others[c] -= 1
+                states[r] = _run(text, offsets[c], offsets[c + 1], states[r], d, m, first, &found)
+            for c in range(n_values):
+                if others[c] == 0:
+                    continue
+                got = 0
+                end = _run(text, offsets[c], offsets[c + 1], shared, d, m, first, &got)
+                found += got * others[c]
+                ends[c] = end
+                if outcome < 0:
+                    outcome = end
+                elif end != outcome:
+                    split = True
+        if not split and outcome > 0:       # the rows of act stay apart, whatever their state
+            return found, np.asarray(act), outcome
+        if not split:
+            return found, _nonzero_rows(act, states), 0
+        out = np.empty(n, dtype=np.int64)
+        out_v = out
+        with nogil:
+            for r in range(n):
+                if j < n_act and act[j] == r:
+                    j += 1
+                else:
+                    states[r] = ends[codes[r]]
+                if states[r] != 0:
+                    out_v[n_out] = r
+                    n_out += 1
+        return found, out[:n_out], -1
+    finally:
+        free(others)
+        free(ends)
+
+
+cdef object _nonzero_rows(const index_t[::1] act, const state_t[::1] states):
+    """The rows of ``act`` in a non-zero state, in order."""
+    cdef Py_ssize_t k, n_out = 0
+    out = np.empty(act.shape[0], dtype=np.int64)
+    cdef index_t[::1] out_v = out
     with nogil:
-        for k in range(n):
-            found = 0
-            ends_v[k] = _run(data, offsets[k], offsets[k + 1], start, automaton.d, automaton.m, automaton.first,
-                             &found)
-            counts_v[k] = found
-    return ends, counts
+        for k in range(act.shape[0]):
+            if states[act[k]] != 0:
+                out_v[n_out] = act[k]
+                n_out += 1
+    return out[:n_out]
 
 
 def match_ends(const unsigned char[::1] text, state_t start, Automaton automaton):

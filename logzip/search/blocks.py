@@ -12,12 +12,13 @@ from typing import Optional
 import numpy as np
 
 from ._scan import (Automaton, match_ends, match_ends_in, scan_coded, scan_column, scan_pairs, scan_static, scan_text,
-                    run_parts, step_rows)
+                    shared_coded, step_rows)
 from ..codec.summary import byte_pairs
 from .layout import BlockLayout, CodedColumn, Column, Group, Segment
 
 _NONE = np.zeros(0, dtype=np.int64)
 PAIR_MAPS_AFTER = 2     # a block's template pair maps cost a rendering of it: made at its third query
+SHARED_ROWS = 1 << 12   # coded columns of this many rows may lead the rows in state 0 to one state
 RENDER_LINES = 1 << 15  # lines with matches rendered at once by locate
 REACH_BYTES = 1 << 16   # columns this large are looked up in their byte pairs before a scan
 
@@ -170,9 +171,15 @@ class _Fresh:
     def skips_piece(self, flags: int, act) -> bool:
         return not len(act) and not flags & self.first_bit
 
-    def moves_all(self, piece: bytes) -> bool:
-        """Whether rows in state 0 leave the static ``piece`` otherwise than they came."""
-        return self.automaton.run(piece, 0) != (0, 0)
+    def shares(self, piece, n_rows: int, following) -> bool:
+        """Whether to feed ``piece`` with :meth:`feed_shared` though the rows out of ``act`` are in
+        state 0: a static piece that moves them, or a coded column of many rows with the pattern's
+        first byte (its entries may all lead them to one state, as a separator does) unless what
+        follows it resets the automaton (:meth:`feed` counts it by entry then)."""
+        if isinstance(piece, bytes):
+            return self.automaton.run(piece, 0) != (0, 0)
+        return (isinstance(piece, CodedColumn) and n_rows >= SHARED_ROWS and bool(piece.flags & self.first_bit)
+                and not self.resets(following))
 
     def feed_shared(self, piece, states, act, shared: int):
         """Feed a static or coded piece to ``act`` row by row, and to the others, all in state
@@ -185,18 +192,9 @@ class _Fresh:
             shared, inside = automaton.run(piece, shared)
             return found + inside * (n - len(act)), act, shared
         values = piece.dictionary
-        found = step_rows(values.values, values.offsets, piece.codes, states, act, automaton)
-        ends, inside = run_parts(values.values, values.offsets, shared, automaton)
-        others = piece.code_counts - np.bincount(piece.codes[act], minlength=len(ends))
-        found += int(inside.astype(np.int64) @ others)
-        outcomes = np.unique(ends[others > 0])
-        if len(outcomes) <= 1:
-            return found, act, int(outcomes[0]) if len(outcomes) else 0
-        moved = ends[piece.codes] != 0
-        moved[act] = False
-        states[moved] = ends[piece.codes[moved]]
-        moved[act] = True
-        return found, np.flatnonzero(moved), 0
+        found, act, shared = shared_coded(values.values, values.offsets, piece.codes, piece.code_counts, states,
+                                          act, shared, automaton)
+        return found, act, max(shared, 0)
 
     def enter(self, column: Column, states, act, shared: int) -> np.ndarray:
         """The rows out of ``act``, all in state ``shared``, meet a plain column: those whose first
@@ -274,7 +272,7 @@ class _Pairs:
     def templates(self, group: Group, entering: np.ndarray) -> np.ndarray:
         return np.flatnonzero(entering)
 
-    def moves_all(self, piece: bytes) -> bool:
+    def shares(self, piece, n_rows: int, following) -> bool:
         return False
 
     def zeros(self, n: int) -> np.ndarray:
@@ -335,7 +333,7 @@ def _scan_rows(segment: Segment, feeder, rows, states, hits, shared: int = 0):
     act, total = np.asarray(rows, dtype=np.int64), 0
     pieces = segment.pieces
     for k, flags in enumerate(segment.piece_flags):
-        piece = pieces[k]
+        piece, following = pieces[k], pieces[k + 1] if k + 1 < len(pieces) else None
         if not shared and feeder.skips_piece(flags, act):
             continue
         if st is None:
@@ -343,12 +341,12 @@ def _scan_rows(segment: Segment, feeder, rows, states, hits, shared: int = 0):
             st[rows] = states
         if shared and isinstance(piece, Column):
             act, shared = feeder.enter(piece, st, act, shared), 0
-        if hits is None and (shared or isinstance(piece, bytes) and feeder.moves_all(piece)):
+        if hits is None and (shared or feeder.shares(piece, segment.n_rows, following)):
             found, act, shared = feeder.feed_shared(piece, st, act, shared)
             if not shared:
                 act = _nonzero(st, act)
         else:
-            found, act = feeder.feed(piece, st, act, hits, pieces[k + 1] if k + 1 < len(pieces) else None)
+            found, act = feeder.feed(piece, st, act, hits, following)
         total += found
     return total, act, (st[act] if st is not None else states), shared
 
