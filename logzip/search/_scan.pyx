@@ -398,6 +398,30 @@ def shared_coded(const unsigned char[::1] values, const index_t[::1] offsets, co
         free(ends)
 
 
+def enter_column(const unsigned char[::1] first_bytes, const cnp.uint8_t[::1] empty, state_t[::1] states,
+                 const index_t[::1] act, state_t shared, Automaton automaton):
+    """The rows out of ``act`` (sorted), all in state ``shared``, meet a plain column whose row r
+    starts with ``first_bytes[r]`` (``empty[r]``: its value is empty): those whose first byte
+    leads from ``shared`` to state 0 are in state 0 from now on; the others take state
+    ``shared`` and join ``act``. Returns the rows in a non-zero state, sorted."""
+    cdef Py_ssize_t n = states.shape[0], n_act = act.shape[0], r, j = 0, n_out = 0
+    cdef const state_t[:, ::1] d = automaton.d
+    out = np.empty(n, dtype=np.int64)
+    cdef index_t[::1] out_v = out
+    with nogil:
+        for r in range(n):
+            if j < n_act and act[j] == r:
+                j += 1
+            elif empty[r] or d[shared, first_bytes[r]] != 0:
+                states[r] = shared
+            else:
+                continue
+            if states[r] != 0:
+                out_v[n_out] = r
+                n_out += 1
+    return out[:n_out]
+
+
 cdef object _nonzero_rows(const index_t[::1] act, const state_t[::1] states):
     """The rows of ``act`` in a non-zero state, in order."""
     cdef Py_ssize_t k, n_out = 0

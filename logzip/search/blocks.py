@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 
 from ._scan import (Automaton, match_ends, match_ends_in, scan_coded, scan_column, scan_pairs, scan_static, scan_text,
-                    shared_coded, step_rows)
+                    enter_column, shared_coded, step_rows)
 from ..codec.summary import byte_pairs
 from .layout import BlockLayout, CodedColumn, Column, Group, Segment
 
@@ -200,11 +200,8 @@ class _Fresh:
         """The rows out of ``act``, all in state ``shared``, meet a plain column: those whose first
         byte leads from ``shared`` to state 0 read it as from state 0; the others (and those
         with an empty value) join ``act`` in state ``shared``. Returns the new ``act``."""
-        moving = column.empty_rows | (self.automaton.table[shared, column.first_bytes] != 0)
-        moving[act] = False
-        states[moving] = shared
-        moving[act] = True
-        return _nonzero(states, np.flatnonzero(moving))
+        return enter_column(column.first_bytes, column.empty_rows.view(np.uint8), states, act, shared,
+                            self.automaton)
 
     def templates(self, group: Group, entering: np.ndarray) -> np.ndarray:
         """The segments of ``group`` to read: those with rows entering in a non-zero state
