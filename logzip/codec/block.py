@@ -32,7 +32,7 @@ from typing import List, Optional
 import numpy as np
 import zstandard
 
-from ..cluster import MinerConfig, TemplateMiner, TemplateSet
+from ..cluster import MinerConfig, TemplateMiner, TemplateSet, json_lines
 from ..errors import CorruptArchiveError, FormatError
 from . import general
 from .columns import compress_stream, decode_table, decode_tables, encode_table, encode_tables, zstd_compressor
@@ -76,6 +76,8 @@ class TemplatedLines:
 
     @classmethod
     def learn(cls, strings: List[bytes], miner_config: Optional[MinerConfig]) -> "TemplatedLines":
+        if json_lines.looks_like_json(strings):
+            return cls(*json_lines.learn(strings, miner_config))
         templates = TemplateMiner(miner_config or MinerConfig()).fit(strings)
         matches = templates.match(strings)
         return cls(templates, matches.tids, matches.columns, matches.unmatched)
@@ -107,9 +109,11 @@ def analyze_block(raw: bytes, header: Optional[HeaderFormat] = None,
                   miner_config: Optional[MinerConfig] = None) -> BlockModel:
     """Split ``raw`` into its streams: lines, header fields, templates, parameters. The header
     is judged on a sample spread over the block (the first lines of a log are often
-    unrepresentative): inferred, or the ``header`` given if it pays (see :func:`infer_format`)."""
+    unrepresentative): inferred, or the ``header`` given if it pays (see :func:`infer_format`).
+    JSON lines have none: their keys are their templates' text (see :mod:`..cluster.json_lines`)."""
     lines, endings = split_lines(raw)
-    header = infer_format(lines[::max(1, len(lines) // HEADER_SAMPLE)][:HEADER_SAMPLE], header)
+    if header is not None or not json_lines.looks_like_json(lines):
+        header = infer_format(lines[::max(1, len(lines) // HEADER_SAMPLE)][:HEADER_SAMPLE], header)
     return _split_block(lines, endings, header, miner_config)
 
 
