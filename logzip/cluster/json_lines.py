@@ -17,7 +17,7 @@ from .miner import MinerConfig, TemplateMiner
 from .template import Template, TemplateSet
 
 SAMPLE = 2000             # lines looked at to tell a JSON block
-MIN_SHARE = 0.9           # share of them that must look like one JSON object
+MIN_SHARE = 0.5           # share of them that must look like one JSON object (others: the miner)
 MAX_SKELETONS = 4096      # beyond, lines of new skeletons go to the miner (each costs a table)
 
 

@@ -75,14 +75,15 @@ def encode_table(columns: List[List[bytes]], level: int = 19) -> bytes:
     return _wrap(_table_payload(columns), level, 0)
 
 
-def encode_tables(tables: List[List[List[bytes]]], level: int = 19) -> bytes:
+def encode_tables(tables: List[List[List[bytes]]], level: int = 19, prefer_lzma: bool = False) -> bytes:
     """Encode several tables into one blob (see decode_tables): they share one zstd frame,
-    so values repeated across tables (a host in several templates' parameters) cost once."""
+    so values repeated across tables (a host in several templates' parameters) cost once.
+    ``prefer_lzma`` skips the trial against zstd where LZMA is known to win (JSON lines' tables)."""
     out = bytearray()
     put_varint(out, len(tables))
     for columns in tables:
         out += _table_payload(columns)
-    return _wrap(bytes(out), level, _SEVERAL)
+    return _wrap(bytes(out), level, _SEVERAL, prefer_lzma)
 
 
 def decode_table(blob: bytes, rows: Optional[int] = None) -> List[List[bytes]]:
@@ -122,8 +123,8 @@ def _table_payload(columns: List[List[bytes]]) -> bytes:
     return bytes(out)
 
 
-def _wrap(payload: bytes, level: int, flags: int) -> bytes:
-    coder, compressed = _compress(payload, level)
+def _wrap(payload: bytes, level: int, flags: int, prefer_lzma: bool = False) -> bytes:
+    coder, compressed = _compress(payload, level, prefer_lzma)
     if len(compressed) + 4 >= len(payload):
         return bytes((VERSION << 4 | flags,)) + payload
     head = bytearray((VERSION << 4 | flags | coder,))
@@ -131,13 +132,15 @@ def _wrap(payload: bytes, level: int, flags: int) -> bytes:
     return bytes(head) + compressed
 
 
-def _compress(payload: bytes, level: int) -> tuple:
+def _compress(payload: bytes, level: int, prefer_lzma: bool = False) -> tuple:
     """``(coder flag, compressed payload)``. From LZMA_LEVEL on, LZMA or zstd, whichever makes
     the middle _CODER_SAMPLE bytes smaller (LZMA wins most logs' tables by 3-7%, zstd some
     with long repeated strings, by as much); a short payload is the sample, whole."""
     chosen = stream_level(payload, level)
     if level < LZMA_LEVEL or chosen < level:   # where the level does not pay, LZMA would not either
         return _ZSTD, zstd_compressor(chosen).compress(payload)
+    if prefer_lzma:
+        return _LZMA, _lzma(payload)
     zstd = zstd_compressor(level)
     start = max(0, (len(payload) - _CODER_SAMPLE) // 2) if len(payload) > 2 * _CODER_SAMPLE else 0
     sample = payload[start:start + _CODER_SAMPLE] if start else payload
