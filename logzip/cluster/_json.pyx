@@ -8,6 +8,8 @@ non-JSON one), so equal skeletons are equal keys of a dict. The values are slice
 line: whatever the line is, pieces and values interleaved give it back byte for byte.
 """
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memcpy
 
 DEF MAX_DEPTH = 64
 
@@ -65,18 +67,46 @@ cdef Py_ssize_t _array_end(Cursor *c) noexcept nogil:
 
 
 cdef class _Split:
-    """One line's skeleton (pieces joined by NUL) and values, built as it is read."""
-    cdef bytearray skeleton
+    """One line's skeleton (pieces joined by NUL, in a buffer reused from line to line) and
+    values, built as it is read."""
+    cdef char *skeleton
+    cdef Py_ssize_t size, capacity
     cdef list values
     cdef Py_ssize_t mark      # start of the skeleton text not yet copied
-    cdef bytes line
 
-    cdef void cut(self, const unsigned char *s, Py_ssize_t start, Py_ssize_t end):
+    def __cinit__(self):
+        self.capacity = 4096
+        self.skeleton = <char *>malloc(self.capacity)
+        if self.skeleton == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.skeleton)
+
+    cdef int reset(self, Py_ssize_t line_size) except -1:
+        cdef char *grown
+        # A value leaves a NUL in its place: one byte more than the line for an empty string.
+        if 2 * line_size + 1 > self.capacity:
+            grown = <char *>realloc(self.skeleton, 2 * line_size + 1)
+            if grown == NULL:
+                raise MemoryError()
+            self.skeleton, self.capacity = grown, 2 * line_size + 1
+        self.size, self.mark, self.values = 0, 0, []
+        return 0
+
+    cdef inline void copy(self, const unsigned char *s, Py_ssize_t end) noexcept:
+        """The bytes from mark to end are skeleton."""
+        memcpy(self.skeleton + self.size, s + self.mark, end - self.mark)
+        self.size += end - self.mark
+
+    cdef int cut(self, const unsigned char *s, Py_ssize_t start, Py_ssize_t end) except -1:
         """The bytes from mark to start are skeleton, start..end a value."""
-        self.skeleton += self.line[self.mark:start]
-        self.skeleton.append(0)
-        self.values.append(self.line[start:end])
+        self.copy(s, start)
+        self.skeleton[self.size] = 0
+        self.size += 1
+        self.values.append(PyBytes_FromStringAndSize(<const char *>s + start, end - start))
         self.mark = end
+        return 0
 
 
 cdef bint _value(Cursor *c, _Split out, int depth):
@@ -166,13 +196,13 @@ def split_lines(list lines, dict skeletons, Py_ssize_t max_skeletons):
         c.s = <const unsigned char *>PyBytes_AS_STRING(line)
         c.n = PyBytes_GET_SIZE(line)
         c.p = 0
-        out.line, out.mark, out.skeleton, out.values = line, 0, bytearray(), []
+        out.reset(c.n)
         _skip_space(&c)
         if c.p < c.n and c.s[c.p] == 123 and _object(&c, out, 0):
             _skip_space(&c)
             if c.p == c.n:
-                out.skeleton += line[out.mark:]
-                key = bytes(out.skeleton)
+                out.copy(c.s, c.n)
+                key = PyBytes_FromStringAndSize(out.skeleton, out.size)
                 found = skeletons.get(key)
                 if found is None and len(skeletons) < max_skeletons:
                     found = skeletons[key] = len(skeletons)
