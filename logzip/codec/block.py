@@ -44,6 +44,7 @@ PAYLOAD_VERSION = 2
 STRUCTURED = b"S"               # payload kind of the typed streams (the others: general.KINDS)
 MAX_DECODED = 1 << 30           # the largest block a writer makes (pipeline.MAX_BLOCK_SIZE)
 HEADER_SAMPLE = 2000
+JSON_TRY_LIMIT = 1 << 20        # JSON blocks up to this size try a general coder as others do
 _COUNT = struct.Struct("<I")
 _FIXED_SECTIONS = 4
 _GROUP_SECTIONS = 3
@@ -145,9 +146,10 @@ def encode_block(raw: bytes, level: int = 19, header: Optional[HeaderFormat] = N
     model = analyze_block(raw, header, miner_config)
     payload = STRUCTURED + encode_model(model, level, summarize(raw))
     # A sample of JSON lines promises more than the whole block keeps (evtx: the sample's
-    # estimate 0.91 of the typed streams, xz -9e on the whole block 1.09): tried only when
-    # it promises to win clearly, since the try runs LZMA at ~1 MB/s.
-    promise = 1 / general.PROMISE if model.contents.json else general.PROMISE
+    # estimate 0.91 of the typed streams, xz -9e on the whole block 1.09): beyond a MiB, where
+    # the try costs a second or more (LZMA at ~1 MB/s), it is made only on a clear promise.
+    strict = model.contents.json and len(raw) > JSON_TRY_LIMIT
+    promise = 1 / general.PROMISE if strict else general.PROMISE
     fallback = general.general_payload(raw, level, len(payload), promise)
     return fallback if fallback is not None and len(fallback) < len(payload) else payload
 
