@@ -7,6 +7,7 @@ Encoding a block::
     contents ─ TemplateMiner.fit / TemplateSet.match ─▶ template ids + parameter columns
     misfit lines (whole) ─ the same, with templates of their own
 
+JSON lines have no header: their skeletons are the templates (:mod:`..cluster.json_lines`).
 Lines that do not fit the header format (stack traces, continuation lines)
 are often many and regular, so they get templates of their own rather than
 being stored raw. Every column goes through
