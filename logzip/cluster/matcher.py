@@ -35,7 +35,8 @@ class Trie:
         self.slot_cuts = [[(len(t.tokens[p][0]), len(t.tokens[p][1])) for p in t.slots]
                           for t in templates]
         for tid, template in enumerate(templates):
-            self._insert(tid, template)
+            if not template.glued:
+                self._insert(tid, template)
         for edges in self.slots.values():
             if len(edges) > 1:
                 edges.sort(key=lambda e: (-(len(e[0]) + len(e[1])), e[0], e[1]))

@@ -26,6 +26,7 @@ Token = Union[bytes, Slot]
 WILDCARD = "<*>"
 MAGIC = b"LZT"
 VERSION = 1
+GLUED_VERSION = 2            # a set with glued templates: a flag byte per template
 _LITERAL, _SLOT = 0, 1
 _SEPARATOR = re.compile(rb"(?<! ) ")
 
@@ -39,9 +40,17 @@ def tokenize(content: bytes) -> List[bytes]:
 
 @dataclass(frozen=True)
 class Template:
-    """One template: literal tokens (``bytes``) and slots (``(prefix, suffix)`` tuples)."""
+    """One template: literal tokens (``bytes``) and slots (``(prefix, suffix)`` tuples).
+
+    A glued template (a JSON line's skeleton, see :mod:`logzip.cluster.json_lines`) joins its
+    tokens with nothing instead of a space; the matcher never matches one."""
 
     tokens: Tuple[Token, ...]
+    glued: bool = False
+
+    @property
+    def separator(self) -> bytes:
+        return b"" if self.glued else b" "
 
     @cached_property
     def slots(self) -> List[int]:
@@ -56,7 +65,7 @@ class Template:
             if isinstance(token, tuple):
                 token = token[0] + WILDCARD.encode() + token[1]
             parts.append(token)
-        return b" ".join(parts).decode("utf-8", "backslashreplace")
+        return self.separator.join(parts).decode("utf-8", "backslashreplace")
 
     def render_format(self) -> bytes:
         """A ``bytes % tuple`` format that rebuilds a content from its slot values."""
@@ -66,7 +75,7 @@ class Template:
                 parts.append(token[0].replace(b"%", b"%%") + b"%s" + token[1].replace(b"%", b"%%"))
             else:
                 parts.append(token.replace(b"%", b"%%"))
-        return b" ".join(parts)
+        return self.separator.join(parts)
 
     def __repr__(self) -> str:
         return f"Template({self.text!r})"
@@ -148,11 +157,15 @@ class TemplateSet:
         return [fmt % row for row in zip(*columns)]
 
     def to_bytes(self) -> bytes:
-        """Compact serialisation: magic, version, then every template's tokens."""
+        """Compact serialisation: magic, version, then every template's tokens (and, in a
+        set with glued templates, before them a byte: 1 if glued)."""
+        glued = any(template.glued for template in self.templates)
         out = bytearray(MAGIC)
-        out.append(VERSION)
+        out.append(GLUED_VERSION if glued else VERSION)
         put_varint(out, len(self.templates))
         for template in self.templates:
+            if glued:
+                out.append(template.glued)
             put_varint(out, len(template.tokens))
             for token in template.tokens:
                 if isinstance(token, tuple):
@@ -170,11 +183,15 @@ class TemplateSet:
         data = bytes(data)
         if data[:3] != MAGIC:
             raise CorruptArchiveError("corrupt archive: template set has no LZT magic")
-        if len(data) < 4 or data[3] != VERSION:
+        if len(data) < 4 or data[3] not in (VERSION, GLUED_VERSION):
             raise CorruptArchiveError("unsupported template set version")
+        with_flags = data[3] == GLUED_VERSION
         reader = VarintReader(data, 4, "template set")
         templates = []
         for _ in range(reader.varint()):
+            glued = reader.byte() if with_flags else 0
+            if glued > 1:
+                raise CorruptArchiveError("corrupt archive: bad template flag")
             n_tokens = reader.varint()
             if n_tokens < 1:
                 raise CorruptArchiveError("corrupt archive: template without tokens")
@@ -187,6 +204,6 @@ class TemplateSet:
                     tokens.append(reader.bytes())
                 else:
                     raise CorruptArchiveError("corrupt archive: bad template token kind")
-            templates.append(Template(tuple(tokens)))
+            templates.append(Template(tuple(tokens), bool(glued)))
         reader.finish()
         return cls(templates)

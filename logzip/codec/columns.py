@@ -75,14 +75,15 @@ def encode_table(columns: List[List[bytes]], level: int = 19) -> bytes:
     return _wrap(_table_payload(columns), level, 0)
 
 
-def encode_tables(tables: List[List[List[bytes]]], level: int = 19) -> bytes:
+def encode_tables(tables: List[List[List[bytes]]], level: int = 19, prefer_lzma: bool = False) -> bytes:
     """Encode several tables into one blob (see decode_tables): they share one zstd frame,
-    so values repeated across tables (a host in several templates' parameters) cost once."""
+    so values repeated across tables (a host in several templates' parameters) cost once.
+    ``prefer_lzma`` skips the trial against zstd where LZMA is known to win (JSON lines' tables)."""
     out = bytearray()
     put_varint(out, len(tables))
     for columns in tables:
         out += _table_payload(columns)
-    return _wrap(bytes(out), level, _SEVERAL)
+    return _wrap(bytes(out), level, _SEVERAL, prefer_lzma)
 
 
 def decode_table(blob: bytes, rows: Optional[int] = None) -> List[List[bytes]]:
@@ -122,8 +123,8 @@ def _table_payload(columns: List[List[bytes]]) -> bytes:
     return bytes(out)
 
 
-def _wrap(payload: bytes, level: int, flags: int) -> bytes:
-    coder, compressed = _compress(payload, level)
+def _wrap(payload: bytes, level: int, flags: int, prefer_lzma: bool = False) -> bytes:
+    coder, compressed = _compress(payload, level, prefer_lzma)
     if len(compressed) + 4 >= len(payload):
         return bytes((VERSION << 4 | flags,)) + payload
     head = bytearray((VERSION << 4 | flags | coder,))
@@ -131,13 +132,15 @@ def _wrap(payload: bytes, level: int, flags: int) -> bytes:
     return bytes(head) + compressed
 
 
-def _compress(payload: bytes, level: int) -> tuple:
+def _compress(payload: bytes, level: int, prefer_lzma: bool = False) -> tuple:
     """``(coder flag, compressed payload)``. From LZMA_LEVEL on, LZMA or zstd, whichever makes
     the middle _CODER_SAMPLE bytes smaller (LZMA wins most logs' tables by 3-7%, zstd some
     with long repeated strings, by as much); a short payload is the sample, whole."""
     chosen = stream_level(payload, level)
     if level < LZMA_LEVEL or chosen < level:   # where the level does not pay, LZMA would not either
         return _ZSTD, zstd_compressor(chosen).compress(payload)
+    if prefer_lzma:
+        return _LZMA, _lzma(payload, deep=True)
     zstd = zstd_compressor(level)
     start = max(0, (len(payload) - _CODER_SAMPLE) // 2) if len(payload) > 2 * _CODER_SAMPLE else 0
     sample = payload[start:start + _CODER_SAMPLE] if start else payload
@@ -148,14 +151,18 @@ def _compress(payload: bytes, level: int) -> tuple:
     return coder, zstd.compress(payload) if coder == _ZSTD else _lzma(payload)
 
 
-def _lzma(payload: bytes) -> bytes:
-    return in_pieces(lzma.LZMACompressor(lzma.FORMAT_RAW, filters=_lzma_filters(len(payload))), payload)
+def _lzma(payload: bytes, deep: bool = False) -> bytes:
+    return in_pieces(lzma.LZMACompressor(lzma.FORMAT_RAW, filters=_lzma_filters(len(payload), deep)), payload)
 
 
-def _lzma_filters(size: int) -> list:
-    """Preset 6 with a dictionary no larger than the payload needs (it is allocated whole)."""
+def _lzma_filters(size: int, deep: bool = False) -> list:
+    """Preset 6 with a dictionary no larger than the payload needs (it is allocated whole).
+    ``deep``: matches followed to 273 bytes (16 tries a position), for the tables of JSON lines,
+    where long repeated texts pay: 6-10% smaller than preset 6 on a 32 MiB block of the Windows
+    event logs, in 1.8x its time (preset 9e: 7-12%, in 2.8x); encoder settings only."""
     dict_size = min(_LZMA_DICT, max(_MIN_LZMA_DICT, 1 << (max(size, 1) - 1).bit_length()))
-    return [{"id": lzma.FILTER_LZMA2, "preset": 6, "lc": 0, "pb": 0, "dict_size": dict_size}]
+    deeper = {"nice_len": 273, "depth": 16} if deep else {}
+    return [{"id": lzma.FILTER_LZMA2, "preset": 6, "lc": 0, "pb": 0, "dict_size": dict_size, **deeper}]
 
 
 def _unwrap(blob: bytes, flags: int) -> "_Reader":

@@ -84,26 +84,27 @@ def decompress(kind: bytes, body: bytes, cap: int) -> bytes:
     return raw
 
 
-def general_payload(raw: bytes, level: int, rival: int) -> Optional[bytes]:
+def general_payload(raw: bytes, level: int, rival: int, promise: float = PROMISE) -> Optional[bytes]:
     """The smallest payload a general coder may make of ``raw`` if it can beat ``rival`` bytes
-    (the typed streams' payload), else None; see the module's docstring for how it is chosen."""
+    (the typed streams' payload), else None; see the module's docstring for how it is chosen
+    (``promise``: how close to ``rival`` a sample's estimate must come)."""
     if len(raw) <= TRY_ALL_LIMIT:
         return min((compress(kind, raw, level) for kind in KINDS), key=len)
-    kind = _promising_coder(raw, rival)
+    kind = _promising_coder(raw, rival * promise)
     return None if kind is None else compress(kind, raw, level)
 
 
-def _promising_coder(raw: bytes, rival: int) -> Optional[bytes]:
-    """The coder a sample of ``raw`` favours, or None if none may beat ``rival`` bytes."""
+def _promising_coder(raw: bytes, bound: float) -> Optional[bytes]:
+    """The coder a sample of ``raw`` favours, or None if its estimate is not below ``bound``."""
     start = max(0, (len(raw) - SAMPLE_BYTES) // 2)
     sample = raw[start:start + SAMPLE_BYTES]
     scale = len(raw) / len(sample)
     fast = len(lzma.compress(sample, format=lzma.FORMAT_RAW, filters=_lzma_filters(_SAMPLE_DICT_LOG, 1))) * scale
-    if fast * BZIP2_FLOOR > rival * PROMISE:
+    if fast * BZIP2_FLOOR > bound:
         return None
     bzip2 = len(bz2.compress(sample, 9)) * scale
     kind, estimate = (BZIP2, bzip2) if bzip2 < fast * BZIP2_MARGIN else (LZMA, fast * FAST_PRESET_GAIN)
-    return kind if estimate < rival * PROMISE else None
+    return kind if estimate < bound else None
 
 
 def _lzma_preset(level: int) -> int:

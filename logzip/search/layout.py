@@ -383,7 +383,7 @@ def _group(stored) -> Group:
     for template, columns, count in zip(templates, tables[1:], counts[1:]):
         if len(columns) != len(template.slots) or any(len(c) != count for c in columns):
             raise CorruptArchiveError("corrupt archive: a template's parameter count disagrees with its lines")
-        segments.append(Segment(_template_pieces(template.tokens, iter(columns)), count))
+        segments.append(Segment(_template_pieces(template, iter(columns)), count))
     order = np.argsort(ids, kind="stable")
     starts = np.concatenate(([0], np.cumsum(counts)))
     rank = np.empty(len(ids), dtype=np.int64)
@@ -391,11 +391,11 @@ def _group(stored) -> Group:
     return Group(segments, ids, rank)
 
 
-def _template_pieces(tokens, columns) -> List[Piece]:
+def _template_pieces(template, columns) -> List[Piece]:
     items: list = []
-    for k, token in enumerate(tokens):
+    for k, token in enumerate(template.tokens):
         if k:
-            items.append(b" ")
+            items.append(template.separator)
         if isinstance(token, tuple):
             items += [token[0], next(columns), token[1]]
         else:
