@@ -13,7 +13,8 @@ being stored raw. Every column goes through
 :func:`logzip.codec.columns.encode_table`. A payload is one kind byte, then
 ``S`` a list of sections, each a length-prefixed byte string, or the whole block
 through a general coder where the streams cost more than they save (``P`` zstd,
-``X`` LZMA, ``B`` bzip2: see :mod:`logzip.codec.general`)::
+``X`` LZMA, ``B`` bzip2: see :mod:`logzip.codec.general`; :mod:`logzip.codec.triage` sends a
+block there before any template is learned when it shows that templates cannot help)::
 
     0 meta (JSON)   1 endings   2 misfit line numbers   3 header table
     then for the contents, and again for the misfit lines:
@@ -39,6 +40,7 @@ from .columns import compress_stream, decode_table, decode_tables, encode_table,
 from .header import HeaderFormat, infer_format
 from .lines import join_lines, split_lines, uniform_terminator
 from .summary import BlockSummary, summarize
+from .triage import templates_hopeless
 
 PAYLOAD_VERSION = 2
 STRUCTURED = b"S"               # payload kind of the typed streams (the others: general.KINDS)
@@ -136,7 +138,10 @@ def _split_block(lines: List[bytes], endings: bytes, header: Optional[HeaderForm
 def encode_block(raw: bytes, level: int = 19, header: Optional[HeaderFormat] = None,
                  miner_config: Optional[MinerConfig] = None) -> bytes:
     """Compress one block of input into a self-contained payload: its typed streams or,
-    where they cost more than they save, the block through a general coder."""
+    where they cost more than they save, the block through a general coder (at once where
+    :func:`templates_hopeless` says that templates cannot help)."""
+    if templates_hopeless(raw):
+        return general.general_payload(raw, level, None)
     payload = STRUCTURED + encode_structured(raw, level, header, miner_config)
     fallback = general.general_payload(raw, level, len(payload))
     return fallback if fallback is not None and len(fallback) < len(payload) else payload
