@@ -3,6 +3,7 @@ template miner where triage says so, and the streams where zstd's high levels ga
 coded at the fast level."""
 import io
 import random
+import tracemalloc
 
 import pytest
 import zstandard
@@ -12,6 +13,7 @@ import logzip.search
 from corpora.pathological import KINDS, pathological
 from logzip.cluster import TemplateMiner
 from logzip.codec import general
+from logzip.codec.block import STRUCTURED, decode_block, encode_structured
 from logzip.codec.columns import compress_stream
 from logzip.codec.triage import templates_hopeless
 from logzip.container import ArchiveReader
@@ -68,3 +70,18 @@ def test_logs_and_digits_are_not_hopeless(read_corpus):
     assert not templates_hopeless(CASES["long_numbers"])
     for relpath in ("loghub-2k/HDFS_2k.log", "loghub-2k/Windows_2k.log", "json-logs/aws-cloudtrail.jsonl.zst"):
         assert not templates_hopeless(read_corpus(relpath))
+
+
+@pytest.mark.parametrize("tail", [b"", b"x", b"\r\n"])
+def test_a_structured_block_of_newlines_decodes_in_bounded_memory(tail):
+    """Archives of version 1 hold typed-stream blocks of up to 32 MiB of newlines; rendering
+    them line by line cost ~90 bytes a line (3 GB). Only newlines decode without lines."""
+    raw = b"\n" * (2 << 20) + tail
+    payload = STRUCTURED + encode_structured(raw)
+    tracemalloc.start()
+    try:
+        assert decode_block(payload, len(raw)) == raw
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (peak < 8 * len(raw)) == (tail == b"")   # 4 bytes a line (template ids), else ~90
