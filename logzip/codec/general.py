@@ -3,7 +3,7 @@
 A block's payload is either its typed streams or the whole block through one of these coders,
 named by the payload's kind byte::
 
-    P  zstd (at the archive's level)
+    P  zstd (at the archive's level; at most FAST_ZSTD_LEVEL on memoryless data)
     X  LZMA2, raw (no .xz container): one byte log2 of the dictionary size, then the stream
     B  bzip2
 
@@ -114,6 +114,7 @@ def _promising_coder(raw: bytes, rival: Optional[int]):
     scale = len(raw) / len(sample)
     bound = float("inf") if rival is None else rival * PROMISE
     zstd = len(zstandard.ZstdCompressor(level=FAST_ZSTD_LEVEL).compress(sample)) * scale
+    bzip2 = None
     if zstd >= MEMORYLESS * _order0_bytes(sample) * scale:
         bzip2 = len(bz2.compress(sample, 9)) * scale
         if zstd <= bzip2 * ZSTD_MARGIN:
@@ -121,7 +122,8 @@ def _promising_coder(raw: bytes, rival: Optional[int]):
     fast = len(lzma.compress(sample, format=lzma.FORMAT_RAW, filters=_lzma_filters(_SAMPLE_DICT_LOG, 1))) * scale
     if fast * BZIP2_FLOOR > bound:
         return None
-    bzip2 = len(bz2.compress(sample, 9)) * scale
+    if bzip2 is None:
+        bzip2 = len(bz2.compress(sample, 9)) * scale
     kind, estimate = (BZIP2, bzip2) if bzip2 < fast * BZIP2_MARGIN else (LZMA, fast * FAST_PRESET_GAIN)
     return (kind, False) if estimate < bound else None
 
