@@ -1,10 +1,12 @@
-"""Throughput on inputs that templates cannot help (:mod:`corpora.pathological`), generated.
+"""Throughput on inputs that templates cannot help: generated (:mod:`corpora.pathological`) and
+the shared text corpora.
 
-One giant line, lines of 100k tokens, 1000-digit numbers, lines of distinct random tokens:
-logzip.compress / logzip.decompress in this process, on one core, beside zstd -19 and
-xz -9e on the same bytes in the same run. Best of ``--repeat`` runs.
+One giant line, lines of 100k tokens, 1000-digit numbers, lines of distinct random tokens, and
+(``--texts``) every file of the shared corpora's ``text/`` (prose, markup, URLs, a Wikipedia
+dump): logzip.compress / logzip.decompress in this process, on one core (CPU time), beside
+zstd -19 and xz -9e on the same bytes in the same run. Best of ``--repeat`` runs.
 
-    python -m bench.pathological [--size 16M] [--repeat 1] [NAME ...]
+    python -m bench.pathological [--size 16M] [--repeat 1] [--texts] [NAME ...]
 """
 import argparse
 import lzma
@@ -12,9 +14,10 @@ import lzma
 import zstandard
 
 import logzip
-from bench.common import markdown_table, mb_per_s, save_results
+from bench.common import corpus_files, markdown_table, mb_per_s, save_results
 from bench.throughput import best_time
 from corpora.pathological import KINDS, pathological
+from corpora.shared import read_corpus
 
 
 def measure(name: str, data: bytes, repeat: int) -> list:
@@ -36,11 +39,14 @@ def main(argv=None) -> None:
     parser.add_argument("--size", type=lambda text: int(float(text.rstrip("M")) * 1e6), default=16_000_000,
                         help="bytes of each input (16M: 16 MB)")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--texts", action="store_true", help="also every file of the shared corpora's text/")
     args = parser.parse_args(argv)
-    inputs = pathological(args.size)
+    inputs = {name: data for name, data in pathological(args.size).items() if name in args.names}
+    if args.texts:
+        inputs.update((path.name.removesuffix(".zst"), read_corpus(path)) for path in corpus_files("text"))
     rows = []
-    for name in args.names:
-        rows.append(measure(name, inputs[name], args.repeat))
+    for name, data in inputs.items():
+        rows.append(measure(name, data, args.repeat))
         print(*rows[-1], flush=True)
     table = markdown_table(["input", "MB", "logzip ratio", "logzip c MB/s", "logzip d MB/s",
                             "zstd -19 ratio", "zstd -19 c MB/s", "xz -9e ratio", "xz -9e c MB/s"], rows)

@@ -14,7 +14,8 @@ being stored raw. Every column goes through
 :func:`logzip.codec.columns.encode_table`. A payload is one kind byte, then
 ``S`` a list of sections, each a length-prefixed byte string, or the whole block
 through a general coder where the streams cost more than they save (``P`` zstd,
-``X`` LZMA, ``B`` bzip2: see :mod:`logzip.codec.general`)::
+``X`` LZMA, ``B`` bzip2: see :mod:`logzip.codec.general`; :mod:`logzip.codec.triage` sends a
+block there before any template is learned when it shows that templates cannot help)::
 
     0 meta (JSON)   1 endings   2 misfit line numbers   3 header table
     then for the contents, and again for the misfit lines:
@@ -40,6 +41,7 @@ from .columns import compress_stream, decode_table, decode_tables, encode_table,
 from .header import HeaderFormat, infer_format
 from .lines import join_lines, split_lines, uniform_terminator
 from .summary import BlockSummary, summarize
+from .triage import templates_hopeless
 
 PAYLOAD_VERSION = 2
 STRUCTURED = b"S"               # payload kind of the typed streams (the others: general.KINDS)
@@ -143,7 +145,10 @@ def _split_block(lines: List[bytes], endings: bytes, header: Optional[HeaderForm
 def encode_block(raw: bytes, level: int = 19, header: Optional[HeaderFormat] = None,
                  miner_config: Optional[MinerConfig] = None) -> bytes:
     """Compress one block of input into a self-contained payload: its typed streams or,
-    where they cost more than they save, the block through a general coder."""
+    where they cost more than they save, the block through a general coder (at once where
+    :func:`templates_hopeless` says that templates cannot help)."""
+    if templates_hopeless(raw):
+        return general.general_payload(raw, level, None)
     model = analyze_block(raw, header, miner_config)
     payload = STRUCTURED + encode_model(model, level, summarize(raw))
     # A sample of JSON lines promises more than the whole block keeps (evtx: the sample's
@@ -218,7 +223,7 @@ class StoredBlock:
 
     @_corrupt_on_error
     def __init__(self, payload: bytes, limit: int = None):
-        cap = _section_cap(limit)
+        cap, self.limit = _section_cap(limit), limit
         self.sections = _unpack_sections(payload)
         if len(self.sections) < _FIXED_SECTIONS:
             raise CorruptArchiveError("corrupt archive: block has too few sections")
@@ -249,6 +254,11 @@ class StoredBlock:
 
     @_corrupt_on_error
     def decode(self) -> bytes:
+        if self.n_lines == self.limit and uniform_terminator(self.sections[1]) == (b"\n", False):
+            # As many lines as bytes, each ending in a newline: only newlines, which rendering
+            # line by line would cost ~90 bytes of objects a line (archives of version 1 hold
+            # blocks of 32 MiB of them). The container's checksum then checks the result.
+            return b"\n" * self.n_lines
         contents, misfits = (group.decode() for group in self.groups)
         if self.spec is None:
             fitting = contents
