@@ -15,7 +15,8 @@ being stored raw. Every column goes through
 through a general coder where the streams cost more than they save (``P`` zstd,
 ``X`` LZMA, ``B`` bzip2: see :mod:`logzip.codec.general`)::
 
-    0 meta (JSON)   1 endings   2 misfit line numbers   3 header table
+    0 meta (JSON)   1 endings   2 misfit line numbers   3 header table (its key: the
+                                                          contents' template ids)
     then for the contents, and again for the misfit lines:
         templates | template id per line | tables: the unmatched strings, then each
                                            template's parameters (one zstd frame, so that
@@ -162,7 +163,7 @@ def encode_model(model: BlockModel, level: int, summary: Optional[BlockSummary] 
         json.dumps(meta).encode(),
         model.endings,
         compress_stream(_deltas(model.misfit_rows).tobytes(), level),
-        encode_table(model.header_columns, level),
+        encode_table(model.header_columns, level, np.asarray(model.contents.ids) if model.header_columns else None),
     ]
     for group in groups:
         sections += group.encode(level)
@@ -241,7 +242,7 @@ class StoredBlock:
             fitting = contents
         else:
             header = _header_from_spec(self.spec)
-            header_table = decode_table(self.sections[3], self.groups[0].n_strings)
+            header_table = self.header_table()
             uniform = uniform_terminator(self.sections[1])
             if uniform is not None and not misfits:
                 # The common case in one pass: every line rendered straight into the block.
@@ -251,6 +252,12 @@ class StoredBlock:
             fitting = header.join(header_table, contents)
         lines = _merge_rows(fitting, self.misfit_rows, misfits, self.n_lines)
         return join_lines(lines, self.sections[1])
+
+    def header_table(self) -> List[list]:
+        """The header columns of the lines that fit the format, in line order (their key, to
+        undo GROUPED columns, is the template id of each line's content)."""
+        contents = self.groups[0]
+        return decode_table(self.sections[3], contents.n_strings, contents.group_ids)
 
     @property
     def templates(self) -> List[TemplateSet]:
