@@ -217,13 +217,16 @@ def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] 
         sized = ((_weighed_size(encoded), prefix + encoded)
                  for prefix, values in arrangements for encoded in _candidates(values, depth))
         return min(sized, key=itemgetter(0))[1]
-    trials = []
+    trials, found = [], None
     for prefix, values in arrangements:
         sample = _sample(values)
-        found = [(_weighed_size(encoded), encoded[0], None) for encoded in _candidates(sample, depth, True)]
-        if not any(kind == DICT for _, kind, _ in found):
-            found.append(_dict_trial(values, depth))
-        trials += [trial + (prefix, values) for trial in found if trial is not None]
+        tried = [(_weighed_size(encoded), encoded[0], None) for encoded in _candidates(sample, depth, True)]
+        if not any(kind == DICT for _, kind, _ in tried):
+            if found is None:       # the table of the line order serves the key order too
+                found = _dict_table(column, depth, rows // 2) or ()
+            if found:
+                tried.append(_dict_trial(found[0], found[1][order] if prefix else found[1], rows))
+        trials += [trial + (prefix, values) for trial in tried if trial is not None]
     ranked = sorted(trials, key=itemgetter(0, 1))
     encodings = (prefix + encoded if encoded else None for prefix, encoded in
                  ((prefix, finish() if finish else _ENCODERS[kind](values, depth))
@@ -232,8 +235,8 @@ def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] 
 
 
 def _gather(values: List[bytes], order: np.ndarray) -> List[bytes]:
-    """``[values[i] for i in order]`` at C speed."""
-    return _objects(values)[order].tolist()
+    """``[values[i] for i in order]`` (two or more) at C speed."""
+    return list(itemgetter(*order.tolist())(values))
 
 
 def _candidates(column: List[bytes], depth: int, sample: bool = False) -> List[bytes]:
@@ -248,20 +251,17 @@ def _candidates(column: List[bytes], depth: int, sample: bool = False) -> List[b
     return [encoded for encoded in (_as_text(column, depth), ints, shape, table) if encoded is not None]
 
 
-def _dict_trial(column: List[bytes], depth: int):
+def _dict_trial(table: bytearray, ids: np.ndarray, rows: int):
     """(size, DICT, a function giving the DICT encoding) for a long column whose sample has
-    many distinct values, so that the sample misjudges the table: the size is the sample's
-    ids plus the sample's share of the whole column's table.  None when DICT does not fit."""
-    found = _dict_table(column, depth, len(column) // 2)
-    if found is None:
-        return None
-    table, ids = found
+    many distinct values, so that the sample misjudges the table (the column's _dict_table):
+    the size is the sample's ids plus the sample's share of the whole column's table."""
     sample_ids = bytearray()
     _put_int_array(sample_ids, _sample(ids))
-    size = _trial_size(table) * _SAMPLE_ROWS / len(column) + _trial_size(sample_ids)
+    size = _trial_size(table) * _SAMPLE_ROWS / rows + _trial_size(sample_ids)
     def finish():
-        _put_int_array(table, ids)
-        return bytes(table)
+        encoded = bytearray(table)
+        _put_int_array(encoded, ids)
+        return bytes(encoded)
     return size, DICT, finish
 
 
