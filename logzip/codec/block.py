@@ -36,7 +36,8 @@ import zstandard
 from ..cluster import MinerConfig, TemplateMiner, TemplateSet
 from ..errors import CorruptArchiveError, FormatError
 from . import general
-from .columns import compress_stream, decode_table, decode_tables, encode_table, encode_tables, zstd_compressor
+from .columns import (compress_stream, decode_ints, decode_table, decode_tables, encode_ints, encode_table,
+                      encode_tables, zstd_compressor)
 from .header import HeaderFormat, infer_format
 from .lines import join_lines, split_lines, uniform_terminator
 from .summary import BlockSummary, summarize
@@ -49,6 +50,7 @@ _COUNT = struct.Struct("<I")
 _FIXED_SECTIONS = 4
 _GROUP_SECTIONS = 3
 _GROUPS = ("contents", "misfit lines")
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def _corrupt_on_error(method):
@@ -82,11 +84,11 @@ class TemplatedLines:
         return cls(templates, matches.tids, matches.columns, matches.unmatched)
 
     def encode(self, level: int) -> List[bytes]:
-        # Id 0 stands for "no template", so that ids fit an unsigned array.
+        # Id 0 stands for "no template" (an unsigned array in archives written before encode_ints).
         ids = np.asarray(self.ids, dtype=np.int64) + 1
         return [
             compress_stream(self.templates.to_bytes(), level),
-            compress_stream(ids.astype(_id_dtype(len(self.templates))).tobytes(), level),
+            encode_ints(ids, level),
             encode_tables([[self.unmatched]] + self.parameter_columns, level),
         ]
 
@@ -184,7 +186,14 @@ class _StoredGroup:
         cap = _section_cap(None) if cap is None else cap
         self.sections, self.n_strings = sections, n_strings
         self.templates = TemplateSet.from_bytes(_unzstd(zstd, sections[0], cap))
-        ids = np.frombuffer(_unzstd(zstd, sections[1], cap), dtype=_id_dtype(len(self.templates)))
+        dtype = _id_dtype(len(self.templates))
+        if sections[1][:4] == _ZSTD_MAGIC:      # as written before encode_ints
+            ids = np.frombuffer(_unzstd(zstd, sections[1], cap), dtype=dtype)
+        else:
+            ids = decode_ints(sections[1], n_strings)
+            if n_strings and (int(ids.min()) < 0 or int(ids.max()) > len(self.templates)):
+                raise CorruptArchiveError("corrupt archive: template ids are damaged")
+            ids = ids.astype(dtype)
         if len(ids) != n_strings or (n_strings and int(ids.max()) > len(self.templates)):
             raise CorruptArchiveError("corrupt archive: template ids are damaged")
         self.group_ids = ids

@@ -21,7 +21,8 @@ fast level) compresses smallest is kept; SHAPE, slower to decode, must win by 3%
 Integer arrays (values, ids, lengths, fused digits) are delta- or frame-of-reference-coded,
 then stored as byte planes, or as ranks into their distinct numbers when that is smaller.
 
-Blob: a byte (version << 4 | flags: 1 = zstd, 4 = LZMA, 2 = several tables), then the payload:
+Blob: a byte (version << 4 | flags: 1 = zstd, 4 = LZMA, 2 = several tables, 8 = an integer
+array, see encode_ints), then the payload:
 raw, or compressed after its size (varint).  From level LZMA_LEVEL (the default 19) on, a blob
 is LZMA-compressed (raw LZMA2, preset 6 without literal context: the payload is mostly integers
 in byte planes) where a sample says LZMA beats zstd: 3-7% smaller than zstd -19 on most of the
@@ -44,7 +45,7 @@ from logzip.errors import CorruptArchiveError
 from logzip.varint import VarintReader, put_bytes, put_varint
 
 VERSION = 1
-_ZSTD, _SEVERAL, _LZMA = 1, 2, 4     # flags in the low nibble of a blob's first byte
+_ZSTD, _SEVERAL, _LZMA, _INTS = 1, 2, 4, 8     # flags in the low nibble of a blob's first byte
 LZMA_LEVEL = 19
 _LZMA_DICT = 8 << 20        # preset 6's dictionary; the decoder's whatever the encoder's was
 _MIN_LZMA_DICT = 4096
@@ -117,6 +118,26 @@ def decode_tables(blob: bytes, rows: Optional[List[int]] = None) -> List[List[Li
     tables = [_read_table(reader, None if rows is None else rows[i], budget) for i in range(n_tables)]
     reader.finish()
     return tables
+
+
+def encode_ints(values: np.ndarray, level: int = 19) -> bytes:
+    """Integers (int64) as a blob (see decode_ints): delta or frame of reference, byte planes
+    or ranks, then compressed as a table is (template ids: 5-10% smaller than zstd -19 on
+    their raw uint16)."""
+    out = bytearray()
+    put_varint(out, len(values))
+    _put_int_array(out, np.asarray(values, dtype=np.int64))
+    return _wrap(bytes(out), level, _INTS)
+
+
+def decode_ints(blob: bytes, count: int) -> np.ndarray:
+    """The ``count`` integers of a blob made by encode_ints, as int64."""
+    reader = _unwrap(blob, _INTS)
+    if reader.varint() != count:
+        raise CorruptArchiveError(f"corrupt integer array: not {count} numbers")
+    values = reader.int_array(count)
+    reader.finish()
+    return values
 
 
 def _table_payload(columns: List[List[bytes]], order: Optional[np.ndarray] = None) -> bytes:
