@@ -3,11 +3,13 @@ import contextlib
 import itertools
 import random
 
+import numpy as np
 import pytest
 import zstandard
 from hypothesis import given, settings, strategies as st
 
-from logzip.codec.columns import MAX_ROWS, decode_table, decode_tables, encode_table, encode_tables
+from logzip.codec.columns import (MAX_ROWS, decode_ints, decode_table, decode_tables, encode_ints, encode_table,
+                                  encode_tables)
 from logzip.codec.header import HeaderFormat
 from tests.test_header import LOGHUB_FULL_FORMATS
 from logzip.errors import CorruptArchiveError
@@ -401,3 +403,14 @@ def test_grouped_pays_where_the_key_decides():
     with pytest.raises(CorruptArchiveError):
         decode_table(grouped, key=key[:-1])
     assert decode_table(grouped, key=key) == [decided, counter]
+
+
+@pytest.mark.parametrize("values", [[], [7], [0, 2**63 - 1, -2**63, 5], list(range(70_000, 0, -1)),
+                                    [i % 3 for i in range(100_000)]])
+def test_integer_arrays_round_trip(values):
+    blob = encode_ints(np.array(values, dtype=np.int64), 19)
+    assert decode_ints(blob, len(values)).tolist() == values
+    with pytest.raises(CorruptArchiveError):
+        decode_ints(blob, len(values) + 1)
+    with pytest.raises(CorruptArchiveError):
+        decode_table(blob)
