@@ -231,16 +231,19 @@ def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] 
     first = column[0] if rows else b""
     if _columns.all_equal(column):
         return bytes((CONST,)) + _bytes_field(first)
-    arrangements = [(b"", column)]
-    if order is not None and rows > 1:
-        arrangements.append((bytes((GROUPED,)), _gather(column, order)))
     if rows <= _SAMPLE_ABOVE:
+        arrangements = [(b"", column)]
+        if order is not None and rows > 1:
+            arrangements.append((bytes((GROUPED,)), _gather(column, order)))
         sized = ((_weighed_size(encoded), prefix + encoded)
                  for prefix, values in arrangements for encoded in _candidates(values, depth))
         return min(sized, key=itemgetter(0))[1]
+    # The key order is sampled from its indices: the whole column is gathered only if it wins.
+    arrangements = [(b"", _sample(column), lambda: column)]
+    if order is not None:
+        arrangements.append((bytes((GROUPED,)), _gather(column, _sample(order)), lambda: _gather(column, order)))
     trials, found = [], None
-    for prefix, values in arrangements:
-        sample = _sample(values)
+    for prefix, sample, values in arrangements:
         tried = [(_weighed_size(encoded), encoded[0], None) for encoded in _candidates(sample, depth, True)]
         if not any(kind == DICT for _, kind, _ in tried):
             if found is None:       # the table of the line order serves the key order too
@@ -250,7 +253,7 @@ def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] 
         trials += [trial + (prefix, values) for trial in tried if trial is not None]
     ranked = sorted(trials, key=itemgetter(0, 1))
     encodings = (prefix + encoded if encoded else None for prefix, encoded in
-                 ((prefix, finish() if finish else _ENCODERS[kind](values, depth))
+                 ((prefix, finish() if finish else _ENCODERS[kind](values(), depth))
                   for _, kind, finish, prefix, values in ranked))
     return next(filter(None, encodings))     # the first that fits: text always does
 
