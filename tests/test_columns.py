@@ -3,11 +3,13 @@ import contextlib
 import itertools
 import random
 
+import numpy as np
 import pytest
 import zstandard
 from hypothesis import given, settings, strategies as st
 
-from logzip.codec.columns import MAX_ROWS, decode_table, decode_tables, encode_table, encode_tables
+from logzip.codec.columns import (MAX_ROWS, decode_ints, decode_table, decode_tables, encode_ints, encode_table,
+                                  encode_tables)
 from logzip.codec.header import HeaderFormat
 from tests.test_header import LOGHUB_FULL_FORMATS
 from logzip.errors import CorruptArchiveError
@@ -349,3 +351,66 @@ def test_compiled_column_scans():
     for scan in (_columns.fixed_width, _columns.lengths, _columns.all_equal, lambda c: _columns.skeletons(c, 255)):
         with pytest.raises(TypeError):
             scan([b"1", "2"])
+
+
+def grouped_round_trip(columns, key, level=3):
+    blob = encode_table(columns, level, key)
+    assert decode_table(blob, len(key), key) == columns
+    return blob
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 40).flatmap(lambda rows: st.tuples(
+    st.lists(st.lists(st.binary(max_size=6) | numberish | shaped, min_size=rows, max_size=rows), max_size=3),
+    st.lists(st.integers(-1, 3), min_size=rows, max_size=rows))))
+def test_grouped_round_trip_any_bytes(table_and_key):
+    columns, key = table_and_key
+    if columns:
+        grouped_round_trip(columns, key)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3000, 70_000])
+def test_grouped_columns_edge_cases(rows):
+    """Huge ints, leading zeros, non-numeric rows mixed in, a value the key decides; short and
+    sampled (long) columns; keys of -1 (no template) among them."""
+    rng = random.Random(rows)
+    key = [rng.randrange(-1, 5) for _ in range(rows)]
+    columns = [
+        [b"%d" % (2**63 - 1 - i) if i % 7 else b"-9223372036854775808" for i in range(rows)],
+        [b"%05d" % rng.randrange(1000) if i % 11 else b"x%d" % i for i in range(rows)],
+        [b"component-%d" % (k * k) for k in key],
+        [b"0" * rng.randrange(3) + b"%x" % rng.randrange(1 << 40) for _ in range(rows)],
+        [b""] * rows,
+    ]
+    blob = grouped_round_trip(columns, key)
+    if rows >= 3000:    # the column the key decides is stored GROUPED
+        assert len(blob) < len(encode_table(columns, 3))
+
+
+def test_grouped_pays_where_the_key_decides():
+    """A field the key decides (HPC's component, given the template) costs next to nothing
+    GROUPED; a column that does not gain stays in row order; the key is needed to read it."""
+    rng = random.Random(5)
+    key = [rng.randrange(40) for _ in range(50_000)]
+    decided = [b"comp%d" % (k * 7919 % 1000) for k in key]
+    counter = [b"%d" % (1_000_000 + i) for i in range(len(key))]
+    grouped = grouped_round_trip([decided, counter], key, 19)
+    plain = encode_table([decided, counter], 19)
+    assert len(grouped) < 0.8 * len(plain)
+    assert len(encode_table([counter], 19, key)) == len(encode_table([counter], 19))
+    with pytest.raises(CorruptArchiveError):
+        decode_table(grouped)
+    with pytest.raises(CorruptArchiveError):
+        decode_table(grouped, key=key[:-1])
+    assert decode_table(grouped, key=key) == [decided, counter]
+
+
+@pytest.mark.parametrize("values", [[], [7], [0, 2**63 - 1, -2**63, 5], list(range(70_000, 0, -1)),
+                                    [i % 3 for i in range(100_000)]])
+def test_integer_arrays_round_trip(values):
+    blob = encode_ints(np.array(values, dtype=np.int64), 19)
+    assert decode_ints(blob, len(values)).tolist() == values
+    with pytest.raises(CorruptArchiveError):
+        decode_ints(blob, len(values) + 1)
+    with pytest.raises(CorruptArchiveError):
+        decode_table(blob)

@@ -22,7 +22,7 @@ from typing import List, Optional, Tuple, Union
 import numpy as np
 
 from ..codec.block import StoredBlock, _header_from_spec
-from ..codec.columns import decode_table, decode_tables
+from ..codec.columns import decode_tables
 from ..codec.header import CONTENT
 from ..codec.lines import ALL_CRLF, MIXED
 from ..codec.summary import pair_bits
@@ -345,7 +345,7 @@ def block_layout(block: StoredBlock) -> Optional[BlockLayout]:
     if block.spec is not None:
         header = _header_from_spec(block.spec)
         try:
-            pieces = header.pieces(decode_table(block.sections[3], n_fit))
+            pieces = header.pieces(block.header_table())
         except FormatError:
             return None
         at = next(i for i, p in enumerate(pieces) if p is CONTENT)
