@@ -48,6 +48,21 @@ class Template:
         """Token positions of the slots, in order."""
         return [i for i, token in enumerate(self.tokens) if isinstance(token, tuple)]
 
+    @cached_property
+    def texts(self) -> List[bytes]:
+        """The literal text around the slot values, one more than the slots: a content is
+        ``texts[0] + value[0] + texts[1] + ... + texts[-1]``."""
+        texts = [b""]
+        for k, token in enumerate(self.tokens):
+            if k:
+                texts[-1] += b" "
+            if isinstance(token, tuple):
+                texts[-1] += token[0]
+                texts.append(token[1])
+            else:
+                texts[-1] += token
+        return texts
+
     @property
     def text(self) -> str:
         """Display form, e.g. ``"PacketResponder <*> for block blk_<*> terminating"``."""
