@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from logzip.codec import _strings
-from logzip.codec.strings import ByteColumn, blank_where, concat, equals_where, fill, join_lines, scatter
+from logzip.codec.strings import ByteColumn, blank_where, equals_where, fill, join_lines, scatter
 from logzip.errors import CorruptArchiveError
 
 
@@ -53,16 +53,19 @@ def test_lines():
             _strings.lines(text, rows)
 
 
-def test_scatter_concat_blank_equals():
+def test_scatter_blank_equals():
     a = ByteColumn.from_list([b"a0", b"a1"])
     b = coded([b"b"], [0, 0, 0])
     ids = np.array([1, 0, 1, 1, 0], dtype=np.uint8)
     assert scatter([a, b], ids).tolist() == [b"b", b"a0", b"b", b"b", b"a1"]
-    assert scatter([a, ByteColumn.from_list([])], np.zeros(2, dtype=np.uint8)) is a
+    assert scatter([a, ByteColumn.from_list([])], np.zeros(2, dtype=np.uint8)).tolist() == [b"a0", b"a1"]
+    for bad in ([0, 1, 1, 1, 1], [0, 0, 0, 1, 1], [1, 0, 1, 2, 0]):     # too many of a group, an unknown one
+        with pytest.raises(CorruptArchiveError):
+            scatter([a, b], np.array(bad))
     with pytest.raises(CorruptArchiveError):
-        scatter([a, b], np.array([0, 1, 1, 1, 1]))
-    assert concat([a, b]).tolist() == [b"a0", b"a1", b"b", b"b", b"b"]
-    assert concat([a, a]).codes is None
+        scatter([a, b], np.zeros(4, dtype=np.uint8))
+    with pytest.raises(CorruptArchiveError):
+        scatter([a, b], np.array([1, 0, 1, 1, 0]), cap=3)
     assert blank_where(b, np.array([True, False, True])).tolist() == [b"", b"b", b""]
     assert equals_where(coded([b"1", b"0", b"10"], [0, 2, 1, 0]), b"1").tolist() == [True, False, False, True]
 

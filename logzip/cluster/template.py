@@ -106,12 +106,18 @@ class TemplateSet:
 
     def __init__(self, templates: Sequence[Template]):
         self.templates: List[Template] = list(templates)
-        self._formats = [t.render_format() for t in self.templates]
-        self._n_slots = [len(t.slots) for t in self.templates]
         self._matcher = None
 
     def __len__(self) -> int:
         return len(self.templates)
+
+    @cached_property
+    def _formats(self) -> List[bytes]:
+        return [t.render_format() for t in self.templates]
+
+    @cached_property
+    def _n_slots(self) -> List[int]:
+        return [len(t.slots) for t in self.templates]
 
     def __iter__(self):
         return iter(self.templates)

@@ -125,6 +125,64 @@ def fill(list texts, list runs, Py_ssize_t n, int64_t cap):
     return result, offsets_array
 
 
+def interleave(list runs, list counts, const int64_t[::1] ids, int64_t cap):
+    """``(data, offsets)`` of the rows in the order of ids: row i is the next row of run
+    ``ids[i]``, which has ``counts[ids[i]]`` rows (the inverse of grouping rows by id)."""
+    cdef Py_ssize_t n_runs = len(runs), n = ids.shape[0], i, k
+    cdef list keep = []
+    cdef Run *parts = <Run *>PyMem_Malloc((n_runs + 1) * sizeof(Run))
+    cdef int64_t *taken = <int64_t *>PyMem_Malloc((n_runs + 1) * sizeof(int64_t))
+    cdef int64_t *limits = <int64_t *>PyMem_Malloc((n_runs + 1) * sizeof(int64_t))
+    cdef int64_t total = 0, j, group
+    cdef int problem = 0
+    cdef unsigned char *out
+    offsets_array = np.empty(n + 1, dtype=np.int64)
+    cdef int64_t[::1] offsets = offsets_array
+    try:
+        if parts == NULL or taken == NULL or limits == NULL:
+            raise MemoryError()
+        if len(counts) != n_runs:
+            raise ValueError("interleave: a count per run")
+        for k in range(n_runs):
+            limits[k] = counts[k]
+            taken[k] = 0
+            set_run(&parts[k], <tuple?>runs[k], limits[k], keep)
+        with nogil:
+            offsets[0] = 0
+            for i in range(n):
+                group = ids[i]
+                if group < 0 or group >= n_runs or taken[group] == limits[group]:
+                    problem = 1
+                    break
+                j = value_of(&parts[group], taken[group])
+                taken[group] += 1
+                total += parts[group].offsets[j + 1] - parts[group].offsets[j]
+                offsets[i + 1] = total
+                if total > cap:
+                    problem = 2
+                    break
+        if problem == 1:
+            raise ValueError("group ids disagree with the groups")
+        if problem == 2:
+            raise ValueError(f"rows would take more than {cap} bytes")
+        result = PyBytes_FromStringAndSize(NULL, total)
+        out = <unsigned char *>PyBytes_AS_STRING(result)
+        with nogil:
+            for k in range(n_runs):
+                taken[k] = 0
+            for i in range(n):
+                group = ids[i]
+                j = value_of(&parts[group], taken[group])
+                taken[group] += 1
+                out = put(out, parts[group].data + parts[group].offsets[j],
+                          parts[group].offsets[j + 1] - parts[group].offsets[j])
+    finally:
+        PyMem_Free(parts)
+        PyMem_Free(taken)
+        PyMem_Free(limits)
+    return result, offsets_array
+
+
 def join_lines(tuple rows, Py_ssize_t n, const unsigned char[::1] bits, int terminator, Py_ssize_t n_terminated,
                int64_t cap):
     """The n rows (a run), the first ``n_terminated`` each followed by LF (terminator 0),
@@ -214,6 +272,32 @@ def lines(const unsigned char[::1] data, Py_ssize_t rows):
     return result, offsets_array
 
 
+cdef inline int spelt_length(uint64_t magnitude, int base) noexcept nogil:
+    cdef int length = 1
+    if base == 10:
+        while magnitude >= 10:
+            magnitude //= 10
+            length += 1
+    else:
+        while magnitude >= 16:
+            magnitude >>= 4
+            length += 1
+    return length
+
+
+cdef inline void spell_digits(unsigned char *out, uint64_t magnitude, int length, int base) noexcept nogil:
+    """The digits of magnitude into out[0:length], most significant first."""
+    cdef int k
+    if base == 10:
+        for k in range(length - 1, -1, -1):
+            out[k] = 48 + <unsigned char>(magnitude % 10)
+            magnitude //= 10
+    else:
+        for k in range(length - 1, -1, -1):
+            out[k] = DIGITS[magnitude & 15]
+            magnitude >>= 4
+
+
 def spell(const int64_t[::1] values, const int64_t[::1] pads, int base):
     """``(data, offsets)``: each value as decimal (base 10) or lowercase hex (16), after
     pads[i] extra leading zeros (between the sign and the digits); pads may be empty."""
@@ -221,27 +305,24 @@ def spell(const int64_t[::1] values, const int64_t[::1] pads, int base):
     cdef bint padded = pads.shape[0] > 0
     cdef int64_t value, total = 0
     cdef uint64_t magnitude
-    cdef char digits[24]
-    cdef int length, k
+    cdef int length
     cdef unsigned char *out
+    cdef unsigned char *start
     offsets_array = np.empty(n + 1, dtype=np.int64)
     cdef int64_t[::1] offsets = offsets_array
     if padded and pads.shape[0] != n:
         raise ValueError("spell: pads and values differ in length")
+    if base != 10 and base != 16:
+        raise ValueError("spell: base 10 or 16")
     with nogil:
         offsets[0] = 0
         for i in range(n):
             value = values[i]
             magnitude = <uint64_t>(-(value + 1)) + 1 if value < 0 else <uint64_t>value
-            length = 1
-            magnitude //= base
-            while magnitude:
-                length += 1
-                magnitude //= base
-            total += length + (value < 0) + (pads[i] if padded else 0)
+            total += spelt_length(magnitude, base) + (value < 0) + (pads[i] if padded else 0)
             offsets[i + 1] = total
     result = PyBytes_FromStringAndSize(NULL, total)
-    out = <unsigned char *>PyBytes_AS_STRING(result)
+    start = out = <unsigned char *>PyBytes_AS_STRING(result)
     with nogil:
         for i in range(n):
             value = values[i]
@@ -252,14 +333,7 @@ def spell(const int64_t[::1] values, const int64_t[::1] pads, int base):
             if padded:
                 memset(out, 48, pads[i])
                 out += pads[i]
-            length = 0
-            while True:
-                digits[length] = DIGITS[magnitude % base]
-                length += 1
-                magnitude //= base
-                if magnitude == 0:
-                    break
-            for k in range(length):
-                out[k] = digits[length - 1 - k]
+            length = offsets[i + 1] - (out - start)
+            spell_digits(out, magnitude, length, base)
             out += length
     return result, offsets_array

@@ -303,10 +303,12 @@ class HeaderFormat:
         return self.join_columns([ByteColumn.from_list(column) for column in columns],
                                  ByteColumn.from_list(contents)).tolist()
 
-    def join_columns(self, columns: List[ByteColumn], contents: ByteColumn, cap: int = MAX_BYTES) -> ByteColumn:
-        """:meth:`join` on typed columns, rows of at most ``cap`` bytes in all."""
+    def join_columns(self, columns: List[ByteColumn], contents: ByteColumn, cap: int = MAX_BYTES,
+                     end: bytes = b"") -> ByteColumn:
+        """:meth:`join` on typed columns, each row followed by ``end``, rows of at most ``cap``
+        bytes in all."""
         groups, n = self._join_groups(columns, contents)
-        return self._render(self._join_texts, self._join_args, groups, n, cap)
+        return self._render(self._join_texts[:-1] + [self._join_texts[-1] + end], self._join_args, groups, n, cap)
 
     def pieces(self, columns: List[List[bytes]]) -> list:
         """A fitting line as the sequence it is joined from, for a reader of the columns that

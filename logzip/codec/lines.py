@@ -36,3 +36,11 @@ def join_lines(lines, endings: bytes, cap: int = MAX_BYTES) -> bytes:
     if n_terminated < 0:
         raise CorruptArchiveError("corrupt archive: line count disagrees with endings")
     return strings.join_lines(column, endings[0], endings[2:], n_terminated, cap)
+
+
+def terminator_of_all(endings: bytes):
+    """``b"\\n"`` or ``b"\\r\\n"`` when every line, the last included, ends with it, else None:
+    then a writer can append it to every line and skip :func:`join_lines`."""
+    if len(endings) < 2 or endings[0] not in (ALL_LF, ALL_CRLF) or endings[1] != 0:
+        return None
+    return b"\r\n" if endings[0] == ALL_CRLF else b"\n"

@@ -2,8 +2,8 @@
 
 A :class:`ByteColumn` holds its distinct values (or all of them) as one buffer and int64
 offsets, and, for a dictionary column, an int64 code per row; a million rows are three
-objects, not a million. Columns are combined (:func:`fill`, :func:`scatter`,
-:func:`blank_where`) and lines written (:func:`join_lines`) by compiled loops
+objects, not a million. Columns are combined (:func:`fill`, :func:`scatter`: one pass
+that copies each row's bytes into a new buffer; :func:`blank_where`) and lines written (:func:`join_lines`) by compiled loops
 (:mod:`logzip.codec._strings`) that copy straight from these buffers into the next.
 """
 from typing import List, Optional, Sequence
@@ -71,7 +71,7 @@ class ByteColumn:
         """The same rows without codes: each row's bytes in row order."""
         if self.codes is None:
             return self
-        return fill([b"", b""], [self], len(self), cap)
+        return ByteColumn(*_checked(_strings.fill, [b"", b""], [self.run()], len(self), cap))
 
     def codes_or_rows(self) -> np.ndarray:
         return np.arange(self.n_values, dtype=np.int64) if self.codes is None else self.codes
@@ -79,44 +79,41 @@ class ByteColumn:
 
 def fill(texts: List[bytes], columns: List[ByteColumn], rows: int, cap: int = MAX_BYTES) -> ByteColumn:
     """Row i: ``texts[0] + columns[0][i] + texts[1] + ... + columns[-1][i] + texts[-1]``.
-    CorruptArchiveError when a column has not ``rows`` rows or the rows pass ``cap`` bytes."""
-    if not columns:
-        return ByteColumn.constant(texts[0], rows)
-    try:
-        data, offsets = _strings.fill(texts, [column.run() for column in columns], rows, cap)
-    except ValueError as error:
-        raise CorruptArchiveError(f"corrupt archive: {error}") from None
+    CorruptArchiveError when a column has not ``rows`` rows or the rows pass ``cap`` bytes.
+    A column of one value (a separator, a constant) joins the texts around it."""
+    if any(len(column) != rows for column in columns):
+        raise CorruptArchiveError("corrupt archive: columns of a row differ in length")
+    merged, runs = [texts[0]], []
+    for column, text in zip(columns, texts[1:]):
+        if column.n_values == 1:
+            merged[-1] += column.values()[0] + text
+        else:
+            runs.append(column.run())
+            merged.append(text)
+    if not runs:
+        return ByteColumn.constant(merged[0], rows)
+    return ByteColumn(*_checked(_strings.fill, merged, runs, rows, cap))
+
+
+def scatter(columns: List[ByteColumn], ids: np.ndarray, cap: int = MAX_BYTES) -> ByteColumn:
+    """Rows in the order of ``ids``: row i is the next row of ``columns[ids[i]]``, each
+    column taken in order (the inverse of grouping rows by id, stably)."""
+    counts = [len(column) for column in columns]
+    if sum(counts) != len(ids):
+        raise CorruptArchiveError("corrupt archive: a template's parameter count disagrees with its lines")
+    if len(columns) == 1:
+        return columns[0]
+    data, offsets = _checked(_strings.interleave, [column.run() for column in columns], counts,
+                             np.asarray(ids, dtype=np.int64), cap)
     return ByteColumn(data, offsets)
 
 
-def concat(columns: List[ByteColumn]) -> ByteColumn:
-    """The rows of the columns one after the other (their values too: no copy of a row
-    that a code repeats)."""
-    if len(columns) == 1:
-        return columns[0]
-    data = b"".join(column.data for column in columns)
-    starts = np.cumsum([0] + [len(column.data) for column in columns])
-    offsets = np.concatenate([_ZERO] + [column.offsets[1:] + start for column, start in zip(columns, starts)])
-    if all(column.codes is None for column in columns):
-        return ByteColumn(data, offsets)
-    firsts = np.cumsum([0] + [column.n_values for column in columns])
-    codes = np.concatenate([column.codes_or_rows() + first for column, first in zip(columns, firsts)])
-    return ByteColumn(data, offsets, codes)
-
-
-def scatter(columns: List[ByteColumn], ids: np.ndarray) -> ByteColumn:
-    """Rows in the order of ``ids``: row i is the next row of ``columns[ids[i]]``, each
-    column taken in order (the inverse of grouping rows by id, stably)."""
-    counts = np.bincount(ids, minlength=len(columns)) if len(ids) else np.zeros(len(columns), dtype=np.int64)
-    if len(counts) != len(columns) or any(len(c) != count for c, count in zip(columns, counts.tolist())):
-        raise CorruptArchiveError("corrupt archive: a template's parameter count disagrees with its lines")
-    nonempty = [column for column in columns if len(column)]
-    if len(nonempty) <= 1:
-        return nonempty[0] if nonempty else columns[0]
-    whole = concat(nonempty)
-    position = np.empty(len(ids), dtype=np.int64)
-    position[np.argsort(ids, kind="stable")] = np.arange(len(ids), dtype=np.int64)
-    return ByteColumn(whole.data, whole.offsets, position if whole.codes is None else whole.codes[position])
+def _checked(function, *args):
+    """A compiled loop's result; its ValueError (damaged input) as CorruptArchiveError."""
+    try:
+        return function(*args)
+    except ValueError as error:
+        raise CorruptArchiveError(f"corrupt archive: {error}") from None
 
 
 def blank_where(column: ByteColumn, blank: np.ndarray) -> ByteColumn:
@@ -138,7 +135,4 @@ def equals_where(column: ByteColumn, value: bytes) -> np.ndarray:
 def join_lines(lines: ByteColumn, terminator: int, bits: bytes, n_terminated: int, cap: int) -> bytes:
     """The lines, the first ``n_terminated`` each followed by LF (``terminator`` 0), CRLF (1)
     or, 2, CRLF where its bit in ``bits`` is set (most significant first) and LF elsewhere."""
-    try:
-        return _strings.join_lines(lines.run(), len(lines), bits, terminator, n_terminated, cap)
-    except ValueError as error:
-        raise CorruptArchiveError(f"corrupt archive: {error}") from None
+    return _checked(_strings.join_lines, lines.run(), len(lines), bits, terminator, n_terminated, cap)
