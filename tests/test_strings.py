@@ -72,10 +72,15 @@ def test_scatter_blank_equals():
 
 def test_join_lines():
     lines = ByteColumn.from_list([b"a", b"", b"c\r"])
-    assert join_lines(lines, 0, b"", 3, 100) == b"a\n\nc\r\n"
-    assert join_lines(lines, 1, b"", 2, 100) == b"a\r\n\r\nc\r"
-    assert join_lines(lines, 2, bytes([0b01000000]), 3, 100) == b"a\n\r\nc\r\n"
+    assert join_lines(lines, None, 0, b"", 3, 100) == b"a\n\nc\r\n"
+    assert join_lines(lines, None, 1, b"", 2, 100) == b"a\r\n\r\nc\r"
+    assert join_lines(lines, None, 2, bytes([0b01000000]), 3, 100) == b"a\n\r\nc\r\n"
+    other = coded([b"x"], [0, 0])
+    assert join_lines([lines, other], np.array([1, 0, 0, 1, 0]), 2, bytes([0b10100000]), 4, 100) == \
+        b"x\r\na\n\r\nx\nc\r"
     with pytest.raises(CorruptArchiveError):
-        join_lines(lines, 2, b"", 1, 100)            # no bitmap
+        join_lines(lines, None, 2, b"", 1, 100)            # no bitmap
     with pytest.raises(CorruptArchiveError):
-        join_lines(lines, 0, b"", 3, 5)              # 6 bytes
+        join_lines(lines, None, 0, b"", 3, 5)              # 6 bytes
+    with pytest.raises(CorruptArchiveError):
+        join_lines(lines, None, 0, b"", 4, 100)            # more terminators than lines

@@ -1,7 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """Compiled loop of :mod:`logzip.codec.lines` for mixed LF and CRLF endings: one pass
 over the bytes, no intermediate ``line[:-1]`` copies (joining is
-:func:`logzip.codec._strings.join_lines`).
+:func:`logzip.codec._strings.assemble`).
 
 The bitmap has one bit a terminated line, 1 for CRLF, most significant bit first (as
 ``numpy.packbits`` writes it), the last byte padded with zeros."""

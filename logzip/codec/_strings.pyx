@@ -125,39 +125,61 @@ def fill(list texts, list runs, Py_ssize_t n, int64_t cap):
     return result, offsets_array
 
 
-def interleave(list runs, list counts, const int64_t[::1] ids, int64_t cap):
-    """``(data, offsets)`` of the rows in the order of ids: row i is the next row of run
-    ``ids[i]``, which has ``counts[ids[i]]`` rows (the inverse of grouping rows by id)."""
-    cdef Py_ssize_t n_runs = len(runs), n = ids.shape[0], i, k
+cdef inline bint is_crlf(const unsigned char[::1] bits, Py_ssize_t i, int terminator) noexcept nogil:
+    return terminator == 1 or (terminator == 2 and (bits[i >> 3] >> (7 - (i & 7))) & 1)
+
+
+def assemble(list runs, list counts, ids, int64_t cap, const unsigned char[::1] bits=b"",
+             int terminator=0, Py_ssize_t n_terminated=0):
+    """``(data, offsets)``: the rows in the order of ids, row i being the next row of run
+    ``ids[i]`` (of ``counts[ids[i]]`` rows; ids None: the one run's rows in order), the first
+    ``n_terminated`` each followed by LF (terminator 0), CRLF (1), or, terminator 2, CRLF
+    where the row's bit is set (most significant first) and LF elsewhere. ``data`` is
+    ``bytes``; ValueError past cap bytes or where ids disagree with the counts."""
+    cdef Py_ssize_t n_runs = len(runs), n, i, k
     cdef list keep = []
+    cdef const int64_t[::1] id_view
+    cdef const int64_t *groups = NULL
+    cdef int64_t[::1] offsets_view
     cdef Run *parts = <Run *>PyMem_Malloc((n_runs + 1) * sizeof(Run))
     cdef int64_t *taken = <int64_t *>PyMem_Malloc((n_runs + 1) * sizeof(int64_t))
     cdef int64_t *limits = <int64_t *>PyMem_Malloc((n_runs + 1) * sizeof(int64_t))
-    cdef int64_t total = 0, j, group
+    cdef int64_t total = 0, j, group = 0
     cdef int problem = 0
     cdef unsigned char *out
-    offsets_array = np.empty(n + 1, dtype=np.int64)
-    cdef int64_t[::1] offsets = offsets_array
     try:
         if parts == NULL or taken == NULL or limits == NULL:
             raise MemoryError()
-        if len(counts) != n_runs:
-            raise ValueError("interleave: a count per run")
+        if len(counts) != n_runs or n_runs == 0 or (ids is None and n_runs != 1):
+            raise ValueError("assemble: a count per run, one run without ids")
+        if ids is None:
+            n = counts[0]
+        else:
+            id_view = ids
+            n = id_view.shape[0]
+            groups = &id_view[0] if n else NULL
+        if n_terminated > n or n_terminated < 0 or (terminator == 2 and bits.shape[0] * 8 < n_terminated):
+            raise ValueError("line endings disagree with the lines")
         for k in range(n_runs):
             limits[k] = counts[k]
             taken[k] = 0
             set_run(&parts[k], <tuple?>runs[k], limits[k], keep)
+        offsets_array = np.empty(n + 1, dtype=np.int64)
+        offsets_view = offsets_array
         with nogil:
-            offsets[0] = 0
+            offsets_view[0] = 0
             for i in range(n):
-                group = ids[i]
-                if group < 0 or group >= n_runs or taken[group] == limits[group]:
-                    problem = 1
-                    break
+                if groups != NULL:
+                    group = groups[i]
+                    if group < 0 or group >= n_runs or taken[group] == limits[group]:
+                        problem = 1
+                        break
                 j = value_of(&parts[group], taken[group])
                 taken[group] += 1
                 total += parts[group].offsets[j + 1] - parts[group].offsets[j]
-                offsets[i + 1] = total
+                if i < n_terminated:
+                    total += 1 + is_crlf(bits, i, terminator)
+                offsets_view[i + 1] = total
                 if total > cap:
                     problem = 2
                     break
@@ -171,57 +193,23 @@ def interleave(list runs, list counts, const int64_t[::1] ids, int64_t cap):
             for k in range(n_runs):
                 taken[k] = 0
             for i in range(n):
-                group = ids[i]
+                if groups != NULL:
+                    group = groups[i]
                 j = value_of(&parts[group], taken[group])
                 taken[group] += 1
                 out = put(out, parts[group].data + parts[group].offsets[j],
                           parts[group].offsets[j + 1] - parts[group].offsets[j])
+                if i < n_terminated:
+                    if is_crlf(bits, i, terminator):
+                        out[0] = 13
+                        out += 1
+                    out[0] = 10
+                    out += 1
     finally:
         PyMem_Free(parts)
         PyMem_Free(taken)
         PyMem_Free(limits)
     return result, offsets_array
-
-
-def join_lines(tuple rows, Py_ssize_t n, const unsigned char[::1] bits, int terminator, Py_ssize_t n_terminated,
-               int64_t cap):
-    """The n rows (a run), the first ``n_terminated`` each followed by LF (terminator 0),
-    CRLF (1), or, terminator 2, CRLF where the row's bit is set (most significant first)
-    and LF elsewhere; the others as they are. ``bytes``; ValueError past cap bytes."""
-    cdef Run run
-    cdef list keep = []
-    cdef Py_ssize_t i
-    cdef int64_t total = 0, j, size
-    cdef unsigned char *out
-    cdef bint crlf
-    set_run(&run, rows, n, keep)
-    if n_terminated > n or (terminator == 2 and bits.shape[0] * 8 < n_terminated):
-        raise ValueError("line endings disagree with the lines")
-    with nogil:
-        for i in range(n):
-            j = value_of(&run, i)
-            total += run.offsets[j + 1] - run.offsets[j]
-        total += n_terminated * (terminator == 1)
-        if terminator == 2:
-            for i in range(n_terminated):
-                total += (bits[i >> 3] >> (7 - (i & 7))) & 1
-        total += n_terminated
-    if total > cap:
-        raise ValueError(f"lines would take more than {cap} bytes")
-    result = PyBytes_FromStringAndSize(NULL, total)
-    out = <unsigned char *>PyBytes_AS_STRING(result)
-    with nogil:
-        for i in range(n):
-            j = value_of(&run, i)
-            out = put(out, run.data + run.offsets[j], run.offsets[j + 1] - run.offsets[j])
-            if i < n_terminated:
-                crlf = terminator == 1 or (terminator == 2 and (bits[i >> 3] >> (7 - (i & 7))) & 1)
-                if crlf:
-                    out[0] = 13
-                    out += 1
-                out[0] = 10
-                out += 1
-    return result
 
 
 def to_list(const unsigned char[::1] data, const int64_t[::1] offsets):

@@ -35,7 +35,7 @@ from ..errors import CorruptArchiveError, FormatError
 from . import general
 from .columns import compress_stream, decode_table_columns, decode_tables_columns, encode_table, encode_tables, zstd_compressor
 from .header import HeaderFormat, infer_format
-from .lines import join_lines, split_lines, terminator_of_all
+from .lines import join_lines, split_lines, uniform_terminator
 from .strings import ByteColumn, fill, scatter
 from .summary import BlockSummary, summarize
 
@@ -246,15 +246,17 @@ class StoredBlock:
         else:
             header = _header_from_spec(self.spec)
             header_table = decode_table_columns(self.sections[3], self.groups[0].n_strings)
-            end = None if len(self.misfit_rows) else terminator_of_all(self.sections[1])
-            if end is not None:     # the common case: the lines rendered with their ends, straight
-                return header.join_columns(header_table, contents, cap, end).flat(cap).data
+            uniform = None if len(self.misfit_rows) else uniform_terminator(self.sections[1])
+            if uniform is not None:     # the common case: the lines rendered with their ends, straight
+                terminator, has_tail = uniform
+                text = header.join_columns(header_table, contents, cap, terminator).flat(cap).data
+                return text[:-len(terminator)] if has_tail else text
             fitting = header.join_columns(header_table, contents, cap)
-        if len(self.misfit_rows):
-            is_misfit = np.zeros(self.n_lines, dtype=np.uint8)
-            is_misfit[self.misfit_rows] = 1
-            fitting = scatter([fitting, misfits], is_misfit, cap)
-        return join_lines(fitting, self.sections[1], cap)
+        if not len(self.misfit_rows):
+            return join_lines(fitting, self.sections[1], cap)
+        is_misfit = np.zeros(self.n_lines, dtype=np.uint8)
+        is_misfit[self.misfit_rows] = 1
+        return join_lines([fitting, misfits], self.sections[1], cap, is_misfit)
 
     @property
     def templates(self) -> List[TemplateSet]:

@@ -26,21 +26,24 @@ def split_lines(raw: bytes):
     return lines, bytes((ALL_CRLF if n_crlf else ALL_LF, 1 if tail else 0))
 
 
-def join_lines(lines, endings: bytes, cap: int = MAX_BYTES) -> bytes:
+def join_lines(lines, endings: bytes, cap: int = MAX_BYTES, ids=None) -> bytes:
     """Inverse of :func:`split_lines`; ``lines`` a list of ``bytes`` or a
-    :class:`~logzip.codec.strings.ByteColumn`, the text at most ``cap`` bytes."""
+    :class:`~logzip.codec.strings.ByteColumn`, or, with ``ids``, columns whose rows ``ids``
+    interleaves (see :func:`~logzip.codec.strings.scatter`); the text at most ``cap`` bytes."""
     if len(endings) < 2 or endings[0] > MIXED or endings[1] > 1:
         raise CorruptArchiveError("corrupt archive: bad line endings record")
-    column = lines if isinstance(lines, ByteColumn) else ByteColumn.from_list(lines)
-    n_terminated = len(column) - endings[1]
+    if ids is None and not isinstance(lines, ByteColumn):
+        lines = ByteColumn.from_list(lines)
+    n_terminated = (len(lines) if ids is None else len(ids)) - endings[1]
     if n_terminated < 0:
         raise CorruptArchiveError("corrupt archive: line count disagrees with endings")
-    return strings.join_lines(column, endings[0], endings[2:], n_terminated, cap)
+    return strings.join_lines(lines, ids, endings[0], endings[2:], n_terminated, cap)
 
 
-def terminator_of_all(endings: bytes):
-    """``b"\\n"`` or ``b"\\r\\n"`` when every line, the last included, ends with it, else None:
-    then a writer can append it to every line and skip :func:`join_lines`."""
-    if len(endings) < 2 or endings[0] not in (ALL_LF, ALL_CRLF) or endings[1] != 0:
+def uniform_terminator(endings: bytes):
+    """``(terminator, has_tail)`` when every terminated line ends alike, else None; a caller
+    can then write ``line + terminator`` for every line, and drop the last terminator when
+    ``has_tail`` (the input's last line had none)."""
+    if len(endings) < 2 or endings[0] not in (ALL_LF, ALL_CRLF) or endings[1] > 1:
         return None
-    return b"\r\n" if endings[0] == ALL_CRLF else b"\n"
+    return (b"\r\n" if endings[0] == ALL_CRLF else b"\n"), bool(endings[1])

@@ -98,14 +98,19 @@ def fill(texts: List[bytes], columns: List[ByteColumn], rows: int, cap: int = MA
 def scatter(columns: List[ByteColumn], ids: np.ndarray, cap: int = MAX_BYTES) -> ByteColumn:
     """Rows in the order of ``ids``: row i is the next row of ``columns[ids[i]]``, each
     column taken in order (the inverse of grouping rows by id, stably)."""
-    counts = [len(column) for column in columns]
-    if sum(counts) != len(ids):
-        raise CorruptArchiveError("corrupt archive: a template's parameter count disagrees with its lines")
-    if len(columns) == 1:
+    if len(columns) == 1 and len(columns[0]) == len(ids):
         return columns[0]
-    data, offsets = _checked(_strings.interleave, [column.run() for column in columns], counts,
-                             np.asarray(ids, dtype=np.int64), cap)
-    return ByteColumn(data, offsets)
+    return ByteColumn(*_assemble(columns, ids, cap))
+
+
+def _assemble(columns: List[ByteColumn], ids: Optional[np.ndarray], cap: int, *ends) -> tuple:
+    """:func:`logzip.codec._strings.assemble` on columns (ids None: one column)."""
+    counts = [len(column) for column in columns]
+    if ids is not None:
+        if sum(counts) != len(ids):
+            raise CorruptArchiveError("corrupt archive: a template's parameter count disagrees with its lines")
+        ids = np.asarray(ids, dtype=np.int64)
+    return _checked(_strings.assemble, [column.run() for column in columns], counts, ids, cap, *ends)
 
 
 def _checked(function, *args):
@@ -132,7 +137,11 @@ def equals_where(column: ByteColumn, value: bytes) -> np.ndarray:
     return same if column.codes is None else same[column.codes]
 
 
-def join_lines(lines: ByteColumn, terminator: int, bits: bytes, n_terminated: int, cap: int) -> bytes:
+def join_lines(lines, ids: Optional[np.ndarray], terminator: int, bits: bytes, n_terminated: int,
+               cap: int) -> bytes:
     """The lines, the first ``n_terminated`` each followed by LF (``terminator`` 0), CRLF (1)
-    or, 2, CRLF where its bit in ``bits`` is set (most significant first) and LF elsewhere."""
-    return _checked(_strings.join_lines, lines.run(), len(lines), bits, terminator, n_terminated, cap)
+    or, 2, CRLF where its bit in ``bits`` is set (most significant first) and LF elsewhere.
+    ``lines``: a column, or with ``ids`` columns whose rows ``ids`` interleaves (see
+    :func:`scatter`), in the same pass."""
+    columns = [lines] if ids is None else lines
+    return _assemble(columns, ids, cap, bits, terminator, n_terminated)[0]
