@@ -8,8 +8,8 @@ import pytest
 import zstandard
 from hypothesis import given, settings, strategies as st
 
-from logzip.codec.columns import (MAX_ROWS, decode_ints, decode_table, decode_tables, encode_ints, encode_table,
-                                  encode_tables)
+from logzip.codec.columns import (MAX_ROWS, decode_ints, decode_table, decode_table_columns, decode_tables,
+                                  encode_ints, encode_table, encode_tables)
 from logzip.codec.header import HeaderFormat
 from tests.test_header import LOGHUB_FULL_FORMATS
 from logzip.errors import CorruptArchiveError
@@ -18,6 +18,7 @@ from logzip.errors import CorruptArchiveError
 def round_trip(columns, level=3):
     blob = encode_table(columns, level)
     assert decode_table(blob) == columns
+    assert [column.flat().tolist() for column in decode_table_columns(blob)] == columns
     return blob
 
 
@@ -237,23 +238,6 @@ def test_giant_values_stay_fast():
     assert time.process_time() - start < 2.0
 
 
-def test_compiled_spell_and_fill():
-    import numpy as np
-    from logzip.codec import _columns
-    values = np.array([0, -5, 123, -(2**63), 2**63 - 1, 255], dtype=np.int64)
-    no_pads = np.zeros(0, dtype=np.int64)
-    assert _columns.spell(values, no_pads, 10) == [b"%d" % v for v in values.tolist()]
-    assert _columns.spell(values[[0, 2, 5]], np.array([0, 2, 1]), 16) == [b"0", b"007b", b"0ff"]
-    assert _columns.spell(np.array([-7]), np.array([2]), 10) == [b"-007"]
-    assert _columns.fill([b"<", b"|", b">"], [[b"1", b""], [b"", b"22"]]) == [b"<1|>", b"<|22>"]
-    assert _columns.fill([b"", b""], [[]]) == []
-    for texts, runs, error in [([b"a"], [], ValueError), ([b"a", b"b"], [[b"x"], [b"y"]], ValueError),
-                               ([b"a", b"b"], [["x"]], TypeError), ([b"a", b"b"], [[1]], TypeError),
-                               ([b"a", "b"], [[b"x"]], TypeError), ([b"a", b"b", b"c"], [[b"x"], [b"y", b"z"]], ValueError)]:
-        with pytest.raises(error):
-            _columns.fill(texts, runs)
-
-
 @contextlib.contextmanager
 def small_samples():
     """Columns and integer arrays of more than 64 rows choose their encoding on a 64-row sample
@@ -307,6 +291,7 @@ def test_sampled_choice_nearly_as_small_as_trying_everything():
 def test_compiled_parse_ints_matches_int():
     import numpy as np
     from logzip.codec import _columns
+    from tests.test_strings import spell
     samples = [b"-0", b"-00", b"0", b"00", b"-", b"", b"-007", b"9223372036854775807", b"9223372036854775808",
                b"-9223372036854775808", b"-9223372036854775809", b"ff", b"0ff", b"FF", b"7fffffffffffffff",
                b"8000000000000000", b"0" * 64 + b"7", b"0" * 65 + b"7", b"-" + b"0" * 64 + b"1", b"1-2", b" 1",
@@ -319,13 +304,13 @@ def test_compiled_parse_ints_matches_int():
             except ValueError:
                 number = None
             fits = (number is not None and -2**63 <= number < 2**63 and not (number == 0 and value.startswith(b"-"))
-                    and len(value) - len(_columns.spell(np.array([number]), np.zeros(0, dtype=np.int64), base)[0]) <= 64)
+                    and len(value) - len(spell(np.array([number]), np.zeros(0, dtype=np.int64), base)[0]) <= 64)
             if not fits:
                 assert parsed is None, (value, base)
                 continue
             values, pads = parsed
             assert values.tolist() == [int(b"1", base), number]
-            assert _columns.spell(values, pads, base) == [b"1", value]
+            assert spell(values, pads, base) == [b"1", value]
 
 
 def test_compiled_column_scans():

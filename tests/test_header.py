@@ -300,16 +300,22 @@ def test_word_formats_keep_odd_separators_and_line_order():
     assert split.contents[1] == b"two spaces" and split.columns[1][1] == b"  "
 
 
-@pytest.mark.parametrize("terminator", [b"\n", b"\r\n"])
 @pytest.mark.parametrize("system", ["Linux", "Apache", "HPC"])
-def test_join_text_is_join_with_terminators(system, terminator):
+def test_join_columns_takes_dictionary_columns(system):
+    """Typed columns with codes (as DICT and CONST columns decode) join like the lists."""
+    import numpy as np
+    from logzip.codec.strings import ByteColumn
     header = HeaderFormat.parse(LOGHUB_FULL_FORMATS[system])
     lines = [b"Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure;",
              b"Jun 14 15:16:02 combo kernel: no pid here", b"[Sun Dec 04 04:47:44 2005] [notice] ok",
              b"1 node-1 unix.hw state 1132154102 1 Component State Change", b"\xff\x00 odd \t line"]
     split = header.split(lines)
     assert split.contents, "some lines must fit each format"
-    joined = header.join(split.columns, split.contents)
-    assert header.join_text(split.columns, split.contents, terminator) == b"".join(
-        line + terminator for line in joined)
-    assert header.join_text([[] for _ in split.columns], [], terminator) == b""
+    def coded(column):
+        values = sorted(set(column))
+        return ByteColumn(b"".join(values), np.cumsum([0] + [len(v) for v in values]),
+                          np.array([values.index(v) for v in column], dtype=np.int64))
+    joined = header.join_columns([coded(c) for c in split.columns], ByteColumn.from_list(split.contents))
+    assert joined.tolist() == header.join(split.columns, split.contents) == [
+        line for i, line in enumerate(lines) if i not in split.misfits]
+    assert header.join_columns([ByteColumn.from_list([]) for _ in split.columns], ByteColumn.from_list([])).tolist() == []

@@ -57,6 +57,21 @@ class Template:
         """Token positions of the slots, in order."""
         return [i for i, token in enumerate(self.tokens) if isinstance(token, tuple)]
 
+    @cached_property
+    def texts(self) -> List[bytes]:
+        """The literal text around the slot values, one more than the slots: a content is
+        ``texts[0] + value[0] + texts[1] + ... + texts[-1]``."""
+        texts = [b""]
+        for k, token in enumerate(self.tokens):
+            if k:
+                texts[-1] += self.separator
+            if isinstance(token, tuple):
+                texts[-1] += token[0]
+                texts.append(token[1])
+            else:
+                texts[-1] += token
+        return texts
+
     @property
     def text(self) -> str:
         """Display form, e.g. ``"PacketResponder <*> for block blk_<*> terminating"``."""
@@ -100,12 +115,18 @@ class TemplateSet:
 
     def __init__(self, templates: Sequence[Template]):
         self.templates: List[Template] = list(templates)
-        self._formats = [t.render_format() for t in self.templates]
-        self._n_slots = [len(t.slots) for t in self.templates]
         self._matcher = None
 
     def __len__(self) -> int:
         return len(self.templates)
+
+    @cached_property
+    def _formats(self) -> List[bytes]:
+        return [t.render_format() for t in self.templates]
+
+    @cached_property
+    def _n_slots(self) -> List[int]:
+        return [len(t.slots) for t in self.templates]
 
     def __iter__(self):
         return iter(self.templates)

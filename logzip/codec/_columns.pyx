@@ -1,150 +1,16 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Hot loops of column coding: parsing and spelling integers, finding skeletons and digit
-runs, filling skeletons; one pass over the values, one bytes object per row."""
+"""Hot loops of column encoding: parsing integers, finding skeletons and digit runs; one
+pass over the values, one bytes object per row (decoding: :mod:`logzip.codec._strings`)."""
 from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.list cimport PyList_GET_ITEM, PyList_New, PyList_SET_ITEM
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from cpython.object cimport PyObject
+from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
 from libc.stdint cimport int64_t, uint64_t
-from libc.string cimport memcmp, memcpy, memset
+from libc.string cimport memcmp, memcpy
 
 import numpy as np
 
-cdef const char *DIGITS = b"0123456789abcdef"
 cdef int MAX_PAD = 64      # leading zeros an integer may have (columns._MAX_PAD)
-
-
-def spell(const int64_t[:] values, const int64_t[:] pads, int base):
-    """Each value as decimal (base 10) or lowercase hex (16) bytes, after pads[i] extra leading
-    zeros (between the sign and the digits); pads may be empty (no padding)."""
-    cdef Py_ssize_t n = values.shape[0], i
-    cdef bint padded = pads.shape[0] > 0
-    cdef int64_t value, pad
-    cdef uint64_t magnitude
-    cdef char digits[24]
-    cdef int length, k
-    cdef char *out
-    result = [None] * n
-    for i in range(n):
-        value = values[i]
-        magnitude = <uint64_t>(-(value + 1)) + 1 if value < 0 else <uint64_t>value
-        length = 0
-        while True:
-            digits[length] = DIGITS[magnitude % base]
-            length += 1
-            magnitude //= base
-            if magnitude == 0:
-                break
-        pad = pads[i] if padded else 0
-        text = PyBytes_FromStringAndSize(NULL, length + pad + (value < 0))
-        out = PyBytes_AS_STRING(text)
-        if value < 0:
-            out[0] = b"-"
-            out += 1
-        memset(out, b"0", pad)
-        out += pad
-        for k in range(length):
-            out[k] = digits[length - 1 - k]
-        result[i] = text
-    return result
-
-
-cdef inline char *put(char *out, const char *data, Py_ssize_t size) noexcept:
-    """Copy size bytes to out and return the end: inline for the many 0- and 1-byte parts."""
-    if size == 1:
-        out[0] = data[0]
-    elif size:
-        memcpy(out, data, size)
-    return out + size
-
-
-cdef class _Rows:
-    """texts[0] + runs[0][i] + texts[1] + ... + runs[-1][i] + texts[-1], row by row."""
-    cdef list texts, runs
-    cdef Py_ssize_t n_runs, n, fixed
-    cdef PyObject **columns
-    cdef const char **literals
-    cdef Py_ssize_t *literal_sizes
-
-    def __cinit__(self, list texts, list runs):
-        cdef Py_ssize_t k
-        self.texts, self.runs, self.n_runs = texts, runs, len(runs)
-        if self.n_runs == 0 or len(texts) != self.n_runs + 1:
-            raise ValueError("fill: needs n >= 1 runs and n + 1 texts")
-        self.n = len(<list?>runs[0])
-        for k in range(self.n_runs):
-            if len(<list?>runs[k]) != self.n:
-                raise ValueError("fill: runs differ in length")
-        self.fixed = 0
-        for k in range(self.n_runs + 1):
-            self.fixed += len(<bytes?>texts[k])
-        self.columns = <PyObject **>PyMem_Malloc(self.n_runs * sizeof(PyObject *))
-        self.literals = <const char **>PyMem_Malloc((self.n_runs + 1) * sizeof(char *))
-        self.literal_sizes = <Py_ssize_t *>PyMem_Malloc((self.n_runs + 1) * sizeof(Py_ssize_t))
-        if self.columns == NULL or self.literals == NULL or self.literal_sizes == NULL:
-            raise MemoryError()
-        for k in range(self.n_runs):
-            self.columns[k] = <PyObject *>runs[k]
-        for k in range(self.n_runs + 1):
-            self.literals[k] = PyBytes_AS_STRING(texts[k])
-            self.literal_sizes[k] = PyBytes_GET_SIZE(texts[k])
-
-    def __dealloc__(self):
-        PyMem_Free(self.columns)
-        PyMem_Free(self.literals)
-        PyMem_Free(self.literal_sizes)
-
-    cdef Py_ssize_t size(self, Py_ssize_t i) except -1:
-        cdef Py_ssize_t k, size = self.fixed
-        cdef PyObject *part
-        for k in range(self.n_runs):
-            part = PyList_GET_ITEM(<object>self.columns[k], i)
-            if not PyBytes_CheckExact(<object>part):
-                raise TypeError("fill: runs must hold bytes")
-            size += PyBytes_GET_SIZE(<object>part)
-        return size
-
-    cdef char *write(self, char *out, Py_ssize_t i):
-        cdef Py_ssize_t k
-        cdef PyObject *part
-        out = put(out, self.literals[0], self.literal_sizes[0])
-        for k in range(self.n_runs):
-            part = PyList_GET_ITEM(<object>self.columns[k], i)
-            out = put(out, PyBytes_AS_STRING(<object>part), PyBytes_GET_SIZE(<object>part))
-            out = put(out, self.literals[k + 1], self.literal_sizes[k + 1])
-        return out
-
-
-def fill(list texts, list runs):
-    """Row i: texts[0] + runs[0][i] + texts[1] + ... + runs[-1][i] + texts[-1], as a list.
-
-    texts: n + 1 bytes; runs: n >= 1 lists of bytes, all of one length.
-    """
-    cdef _Rows rows = _Rows(texts, runs)
-    cdef Py_ssize_t i
-    result = PyList_New(rows.n)
-    for i in range(rows.n):
-        row = PyBytes_FromStringAndSize(NULL, rows.size(i))
-        rows.write(PyBytes_AS_STRING(row), i)
-        Py_INCREF(row)
-        PyList_SET_ITEM(result, i, row)
-    return result
-
-
-def fill_joined(list texts, list runs):
-    """The rows of fill(texts, runs) concatenated into one bytes object, without making them."""
-    cdef _Rows rows = _Rows(texts, runs)
-    cdef Py_ssize_t i, total = 0
-    cdef char *out
-    for i in range(rows.n):
-        total += rows.size(i)
-    result = PyBytes_FromStringAndSize(NULL, total)
-    out = PyBytes_AS_STRING(result)
-    for i in range(rows.n):
-        out = rows.write(out, i)
-    return result
 
 
 # -- encoding: one pass over a column's values, no intermediate joined text

@@ -1,11 +1,12 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-"""Compiled loops of :mod:`logzip.codec.lines` for mixed LF and CRLF endings: one pass
-over the bytes, no intermediate ``line + terminator`` or ``line[:-1]`` copies.
+"""Compiled loop of :mod:`logzip.codec.lines` for mixed LF and CRLF endings: one pass
+over the bytes, no intermediate ``line[:-1]`` copies (joining is
+:func:`logzip.codec._strings.assemble`).
 
 The bitmap has one bit a terminated line, 1 for CRLF, most significant bit first (as
 ``numpy.packbits`` writes it), the last byte padded with zeros."""
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from libc.string cimport memchr, memcpy
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.string cimport memchr
 
 
 def split_mixed(bytes raw):
@@ -31,34 +32,3 @@ def split_mixed(bytes raw):
         n += 1
         start = end + 1
     return lines, bytes(bitmap[:(n + 7) // 8])
-
-
-def join_mixed(list lines, const unsigned char[::1] bits, Py_ssize_t n_terminated):
-    """The first ``n_terminated`` lines each followed by LF or, where its bit is set, CRLF,
-    then the other lines as they are (the last line, when it had no terminator)."""
-    cdef Py_ssize_t n = len(lines), i, total = 0, length
-    cdef char *out
-    cdef bint crlf
-    if bits.shape[0] * 8 < n_terminated or n_terminated > n:
-        raise ValueError("line endings bitmap is short")
-    for i in range(n):
-        line = lines[i]
-        if not PyBytes_CheckExact(line):
-            raise TypeError("join_mixed: lines must be bytes")
-        total += PyBytes_GET_SIZE(line)
-        if i < n_terminated:
-            total += 2 if bits[i >> 3] & (0x80 >> (i & 7)) else 1
-    result = PyBytes_FromStringAndSize(NULL, total)
-    out = PyBytes_AS_STRING(result)
-    for i in range(n):
-        line = lines[i]
-        length = PyBytes_GET_SIZE(line)
-        memcpy(out, PyBytes_AS_STRING(line), length)
-        out += length
-        if i < n_terminated:
-            if bits[i >> 3] & (0x80 >> (i & 7)):
-                out[0] = 13
-                out += 1
-            out[0] = 10
-            out += 1
-    return result

@@ -28,8 +28,6 @@ import functools
 import json
 import struct
 from dataclasses import dataclass
-from itertools import chain
-from operator import itemgetter
 from typing import List, Optional
 
 import numpy as np
@@ -38,10 +36,11 @@ import zstandard
 from ..cluster import MinerConfig, TemplateMiner, TemplateSet, json_lines
 from ..errors import CorruptArchiveError, FormatError
 from . import general
-from .columns import (compress_stream, decode_ints, decode_table, decode_tables, encode_ints, encode_table,
-                      encode_tables, zstd_compressor)
+from .columns import (compress_stream, decode_ints, decode_table_columns, decode_tables_columns, encode_ints,
+                      encode_table, encode_tables, zstd_compressor)
 from .header import HeaderFormat, infer_format
 from .lines import join_lines, split_lines, uniform_terminator
+from .strings import ByteColumn, fill, scatter
 from .summary import BlockSummary, summarize
 from .triage import templates_hopeless
 
@@ -220,18 +219,21 @@ class _StoredGroup:
         """Template id of each string, -1 for none."""
         return self.group_ids.astype(np.int64) - 1
 
-    def decode(self) -> list:
+    def decode(self, cap: int) -> ByteColumn:
+        """Every string of the group, in order, each template's rendered from its parameters."""
         counts = np.bincount(self.group_ids, minlength=len(self.templates) + 1).tolist()
         # A table without columns has no rows, whatever the lines of its template.
         rows = [counts[0]] + [count if template.slots else 0
                               for template, count in zip(self.templates.templates, counts[1:])]
-        tables = decode_tables(self.sections[2], rows)
+        tables = decode_tables_columns(self.sections[2], rows)
         if len(tables) != len(self.templates) + 1:
             raise CorruptArchiveError("corrupt archive: parameter tables disagree with the templates")
         groups = [_single_column(tables[0])]
-        for tid, columns in enumerate(tables[1:]):
-            groups.append(self.templates.render(tid, columns, counts[tid + 1]))
-        return _scatter_groups(self.group_ids, groups, counts)
+        for template, columns, count in zip(self.templates.templates, tables[1:], counts[1:]):
+            if len(columns) != len(template.slots):
+                raise CorruptArchiveError("corrupt archive: a template's parameters disagree with its slots")
+            groups.append(fill(template.texts, columns, count, cap))
+        return scatter(groups, self.group_ids)
 
 
 class StoredBlock:
@@ -275,27 +277,34 @@ class StoredBlock:
             # line by line would cost ~90 bytes of objects a line (archives of version 1 hold
             # blocks of 32 MiB of them). The container's checksum then checks the result.
             return b"\n" * self.n_lines
-        contents, misfits = (group.decode() for group in self.groups)
+        cap = _section_cap(self.limit)
+        contents, misfits = (group.decode(cap) for group in self.groups)
         if self.spec is None:
             fitting = contents
         else:
             header = _header_from_spec(self.spec)
-            header_table = self.header_table()
-            uniform = uniform_terminator(self.sections[1])
-            if uniform is not None and not misfits:
-                # The common case in one pass: every line rendered straight into the block.
+            header_table = self.header_columns()
+            uniform = None if len(self.misfit_rows) else uniform_terminator(self.sections[1])
+            if uniform is not None:     # the common case: the lines rendered with their ends, straight
                 terminator, has_tail = uniform
-                text = header.join_text(header_table, contents, terminator)
+                text = header.join_columns(header_table, contents, cap, terminator).flat(cap).data
                 return text[:-len(terminator)] if has_tail else text
-            fitting = header.join(header_table, contents)
-        lines = _merge_rows(fitting, self.misfit_rows, misfits, self.n_lines)
-        return join_lines(lines, self.sections[1])
+            fitting = header.join_columns(header_table, contents, cap)
+        if not len(self.misfit_rows):
+            return join_lines(fitting, self.sections[1], cap)
+        is_misfit = np.zeros(self.n_lines, dtype=np.uint8)
+        is_misfit[self.misfit_rows] = 1
+        return join_lines([fitting, misfits], self.sections[1], cap, is_misfit)
 
-    def header_table(self) -> List[list]:
+    def header_columns(self) -> List[ByteColumn]:
         """The header columns of the lines that fit the format, in line order (their key, to
         undo GROUPED columns, is the template id of each line's content)."""
         contents = self.groups[0]
-        return decode_table(self.sections[3], contents.n_strings, contents.group_ids)
+        return decode_table_columns(self.sections[3], contents.n_strings, contents.group_ids)
+
+    def header_table(self) -> List[list]:
+        """:meth:`header_columns` as lists of bytes."""
+        return [column.tolist() for column in self.header_columns()]
 
     @property
     def templates(self) -> List[TemplateSet]:
@@ -433,41 +442,6 @@ def _single_column(table: list) -> list:
     if len(table) != 1:
         raise CorruptArchiveError("corrupt archive: expected a one-column table")
     return table[0]
-
-
-def _gather(values, indices) -> list:
-    """``[values[i] for i in indices]`` at C speed."""
-    if len(indices) == 0:
-        return []
-    if len(indices) == 1:
-        return [values[indices[0]]]
-    return list(itemgetter(*indices)(values))
-
-
-def _scatter_groups(ids: np.ndarray, groups: List[list], counts: List[int]) -> list:
-    """Interleave per-template groups back into line order, given each line's group id."""
-    for group, count in zip(groups, counts):
-        if len(group) != count:
-            raise CorruptArchiveError("corrupt archive: a template's parameter count disagrees with its lines")
-    if len(groups[0]) == len(ids):  # nothing matched a template: already in order
-        return groups[0]
-    order = np.argsort(ids, kind="stable")
-    flat = list(chain.from_iterable(groups))
-    position = np.empty(len(ids), dtype=np.int64)
-    position[order] = np.arange(len(ids))
-    return _gather(flat, position.tolist())
-
-
-def _merge_rows(fitting: list, misfit_rows: np.ndarray, misfit_lines: list, n_lines: int) -> list:
-    if not misfit_lines:
-        return list(fitting)
-    is_misfit = np.zeros(n_lines, dtype=bool)
-    is_misfit[misfit_rows] = True
-    # Index into fitting + misfit_lines: fitting rows count up from 0, misfits from len(fitting).
-    source = np.empty(n_lines, dtype=np.int64)
-    source[~is_misfit] = np.arange(len(fitting))
-    source[is_misfit] = np.arange(len(fitting), n_lines)
-    return _gather(list(fitting) + misfit_lines, source.tolist())
 
 
 def _pack_sections(sections: List[bytes]) -> bytes:

@@ -39,8 +39,9 @@ from typing import List, Optional
 import numpy as np
 import zstandard
 
-from logzip.codec import _columns
+from logzip.codec import _columns, _strings
 from logzip.codec.general import in_pieces
+from logzip.codec.strings import ByteColumn, fill, scatter
 from logzip.errors import CorruptArchiveError
 from logzip.varint import VarintReader, put_bytes, put_varint
 
@@ -66,6 +67,7 @@ _MAX_FUSED = 1024           # length of the longest values whose digits are fuse
 _MAX_PAD = 64               # leading zeros an integer may have (as in _columns.pyx)
 _DIGITS = re.compile(rb"[0-9]+")
 _NO_PADS = np.zeros(0, dtype=np.int64)
+_ZERO = np.zeros(1, dtype=np.int64)
 _SAMPLE_ABOVE = 65536       # longer columns and integer arrays choose their encoding on a sample:
 _SAMPLE_ROWS = 16384        # of this many rows,
 _SAMPLE_RUNS = 16           # made of this many runs of consecutive values
@@ -102,15 +104,28 @@ def decode_table(blob: bytes, rows: Optional[int] = None, key: Optional[np.ndarr
     anything is allocated; otherwise tables of more than MAX_ROWS cells are refused.
     `key`: the one encode_table was given, needed by GROUPED columns.
     """
+    return [column.tolist() for column in decode_table_columns(blob, rows, key)]
+
+
+def decode_tables(blob: bytes, rows: Optional[List[int]] = None) -> List[List[List[bytes]]]:
+    """Decode a blob made by encode_tables; `rows` as in decode_table, one count per table
+    (without it, the tables together may have MAX_ROWS cells)."""
+    return [[column.tolist() for column in table] for table in decode_tables_columns(blob, rows)]
+
+
+def decode_table_columns(blob: bytes, rows: Optional[int] = None, key: Optional[np.ndarray] = None) -> List[ByteColumn]:
+    """:func:`decode_table` as typed columns (:class:`~logzip.codec.strings.ByteColumn`: the
+    values in one buffer with offsets, and a code per row for dictionary and constant
+    columns), without a Python object per cell. The block decoder renders lines from them;
+    a reader that wants the dictionary of a column finds it in ``codes`` and ``values()``."""
     reader = _unwrap(blob, 0)
     table = _read_table(reader, rows, [MAX_ROWS], key)
     reader.finish()
     return table
 
 
-def decode_tables(blob: bytes, rows: Optional[List[int]] = None) -> List[List[List[bytes]]]:
-    """Decode a blob made by encode_tables; `rows` as in decode_table, one count per table
-    (without it, the tables together may have MAX_ROWS cells)."""
+def decode_tables_columns(blob: bytes, rows: Optional[List[int]] = None) -> List[List[ByteColumn]]:
+    """:func:`decode_tables` as typed columns (see :func:`decode_table_columns`)."""
     reader = _unwrap(blob, _SEVERAL)
     n_tables = reader.count(len(reader.payload), "table count")
     if rows is not None and len(rows) != n_tables:
@@ -211,7 +226,7 @@ def _unwrap(blob: bytes, flags: int) -> "_Reader":
 
 
 def _read_table(reader: "_Reader", rows: Optional[int], budget: List[int],
-                key: Optional[np.ndarray] = None) -> List[List[bytes]]:
+                key: Optional[np.ndarray] = None) -> List[ByteColumn]:
     """One table's columns; without `rows`, its cells are taken from budget[0]."""
     n_columns, n_rows = reader.varint(), reader.varint()
     if rows is not None and n_rows != rows:
@@ -684,58 +699,69 @@ class _Reader(VarintReader):
         return ids
 
 
-def _decode_column(reader: _Reader, rows: int, depth: int, grouping: Optional["_Grouping"] = None) -> List[bytes]:
+def _decode_column(reader: _Reader, rows: int, depth: int, grouping: Optional["_Grouping"] = None) -> ByteColumn:
+    """One column, by its kind byte (see _DECODERS); a GROUPED one (only at a table's top
+    level) put back in row order."""
     if depth > _MAX_DEPTH:
         raise CorruptArchiveError("corrupt column table: nested too deeply")
     kind = reader.byte()
     if kind == GROUPED and grouping is not None:
         return grouping.ungroup(_decode_column(reader, rows, depth))
-    if kind == CONST:
-        return [reader.bytes()] * rows
-    if kind == INT:
-        return _decode_ints(reader, rows)
-    if kind == SHAPE:
-        return _decode_shape(reader, rows, depth)
-    if kind == DICT:
-        n_values = reader.count(rows, "dictionary size")
-        values = _decode_column(reader, n_values, depth + 1)
-        return _objects(values)[reader.ids(rows, n_values)].tolist()
-    if kind == LINES:
-        values = reader.bytes().split(b"\n")
-        if len(values) != rows:
-            raise CorruptArchiveError("corrupt column table: line count mismatch")
-        return values
-    if kind == CHUNKS:
-        lengths = reader.int_array(rows)
-        data = reader.bytes()
-        if (rows and lengths.min() < 0) or int(lengths.sum()) != len(data):
-            raise CorruptArchiveError("corrupt column table: chunk lengths mismatch")
-        ends = np.cumsum(lengths).tolist()
-        return [data[start:end] for start, end in zip([0] + ends, ends)]
-    raise CorruptArchiveError(f"corrupt column table: unknown column kind {kind}")
+    decoder = _DECODERS.get(kind)
+    if decoder is None:
+        raise CorruptArchiveError(f"corrupt column table: unknown column kind {kind}")
+    return decoder(reader, rows, depth)
 
 
 class _Grouping:
     """Undoes GROUPED: the key order of a table's rows, found when a column first needs it."""
 
-    __slots__ = ("key", "rows", "_order")
+    __slots__ = ("key", "rows", "_rank")
 
     def __init__(self, key: Optional[np.ndarray], rows: int):
-        self.key, self.rows, self._order = key, rows, None
+        self.key, self.rows, self._rank = key, rows, None
 
-    def ungroup(self, grouped: List[bytes]) -> List[bytes]:
-        if self._order is None:
+    def ungroup(self, grouped: ByteColumn) -> ByteColumn:
+        """Row r of the table is row ``rank[r]`` of the grouped column: a code per row."""
+        if self._rank is None:
             if self.key is None:
                 raise CorruptArchiveError("corrupt column table: a grouped column without its key")
             if len(self.key) != self.rows:
                 raise CorruptArchiveError("corrupt column table: the key disagrees with the rows")
-            self._order = np.argsort(np.asarray(self.key), kind="stable")
-        column = np.empty(self.rows, dtype=object)
-        column[self._order] = grouped
-        return column.tolist()
+            order = np.argsort(np.asarray(self.key), kind="stable")
+            self._rank = np.empty(self.rows, dtype=np.int64)
+            self._rank[order] = np.arange(self.rows, dtype=np.int64)
+        codes = grouped.codes_or_rows()[self._rank]
+        return ByteColumn(grouped.data, grouped.offsets, codes)
 
 
-def _decode_ints(reader: _Reader, rows: int) -> List[bytes]:
+def _decode_const(reader: _Reader, rows: int, depth: int) -> ByteColumn:
+    return ByteColumn.constant(reader.bytes(), rows)
+
+
+def _decode_dict(reader: _Reader, rows: int, depth: int) -> ByteColumn:
+    n_values = reader.count(rows, "dictionary size")
+    values = _decode_column(reader, n_values, depth + 1)
+    ids = reader.ids(rows, n_values)
+    return ByteColumn(values.data, values.offsets, ids if values.codes is None else values.codes[ids])
+
+
+def _decode_lines(reader: _Reader, rows: int, depth: int) -> ByteColumn:
+    try:
+        return ByteColumn(*_strings.lines(reader.bytes(), rows))
+    except ValueError:
+        raise CorruptArchiveError("corrupt column table: line count mismatch") from None
+
+
+def _decode_chunks(reader: _Reader, rows: int, depth: int) -> ByteColumn:
+    lengths = reader.int_array(rows)
+    data = reader.bytes()
+    if (rows and lengths.min() < 0) or int(lengths.sum()) != len(data):
+        raise CorruptArchiveError("corrupt column table: chunk lengths mismatch")
+    return ByteColumn(data, np.concatenate((_ZERO, np.cumsum(lengths))))
+
+
+def _decode_ints(reader: _Reader, rows: int, depth: int) -> ByteColumn:
     base, has_pads = reader.byte(), reader.byte()
     if base not in (10, 16) or has_pads > 1:
         raise CorruptArchiveError("corrupt column table: bad integer column header")
@@ -745,10 +771,10 @@ def _decode_ints(reader: _Reader, rows: int) -> List[bytes]:
     pads = reader.int_array(rows) if has_pads else _NO_PADS
     if has_pads and rows and (pads.min() < 0 or pads.max() > _MAX_PAD):
         raise CorruptArchiveError("corrupt column table: bad integer padding")
-    return _columns.spell(values, pads, base)
+    return ByteColumn(*_strings.spell(values, pads, base))
 
 
-def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
+def _decode_shape(reader: _Reader, rows: int, depth: int) -> ByteColumn:
     n_skeletons = reader.count(min(_MAX_SKELETONS, max(rows, 1)), "skeleton count")
     ids = reader.ids(rows, n_skeletons) if n_skeletons > 1 else None
     counts = np.bincount(ids, minlength=n_skeletons).tolist() if ids is not None else [rows]
@@ -759,23 +785,19 @@ def _decode_shape(reader: _Reader, rows: int, depth: int) -> List[bytes]:
             raise CorruptArchiveError("corrupt column table: empty skeleton")
         _check_size(count * sum(map(len, texts)))
         if len(texts) == 1:
-            rendered.append([texts[0]] * count)
+            rendered.append(ByteColumn.constant(texts[0], count))
         elif reader.byte():
             rendered.append(_decode_fused(reader, texts, count))
         else:
             runs = [_decode_column(reader, count, depth + 1) for _ in range(len(texts) - 1)]
-            rendered.append(runs[0] if texts == [b"", b""] else _columns.fill(texts, runs))
-    if ids is None:
-        return rendered[0]
-    column = np.empty(rows, dtype=object)
-    column[np.argsort(ids.astype(np.uint8), kind="stable")] = list(itertools.chain.from_iterable(rendered))
-    return column.tolist()
+            rendered.append(runs[0] if texts == [b"", b""] else fill(texts, runs, count))
+    return rendered[0] if ids is None else scatter(rendered, ids)
 
 
-def _decode_fused(reader: _Reader, texts: List[bytes], count: int) -> List[bytes]:
+def _decode_fused(reader: _Reader, texts: List[bytes], count: int) -> ByteColumn:
     """Same-length values from their fused digits (see _fused): one matrix, filled in place."""
     widths = [reader.count(1 << 16, "digit run width") for _ in range(len(texts) - 1)]
-    if min(widths) == 0 or sum(widths) > 9 * len(reader.payload) or texts[-1].endswith(b"\0"):
+    if min(widths) == 0 or sum(widths) > 9 * len(reader.payload):
         raise CorruptArchiveError("corrupt column table: bad fused skeleton")
     _check_size(count * (sum(widths) + sum(map(len, texts))))
     row = bytearray()
@@ -804,18 +826,16 @@ def _decode_fused(reader: _Reader, texts: List[bytes], count: int) -> List[bytes
             for place in reversed(pieces[k]):
                 numbers, digit = np.divmod(numbers, 10)
                 matrix[:, place] = digit + 48
-    return matrix.view(f"S{len(row)}").ravel().tolist()
+    return ByteColumn(matrix.reshape(-1), np.arange(count + 1, dtype=np.int64) * len(row))
+
+
+_DECODERS = {CONST: _decode_const, INT: _decode_ints, SHAPE: _decode_shape, DICT: _decode_dict,
+             LINES: _decode_lines, CHUNKS: _decode_chunks}
 
 
 def _check_size(n_bytes: int) -> None:
     if n_bytes > MAX_DECODED_BYTES:
         raise CorruptArchiveError(f"corrupt column table: would decode to {n_bytes} bytes")
-
-
-def _objects(values: List[bytes]) -> np.ndarray:
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
 
 
 def _unlzma(stream: bytes, size: int) -> bytes:

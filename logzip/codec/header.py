@@ -26,7 +26,7 @@ if sys.version_info >= (3, 11):     # possessive quantifiers; re matches faster 
 else:
     import regex
 
-from logzip.codec._columns import fill, fill_joined
+from logzip.codec.strings import MAX_BYTES, ByteColumn, blank_where, equals_where, fill
 from logzip.codec._header import split_words
 from logzip.errors import CorruptArchiveError, FormatError
 from logzip.gcpause import gc_paused
@@ -300,29 +300,25 @@ class HeaderFormat:
 
     def join(self, columns: List[List[bytes]], contents: List[bytes]) -> List[bytes]:
         """Rebuild the fitting lines from split()'s columns and contents (its exact inverse)."""
-        groups, n = self._join_groups(columns, contents)
-        with gc_paused():
-            return self._render(self._join_texts, self._join_args, groups, n)
+        return self.join_columns([ByteColumn.from_list(column) for column in columns],
+                                 ByteColumn.from_list(contents)).tolist()
 
-    def join_text(self, columns: List[List[bytes]], contents: List[bytes], terminator: bytes) -> bytes:
-        """``terminator.join(join(columns, contents)) + terminator``, without making the lines."""
+    def join_columns(self, columns: List[ByteColumn], contents: ByteColumn, cap: int = MAX_BYTES,
+                     end: bytes = b"") -> ByteColumn:
+        """:meth:`join` on typed columns, each row followed by ``end``, rows of at most ``cap``
+        bytes in all."""
         groups, n = self._join_groups(columns, contents)
-        if not n:
-            return b""
-        texts = self._join_texts[:-1] + [self._join_texts[-1] + terminator]
-        with gc_paused():
-            runs = self._runs(self._join_args, groups, n)
-            return fill_joined(texts, runs) if runs else texts[0] * n
+        return self._render(self._join_texts[:-1] + [self._join_texts[-1] + end], self._join_args, groups, n, cap)
 
-    def pieces(self, columns: List[List[bytes]]) -> list:
+    def pieces(self, columns: List[ByteColumn]) -> list:
         """A fitting line as the sequence it is joined from, for a reader of the columns that
-        does not join them (search): literal ``bytes``, a column (a list, one value a line),
-        or ``CONTENT`` where the content goes. An optional part comes as one column, its text
-        in each line (b"" where it is absent). ``FormatError`` if the content is optional."""
+        does not join them (search): literal ``bytes``, a column (one value a line), or
+        ``CONTENT`` where the content goes. An optional part comes as one column, its text in
+        each line (b"" where it is absent). ``FormatError`` if the content is optional."""
         if self._group_optional[self._content_index]:
             raise FormatError(f"header format {self.spec!r}: the content lies in an optional part")
         n = len(columns[0]) if columns else 0
-        groups, _ = self._join_groups(columns, [b""] * n)
+        groups, _ = self._join_groups(columns, ByteColumn.constant(b"", n))
         out = [self._join_texts[0]]
         for arg, text in zip(self._join_args, self._join_texts[1:]):
             if arg == self._content_index:
@@ -330,8 +326,7 @@ class HeaderFormat:
             elif isinstance(arg, int):
                 out.append(groups[arg])
             else:
-                with gc_paused():
-                    out.append(self._render_optional(arg, groups, n))
+                out.append(self._render_optional(arg, groups, n, MAX_BYTES))
             out.append(text)
         return out
 
@@ -344,24 +339,18 @@ class HeaderFormat:
         n = len(contents)
         if any(len(column) != n for column in groups):
             raise CorruptArchiveError("header columns and contents differ in length")
-        for i in self._presence:
-            if not set(groups[i]) <= {PRESENT, ABSENT}:
-                raise CorruptArchiveError("presence column of an optional header part holds other values")
         return groups, n
 
-    def _runs(self, args: list, groups: list, n: int) -> List[List[bytes]]:
-        return [groups[a] if isinstance(a, int) else self._render_optional(a, groups, n) for a in args]
+    def _render(self, texts: List[bytes], args: list, groups: List[ByteColumn], n: int, cap: int) -> ByteColumn:
+        runs = [groups[a] if isinstance(a, int) else self._render_optional(a, groups, n, cap) for a in args]
+        return fill(texts, runs, n, cap)
 
-    def _render(self, texts: List[bytes], args: list, groups: list, n: int) -> List[bytes]:
-        columns = self._runs(args, groups, n)
-        if not columns:
-            return [texts[0]] * n
-        return fill(texts, columns)
-
-    def _render_optional(self, layout: tuple, groups: list, n: int) -> List[bytes]:
+    def _render_optional(self, layout: tuple, groups: List[ByteColumn], n: int, cap: int) -> ByteColumn:
         presence, texts, args = layout
-        rendered = self._render(texts, args, groups, n)
-        return [r if p == PRESENT else b"" for p, r in zip(groups[presence], rendered)]
+        present = equals_where(groups[presence], PRESENT)
+        if not (present | equals_where(groups[presence], ABSENT)).all():
+            raise CorruptArchiveError("presence column of an optional header part holds other values")
+        return blank_where(self._render(texts, args, groups, n, cap), ~present)
 
 
 _MAX_INFERRED_FIELDS = 10

@@ -6,7 +6,9 @@ bytes: one mode byte (all LF, all CRLF, or mixed with a bitmap of the CRLF
 lines), one byte saying whether the input ends with an unterminated line.
 """
 from ..errors import CorruptArchiveError
-from ._lines import join_mixed, split_mixed
+from . import strings
+from ._lines import split_mixed
+from .strings import MAX_BYTES, ByteColumn
 
 ALL_LF, ALL_CRLF, MIXED = 0, 1, 2
 
@@ -24,28 +26,24 @@ def split_lines(raw: bytes):
     return lines, bytes((ALL_CRLF if n_crlf else ALL_LF, 1 if tail else 0))
 
 
-def join_lines(lines: list, endings: bytes) -> bytes:
-    """Inverse of :func:`split_lines`."""
+def join_lines(lines, endings: bytes, cap: int = MAX_BYTES, ids=None) -> bytes:
+    """Inverse of :func:`split_lines`; ``lines`` a list of ``bytes`` or a
+    :class:`~logzip.codec.strings.ByteColumn`, or, with ``ids``, columns whose rows ``ids``
+    interleaves (see :func:`~logzip.codec.strings.scatter`); the text at most ``cap`` bytes."""
     if len(endings) < 2 or endings[0] > MIXED or endings[1] > 1:
         raise CorruptArchiveError("corrupt archive: bad line endings record")
-    mode, has_tail = endings[0], endings[1]
-    n_terminated = len(lines) - has_tail
+    if ids is None and not isinstance(lines, ByteColumn):
+        lines = ByteColumn.from_list(lines)
+    n_terminated = (len(lines) if ids is None else len(ids)) - endings[1]
     if n_terminated < 0:
         raise CorruptArchiveError("corrupt archive: line count disagrees with endings")
-    if mode == MIXED:
-        bits = memoryview(endings)[2:]
-        if len(bits) * 8 < n_terminated:
-            raise CorruptArchiveError("corrupt archive: line endings bitmap is short")
-        return join_mixed(lines, bits, n_terminated)
-    terminator = b"\r\n" if mode == ALL_CRLF else b"\n"
-    # One join does it all: an empty last item yields the final terminator.
-    return terminator.join(lines if has_tail or not lines else lines + [b""])
+    return strings.join_lines(lines, ids, endings[0], endings[2:], n_terminated, cap)
 
 
 def uniform_terminator(endings: bytes):
     """``(terminator, has_tail)`` when every terminated line ends alike, else None; a caller
     can then write ``line + terminator`` for every line, and drop the last terminator when
     ``has_tail`` (the input's last line had none)."""
-    if len(endings) < 2 or endings[0] == MIXED:
+    if len(endings) < 2 or endings[0] not in (ALL_LF, ALL_CRLF) or endings[1] > 1:
         return None
     return (b"\r\n" if endings[0] == ALL_CRLF else b"\n"), bool(endings[1])

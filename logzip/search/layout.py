@@ -22,9 +22,10 @@ from typing import List, Optional, Tuple, Union
 import numpy as np
 
 from ..codec.block import StoredBlock, _header_from_spec
-from ..codec.columns import decode_tables
+from ..codec.columns import decode_tables_columns
 from ..codec.header import CONTENT
 from ..codec.lines import ALL_CRLF, MIXED
+from ..codec.strings import ByteColumn
 from ..codec.summary import pair_bits
 from ..errors import CorruptArchiveError, FormatError
 from ._render import join_spans
@@ -147,16 +148,36 @@ CODED_RATIO = 0.25    # coded when at most this share of the sampled rows are di
 PAIR_BYTES = (1 << 16) // 8
 
 
-def as_piece(values: List[bytes]) -> Piece:
+def as_piece(column: ByteColumn) -> Piece:
     """How a column is searched best: its one value when every row holds the same (separators,
-    constant fields), coded when its values repeat (hosts, levels, states), else as it is."""
-    n = len(values)
-    if values and values.count(values[0]) == n:
-        return values[0]
-    sample = values[::max(1, n // CODED_SAMPLE)]
+    constant fields), coded when its values repeat (hosts, levels, states), else as it is. The
+    codec's own dictionary is kept when it has few entries; a plain column's buffer is used
+    as it is, unless a sample of its rows repeats."""
+    n, codes = len(column), column.codes
+    if codes is not None:
+        if n and (column.n_values == 1 or not (codes != codes[0]).any()):
+            return _value(column, int(codes[0]))
+        if column.n_values <= CODED_RATIO * n:
+            return CodedColumn(_plain(column), codes.astype(np.int32))
+        column = column.flat()
+    sample = [_value(column, int(row)) for row in range(0, n, max(1, n // CODED_SAMPLE))]
+    if sample and sample.count(sample[0]) == len(sample):
+        values = column.tolist()
+        if values.count(values[0]) == n:
+            return values[0]
     if len(set(sample)) <= CODED_RATIO * len(sample):
-        return CodedColumn.of(values)
-    return Column.of(values)
+        return CodedColumn.of(column.tolist())
+    return _plain(column)
+
+
+def _value(column: ByteColumn, k: int) -> bytes:
+    return bytes(column.data[column.offsets[k]:column.offsets[k + 1]])
+
+
+def _plain(column: ByteColumn) -> Column:
+    """A column's values (not its rows: codes are ignored) as a searched Column."""
+    data = column.data
+    return Column(data if isinstance(data, bytes) else bytes(data), np.asarray(column.offsets, dtype=np.int64))
 
 
 @dataclass
@@ -345,7 +366,7 @@ def block_layout(block: StoredBlock) -> Optional[BlockLayout]:
     if block.spec is not None:
         header = _header_from_spec(block.spec)
         try:
-            pieces = header.pieces(block.header_table())
+            pieces = header.pieces(block.header_columns())
         except FormatError:
             return None
         at = next(i for i, p in enumerate(pieces) if p is CONTENT)
@@ -360,10 +381,10 @@ def block_layout(block: StoredBlock) -> Optional[BlockLayout]:
 
 
 def _pieces(items: list) -> List[Piece]:
-    """Adjacent literals joined, empty ones dropped, lists made pieces."""
+    """Adjacent literals joined, empty ones dropped, columns made pieces."""
     out: List[Piece] = []
     for item in items:
-        piece = as_piece(item) if isinstance(item, list) else item
+        piece = as_piece(item) if isinstance(item, ByteColumn) else item
         if isinstance(piece, bytes) and out and isinstance(out[-1], bytes):
             out[-1] += piece
         elif not isinstance(piece, bytes) or piece:
@@ -376,7 +397,7 @@ def _group(stored) -> Group:
     templates = stored.templates.templates
     counts = np.bincount(ids, minlength=len(templates) + 1).tolist()
     rows = [counts[0]] + [count if template.slots else 0 for template, count in zip(templates, counts[1:])]
-    tables = decode_tables(stored.sections[2], rows)
+    tables = decode_tables_columns(stored.sections[2], rows)
     if len(tables) != len(templates) + 1 or len(tables[0]) != 1:
         raise CorruptArchiveError("corrupt archive: parameter tables disagree with the templates")
     segments = [Segment([as_piece(tables[0][0])] if counts[0] else [], counts[0])]

@@ -1,0 +1,86 @@
+"""The typed decode path's primitives (logzip.codec.strings, _strings) against plain Python."""
+import numpy as np
+import pytest
+
+from logzip.codec import _strings
+from logzip.codec.strings import ByteColumn, blank_where, equals_where, fill, join_lines, scatter
+from logzip.errors import CorruptArchiveError
+
+
+def spell(values, pads, base):
+    return ByteColumn(*_strings.spell(np.asarray(values, dtype=np.int64), np.asarray(pads, dtype=np.int64),
+                                      base)).tolist()
+
+
+def coded(values, codes):
+    column = ByteColumn.from_list(values)
+    return ByteColumn(column.data, column.offsets, np.asarray(codes, dtype=np.int64))
+
+
+def test_spell():
+    values = [0, -5, 123, -(2**63), 2**63 - 1, 255]
+    assert spell(values, [], 10) == [b"%d" % v for v in values]
+    assert spell([0, 123, 255], [0, 2, 1], 16) == [b"0", b"007b", b"0ff"]
+    assert spell([-7], [2], 10) == [b"-007"]
+    assert spell([], [], 10) == []
+
+
+def test_fill_plain_and_coded_runs():
+    plain = ByteColumn.from_list([b"1", b"", b"333"])
+    codes = coded([b"x", b"\0\r\n"], [1, 0, 1])
+    rows = fill([b"<", b"|", b">"], [plain, codes], 3)
+    assert rows.codes is None
+    assert rows.tolist() == [b"<1|\0\r\n>", b"<|x>", b"<333|\0\r\n>"]
+    assert fill([b"", b""], [ByteColumn.from_list([])], 0).tolist() == []
+    assert fill([b"ab"], [], 2).tolist() == [b"ab", b"ab"]
+    assert codes.flat().tolist() == codes.tolist() == [b"\0\r\n", b"x", b"\0\r\n"]
+    with pytest.raises(CorruptArchiveError):
+        fill([b"a", b"b"], [plain], 2)              # a column of 3 rows for 2
+    with pytest.raises(CorruptArchiveError):
+        fill([b"", b""], [plain], 3, cap=3)         # 4 bytes
+    with pytest.raises(ValueError):
+        _strings.fill([b"a"], [plain.run()], 3, 100)     # texts must be one more than runs
+    with pytest.raises(TypeError):
+        _strings.fill([b"a", "b"], [plain.run()], 3, 100)
+
+
+def test_lines():
+    for text, rows in [(b"a\nbb\n\nc", 4), (b"", 1), (b"\n", 2), (b"abc", 1)]:
+        data, offsets = _strings.lines(text, rows)
+        assert ByteColumn(data, offsets).tolist() == text.split(b"\n")
+    for text, rows in [(b"a\nb", 1), (b"a\nb", 3), (b"", 0), (b"", 2)]:
+        with pytest.raises(ValueError):
+            _strings.lines(text, rows)
+
+
+def test_scatter_blank_equals():
+    a = ByteColumn.from_list([b"a0", b"a1"])
+    b = coded([b"b"], [0, 0, 0])
+    ids = np.array([1, 0, 1, 1, 0], dtype=np.uint8)
+    assert scatter([a, b], ids).tolist() == [b"b", b"a0", b"b", b"b", b"a1"]
+    assert scatter([a, ByteColumn.from_list([])], np.zeros(2, dtype=np.uint8)).tolist() == [b"a0", b"a1"]
+    for bad in ([0, 1, 1, 1, 1], [0, 0, 0, 1, 1], [1, 0, 1, 2, 0]):     # too many of a group, an unknown one
+        with pytest.raises(CorruptArchiveError):
+            scatter([a, b], np.array(bad))
+    with pytest.raises(CorruptArchiveError):
+        scatter([a, b], np.zeros(4, dtype=np.uint8))
+    with pytest.raises(CorruptArchiveError):
+        scatter([a, b], np.array([1, 0, 1, 1, 0]), cap=3)
+    assert blank_where(b, np.array([True, False, True])).tolist() == [b"", b"b", b""]
+    assert equals_where(coded([b"1", b"0", b"10"], [0, 2, 1, 0]), b"1").tolist() == [True, False, False, True]
+
+
+def test_join_lines():
+    lines = ByteColumn.from_list([b"a", b"", b"c\r"])
+    assert join_lines(lines, None, 0, b"", 3, 100) == b"a\n\nc\r\n"
+    assert join_lines(lines, None, 1, b"", 2, 100) == b"a\r\n\r\nc\r"
+    assert join_lines(lines, None, 2, bytes([0b01000000]), 3, 100) == b"a\n\r\nc\r\n"
+    other = coded([b"x"], [0, 0])
+    assert join_lines([lines, other], np.array([1, 0, 0, 1, 0]), 2, bytes([0b10100000]), 4, 100) == \
+        b"x\r\na\n\r\nx\nc\r"
+    with pytest.raises(CorruptArchiveError):
+        join_lines(lines, None, 2, b"", 1, 100)            # no bitmap
+    with pytest.raises(CorruptArchiveError):
+        join_lines(lines, None, 0, b"", 3, 5)              # 6 bytes
+    with pytest.raises(CorruptArchiveError):
+        join_lines(lines, None, 0, b"", 4, 100)            # more terminators than lines
