@@ -150,14 +150,14 @@ PAIR_BYTES = (1 << 16) // 8
 
 def as_piece(column: ByteColumn) -> Piece:
     """How a column is searched best: its one value when every row holds the same (separators,
-    constant fields), coded when its values repeat (hosts, levels, states), else as it is. The
-    codec's own dictionary is kept when it has few entries; a plain column's buffer is used
-    as it is, unless a sample of its rows repeats."""
+    constant fields), coded when a sample of its rows repeats (hosts, levels, states), else as
+    it is: the codec's own dictionary kept, a plain column's buffer used as it is."""
     n, codes = len(column), column.codes
     if codes is not None:
         if n and (column.n_values == 1 or not (codes != codes[0]).any()):
             return _value(column, int(codes[0]))
-        if column.n_values <= CODED_RATIO * n:
+        sample = codes[::max(1, n // CODED_SAMPLE)]
+        if len(np.unique(sample)) <= CODED_RATIO * len(sample):
             return CodedColumn(_plain(column), codes.astype(np.int32))
         column = column.flat()
     sample = [_value(column, int(row)) for row in range(0, n, max(1, n // CODED_SAMPLE))]
