@@ -39,3 +39,22 @@ def join_spans(list buffers, const cnp.int64_t[::1] which, const cnp.int64_t[::1
         return out
     finally:
         free(base)
+
+
+def span_hashes(const unsigned char[::1] data, const cnp.int64_t[::1] starts, const cnp.int64_t[::1] ends):
+    """A 64-bit FNV-1a hash of each span ``data[starts[i]:ends[i]]``: how many distinct values a
+    sample of a column holds, told without a ``bytes`` object a row."""
+    cdef Py_ssize_t n = starts.shape[0], i, p
+    cdef cnp.uint64_t h
+    out = np.empty(n, dtype=np.uint64)
+    cdef cnp.uint64_t[::1] hashes = out
+    for i in range(n):
+        if not 0 <= starts[i] <= ends[i] <= data.shape[0]:
+            raise ValueError("span outside its buffer")
+    with nogil:
+        for i in range(n):
+            h = 14695981039346656037ULL
+            for p in range(starts[i], ends[i]):
+                h = (h ^ data[p]) * 1099511628211ULL
+            hashes[i] = h
+    return out

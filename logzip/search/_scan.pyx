@@ -19,7 +19,7 @@ import numpy as np
 
 cimport numpy as cnp
 from libc.stdlib cimport free, malloc
-from libc.string cimport memchr
+from libc.string cimport memchr, memcmp
 
 cdef extern from "string.h" nogil:
     void* memmem(const void* haystack, size_t haystack_len, const void* needle, size_t needle_len)
@@ -71,17 +71,56 @@ cdef class Automaton:
         state = _run(data, 0, text.shape[0], state, self.d, self.m, self.first, &found)
         return state, found
 
-    def reach(self, const unsigned char[::1] pairs):
+    def reach(self, const unsigned char[::1] pairs, const unsigned char[::1] grams=None):
         """The longest prefix of the pattern whose adjacent byte pairs are all in ``pairs`` (a
-        :func:`logzip.codec.summary.pair_bits`): no text without pair (a, b) holds a prefix going past it."""
+        :func:`logzip.codec.summary.pair_bits`) and, with ``grams`` (a :func:`gram_bits`), whose
+        4-byte substrings all are: no text without one of them holds a prefix going past it."""
         cdef const unsigned char* p = self.pattern
         cdef Py_ssize_t j
         cdef unsigned int code
+        cdef int shift = 0
+        if grams is not None:
+            shift = 29 - _log2(grams.shape[0])
         for j in range(1, self.m):
             code = p[j - 1] << 8 | p[j]
             if not pairs[code >> 3] >> (code & 7) & 1:
                 return j
+            if grams is not None and j >= 3:
+                code = _gram_hash(p + j - 3, shift)
+                if not grams[code >> 3] >> (code & 7) & 1:
+                    return j
         return self.m
+
+
+cdef inline unsigned int _gram_hash(const unsigned char* at, int shift) noexcept nogil:
+    """Bit number of the 4 bytes at ``at`` in a map of 2 ** (32 - shift) bits (Fibonacci hashing)."""
+    cdef unsigned int word = at[0] << 24 | at[1] << 16 | at[2] << 8 | at[3]
+    return (word * 2654435761u) >> shift
+
+
+cdef int _log2(Py_ssize_t n) noexcept nogil:
+    cdef int k = 0
+    while (<Py_ssize_t>1) << (k + 1) <= n:
+        k += 1
+    return k
+
+
+def gram_bits(const unsigned char[::1] data, int log_bits):
+    """The 4-byte substrings of ``data`` hashed into ``2 ** log_bits`` bits (3 <= log_bits <= 32),
+    packed as :func:`logzip.codec.summary.pair_bits` packs pairs. A clear bit proves a 4-gram
+    absent. Time: one pass; space: 2 ** log_bits / 8 bytes."""
+    if not 3 <= log_bits <= 32:
+        raise ValueError("log_bits out of range")
+    out = np.zeros(1 << (log_bits - 3), dtype=np.uint8)
+    cdef unsigned char[::1] bits = out
+    cdef Py_ssize_t i, n = data.shape[0]
+    cdef int shift = 32 - log_bits
+    cdef unsigned int code
+    with nogil:
+        for i in range(n - 3):
+            code = _gram_hash(&data[i], shift)
+            bits[code >> 3] |= 1 << (code & 7)
+    return out
 
 
 cdef inline state_t _run(const unsigned char* text, Py_ssize_t p, Py_ssize_t end, state_t s,
@@ -104,7 +143,7 @@ cdef inline state_t _run(const unsigned char* text, Py_ssize_t p, Py_ssize_t end
 
 def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, state_t[::1] states,
                 const index_t[::1] act, Automaton automaton, cnp.int32_t[::1] hits=None,
-                bint by_second=False, Py_ssize_t reach=0, bint tail_free=False):
+                bint by_second=False, Py_ssize_t reach=0, bint tail_free=False, Py_ssize_t rare=-1):
     """Feed row i's value ``values[offsets[i]:offsets[i + 1]]`` to the automaton from ``states[i]``.
 
     ``by_second``: the pattern's second byte is rarer in ``values`` than its first, so the scan
@@ -160,10 +199,10 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
         windowed = m > 1 and (tail_free or 2 * window * n < offsets[n] - offsets[0])
         if tail_free:
             if window == m:
-                found += _whole_matches(text, offsets, states, pattern, m, hits)
+                found += _whole_matches(text, offsets, states, pattern, m, rare, hits)
         elif windowed:
             if window == m:
-                found += _whole_matches(text, offsets, states, pattern, m, hits)
+                found += _whole_matches(text, offsets, states, pattern, m, rare, hits)
             n_fresh = _ending_in_prefix(text, offsets, states, ends_v, window, d)
         # Else only where the pattern's first two bytes occur, and the rows whose value ends
         # with its first byte (a match may go on in the next piece).
@@ -211,14 +250,15 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
 
 
 cdef index_t _whole_matches(const unsigned char* text, const index_t[::1] offsets, const state_t[::1] states,
-                            const unsigned char* pattern, Py_ssize_t m, cnp.int32_t[::1] hits) noexcept nogil:
-    """The matches that lie inside the value of a row in state 0 (``memmem`` over the buffer),
-    added to ``hits`` when given; their number."""
+                            const unsigned char* pattern, Py_ssize_t m, Py_ssize_t rare,
+                            cnp.int32_t[::1] hits) noexcept nogil:
+    """The matches that lie inside the value of a row in state 0 (found by :func:`_next_match`
+    over the buffer), added to ``hits`` when given; their number."""
     cdef Py_ssize_t n = states.shape[0], r = 0, pos = offsets[0], end = offsets[n]
     cdef index_t found = 0
     cdef const unsigned char* q
     while pos < end:
-        q = <const unsigned char*>memmem(text + pos, end - pos, pattern, m)
+        q = _next_match(text, pos, end, pattern, m, rare)
         if q == NULL:
             break
         pos = q - text
@@ -230,6 +270,26 @@ cdef index_t _whole_matches(const unsigned char* text, const index_t[::1] offset
                 hits[r] += 1
         pos += 1
     return found
+
+
+cdef inline const unsigned char* _next_match(const unsigned char* text, Py_ssize_t pos, Py_ssize_t end,
+                                             const unsigned char* pattern, Py_ssize_t m,
+                                             Py_ssize_t rare) noexcept nogil:
+    """The first occurrence of the pattern in ``text[pos:end)``, or NULL: ``memmem``, or, with
+    ``rare >= 0``, ``memchr`` for the pattern's byte at ``rare`` (rare in the text: memchr runs
+    several times faster than memmem) and a comparison at each one found."""
+    cdef const unsigned char* q
+    cdef Py_ssize_t at = pos + rare, last = end - m + rare
+    if rare < 0:
+        return <const unsigned char*>memmem(text + pos, end - pos, pattern, m)
+    while at <= last:
+        q = <const unsigned char*>memchr(text + at, pattern[rare], last - at + 1)
+        if q == NULL:
+            return NULL
+        if memcmp(q - rare, pattern, m) == 0:
+            return q - rare
+        at = q - text + 1
+    return NULL
 
 
 cdef Py_ssize_t _ending_in_prefix(const unsigned char* text, const index_t[::1] offsets, state_t[::1] states,

@@ -21,6 +21,7 @@ PAIR_MAPS_AFTER = 2     # a block's template pair maps cost a rendering of it: m
 SHARED_ROWS = 1 << 12   # coded columns of this many rows may lead the rows in state 0 to one state
 RENDER_LINES = 1 << 15  # lines with matches rendered at once by locate
 REACH_BYTES = 1 << 16   # columns this large are looked up in their byte pairs before a scan
+RARE_BYTE = 128         # a byte this rare in a large column is what its matches are found by
 
 
 @dataclass
@@ -235,10 +236,10 @@ class _Fresh:
         counts = piece.byte_counts
         automaton = self.automaton
         large = len(piece.values) >= REACH_BYTES
-        reach = automaton.reach(piece.pairs) if large else 0
+        reach = automaton.reach(piece.pairs, piece.grams if automaton.m >= 4 else None) if large else 0
         return scan_column(piece.values, piece.offsets, states, act, automaton, hits,
                            automaton.m > 1 and counts[automaton.second] < counts[automaton.first], reach,
-                           large and self.resets(following))
+                           large and self.resets(following), _rarest(automaton.pattern, counts) if large else -1)
 
     def resets(self, piece) -> bool:
         """Whether ``piece`` leads every state where it leads state 0: no value of it starts with a
@@ -249,6 +250,13 @@ class _Fresh:
             return len(piece) > 0 and not self.automaton.byte_mask >> piece[0] & 1
         lead = piece.lead_mask
         return lead is not None and not lead & self.automaton.byte_mask
+
+
+def _rarest(pattern: bytes, counts: list) -> int:
+    """Where ``pattern`` holds its byte rarest in a column of these byte ``counts``, when rare
+    enough (under 1 in RARE_BYTE bytes) to find matches by; else -1."""
+    at = min(range(len(pattern)), key=lambda k: counts[pattern[k]])
+    return at if counts[pattern[at]] * RARE_BYTE < sum(counts) else -1
 
 
 def _words(mask: int) -> np.ndarray:
@@ -374,7 +382,7 @@ def _scan_group(group: Group, feeder, rows, states, hits, shared: int = 0):
     rows, states = rows[order], states[order]
     entering = np.diff(bounds) + (group.row_counts if shared else 0)
     for number in feeder.templates(group, entering).tolist():
-        segment = group.segments[number]
+        segment = group.segments[number].searched
         mine = slice(bounds[number], bounds[number + 1])
         local_hits = np.zeros(segment.n_rows, dtype=np.int32) if hits is not None else None
         found, act, act_states = _settled(segment, *_scan_rows(segment, feeder, group.rank[rows[mine]], states[mine],
