@@ -25,7 +25,6 @@ import errno
 import json
 import mmap
 import os
-import secrets
 import signal
 import stat
 import struct
@@ -547,6 +546,7 @@ def _publish(partial: Path, output: Path, overwrite: bool) -> None:
 
 def _temporary(output: Path):
     """(file descriptor, path) of a new file of a unique name next to ``output`` (the umask applies)."""
+    import secrets  # writers only: its hashlib import is 5 ms of every query's start-up
     while True:
         path = output.with_name(f".{output.name}.{secrets.token_hex(6)}.part")
         try:

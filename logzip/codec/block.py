@@ -24,16 +24,18 @@ block there before any template is learned when it shows that templates cannot h
                                            template's parameters (one zstd frame, so that
                                            values shared by templates cost once)
 """
+from __future__ import annotations
+
 import functools
 import json
 import struct
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import numpy as np
 import zstandard
 
-from ..cluster import MinerConfig, TemplateMiner, TemplateSet, json_lines
+from ..cluster.template import TemplateSet
 from ..errors import CorruptArchiveError, FormatError
 from . import general
 from .columns import (compress_stream, decode_ints, decode_table_columns, decode_tables_columns, encode_ints,
@@ -43,6 +45,9 @@ from .lines import join_lines, split_lines, uniform_terminator
 from .strings import ByteColumn, fill, scatter
 from .summary import BlockSummary, summarize
 from .triage import templates_hopeless
+
+if TYPE_CHECKING:
+    from ..cluster.miner import MinerConfig
 
 PAYLOAD_VERSION = 2
 STRUCTURED = b"S"               # payload kind of the typed streams (the others: general.KINDS)
@@ -83,6 +88,8 @@ class TemplatedLines:
 
     @classmethod
     def learn(cls, strings: List[bytes], miner_config: Optional[MinerConfig]) -> "TemplatedLines":
+        from ..cluster import json_lines
+        from ..cluster.miner import MinerConfig, TemplateMiner  # encoding only: decoders skip the miner's import
         if json_lines.looks_like_json(strings):
             return cls(*json_lines.learn(strings, miner_config), json=True)
         templates = TemplateMiner(miner_config or MinerConfig()).fit(strings)
@@ -118,6 +125,7 @@ def analyze_block(raw: bytes, header: Optional[HeaderFormat] = None,
     is judged on a sample spread over the block (the first lines of a log are often
     unrepresentative): inferred, or the ``header`` given if it pays (see :func:`infer_format`).
     JSON lines have none: their keys are their templates' text (see :mod:`..cluster.json_lines`)."""
+    from ..cluster import json_lines
     lines, endings = split_lines(raw)
     if header is not None or not json_lines.looks_like_json(lines):
         header = infer_format(lines[::max(1, len(lines) // HEADER_SAMPLE)][:HEADER_SAMPLE], header)
