@@ -14,7 +14,10 @@ straight to :mod:`logzip.codec.general`:
   with two tokens (numbers and hex masked) that no other line begins with: prose, markup, lists.
   A log's lines begin alike (a timestamp, a level, a prefix): on the shared logs at most 0.12
   of them (a Mozilla build log), 0.02 on the others; prose 0.52-0.91, Wikipedia's XML 0.70,
-  URLs 0.48, the CIA factbook 0.38 (the King James Bible, 0.12, keeps its templates: they pay).
+  URLs 0.48, the CIA factbook 0.38 (the King James Bible, 0.12, keeps its templates: they pay);
+* in the same sample, at least ``general.DIGIT_SHARE`` of the bytes in runs of
+  ``digits.MIN_RUN`` digits or more (1000-digit numbers): a template's variables would send them
+  to a column coder at 1 MB/s, where packing them (see :mod:`logzip.codec.digits`) is faster and smaller.
 
 On the shared corpora no log block meets any sign (the highest mean line is 1.9 KB, the
 highest share of distinct tokens 0.77, AWS CloudTrail), and blocks of at most
@@ -22,7 +25,7 @@ highest share of distinct tokens 0.77, AWS CloudTrail), and blocks of at most
 """
 import re
 
-from . import general
+from . import digits, general
 
 LONG_LINE = 32 << 10
 SAMPLE_BYTES = 64 << 10
@@ -43,6 +46,8 @@ def templates_hopeless(raw: bytes) -> bool:
     start = raw.find(b"\n", max(0, (len(raw) - SAMPLE_BYTES) // 2)) + 1
     end = raw.find(b"\n", start + SAMPLE_BYTES)
     sample = raw[start:] if end < 0 else raw[start:end]
+    if sum(end - start for start, end in digits.runs(sample)) >= general.DIGIT_SHARE * len(sample):
+        return True
     lines = sample.split(b"\n")
     if len(lines) >= PROSE_LINES and _distinct_starts(lines) >= PROSE * len(lines):
         return True
