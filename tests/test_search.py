@@ -19,6 +19,7 @@ from corpora.generate import FORMATS, generate
 from corpora.shared import LOGHUB_FULL_FORMATS, corpora_dir as find_corpora_dir, loghub_2k_formats
 from logzip.codec.block import StoredBlock, encode_structured
 from logzip.codec.header import HeaderFormat
+from logzip.codec.summary import pair_bits
 from logzip.search._scan import Automaton
 from logzip.search.archive import StreamArchive
 from logzip.search import blocks as blocks_module
@@ -143,6 +144,24 @@ def test_columns_ruled_out_by_their_pairs_count_exactly(monkeypatch, read_corpus
                 assert count_in_blocks(blocks, pattern) == len(occurrences(text, pattern)), pattern
             for pattern in sample_patterns(text, 5, seed=3):
                 assert starts_in_blocks(blocks, pieces, pattern) == occurrences(text, pattern), pattern
+
+
+def test_pair_maps_hold_the_pairs_of_their_lines(read_corpus, loghub_2k_systems):
+    """The pair maps made from the pieces are the pairs of the rendered lines of each segment
+    (header and terminators in, pairs across lines out): none missed, none made up."""
+    texts = [(edge_cases(giant_line_bytes=200_000)[name][:60_000], FORMAT) for name in sorted(edge_cases())]
+    texts += [(read_corpus(f"loghub-2k/{system}_2k.log"), loghub_2k_systems[system]) for system in ("HPC", "Linux")]
+    across = np.arange(ord("\n") << 5, (ord("\n") + 1) << 5)   # the bytes of pairs (\n, x)
+    for text, spec in texts:
+        for header in (HeaderFormat.parse(spec), None):
+            layout = stream_blocks([text], header)[0].layout
+            for group, lines in ((layout.contents, layout.fit_lines), (layout.misfits, layout.misfit_lines)):
+                maps = layout.pair_maps(group).copy()
+                for number, segment in enumerate(group.segments):
+                    rendered, _ = layout.lines(lines[group.rows_of(number)])
+                    expected = pair_bits(rendered)
+                    expected[across] = maps[number, across] = 0
+                    assert (maps[number] == expected).all(), (spec, header, number)
 
 
 @pytest.mark.parametrize("system", sorted(loghub_2k_formats()))

@@ -1,11 +1,13 @@
 # cython: boundscheck=False, wraparound=False
-"""Copy byte spans of many buffers into one: how search renders many lines at once."""
+"""Lines made of pieces, rendered at once (byte spans of many buffers copied into one) or
+summarised by their byte pairs without rendering."""
 import numpy as np
 
 cimport numpy as cnp
 from libc.stdlib cimport free, malloc
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
-from libc.string cimport memcpy
+from libc.string cimport memcmp, memcpy
+from cpython.pyport cimport PY_SSIZE_T_MAX
 
 cnp.import_array()
 
@@ -58,3 +60,194 @@ def span_hashes(const unsigned char[::1] data, const cnp.int64_t[::1] starts, co
                 h = (h ^ data[p]) * 1099511628211ULL
             hashes[i] = h
     return out
+
+
+cdef struct _Piece:
+    const unsigned char* data     # the piece's bytes, or its values end to end
+    Py_ssize_t size
+    const cnp.int64_t* offsets    # NULL for a literal
+    Py_ssize_t n_values
+    const cnp.int32_t* codes      # a code a row, or NULL (then row i is value i)
+    Py_ssize_t n_rows
+
+
+cdef inline void _mark(unsigned char* bits, unsigned int pair) noexcept nogil:
+    bits[pair >> 3] |= 1 << (pair & 7)
+
+
+cdef class _Pieces:
+    """Pieces as C structs: (bytes,) for a literal, (values, offsets) for a column of a value a
+    row, (values, offsets, codes) for a coded one. The objects are held while it lives."""
+    cdef _Piece* items
+    cdef Py_ssize_t n
+    cdef list held
+
+    def __cinit__(self, list pieces):
+        cdef Py_ssize_t k
+        cdef const unsigned char[::1] data
+        cdef const cnp.int64_t[::1] offsets
+        cdef const cnp.int32_t[::1] codes
+        self.n = len(pieces)
+        self.held = []
+        self.items = <_Piece*>malloc((self.n + 1) * sizeof(_Piece))
+        if self.items == NULL:
+            raise MemoryError()
+        for k in range(self.n):
+            item = pieces[k]
+            data = item[0]
+            self.items[k].data = &data[0] if data.shape[0] else NULL
+            self.items[k].size = data.shape[0]
+            self.items[k].offsets = NULL
+            self.items[k].codes = NULL
+            self.items[k].n_values = self.items[k].n_rows = 0
+            if len(item) > 1:
+                offsets = item[1]
+                if offsets.shape[0] < 1 or offsets[0] < 0 or offsets[offsets.shape[0] - 1] > data.shape[0] or \
+                        (np.diff(np.asarray(offsets)) < 0).any():
+                    raise ValueError("column offsets outside their buffer")
+                self.items[k].offsets = &offsets[0]
+                self.items[k].n_values = self.items[k].n_rows = offsets.shape[0] - 1
+            if len(item) > 2:
+                codes = item[2]
+                if codes.shape[0] and (np.asarray(codes).min() < 0 or np.asarray(codes).max() >= self.items[k].n_values):
+                    raise ValueError("column codes outside their dictionary")
+                self.items[k].codes = &codes[0] if codes.shape[0] else NULL
+                self.items[k].n_rows = codes.shape[0]
+            self.held.append(item)
+
+    def __dealloc__(self):
+        free(self.items)
+
+
+cdef inline int _value_pairs(const _Piece* piece, Py_ssize_t row, unsigned char* bits, int previous) noexcept nogil:
+    """Mark the pairs of ``piece``'s value in ``row`` (a literal's own pairs are marked once
+    elsewhere), with the pair it makes with the byte before it (``previous``; -1 for none).
+    Returns the last byte seen (``previous`` again for an empty value)."""
+    cdef Py_ssize_t start = 0, end = piece.size, p
+    if piece.offsets == NULL:
+        if end == 0:
+            return previous
+        if previous >= 0:
+            _mark(bits, previous << 8 | piece.data[0])
+        return piece.data[end - 1]
+    if piece.codes != NULL:
+        row = piece.codes[row]
+    start, end = piece.offsets[row], piece.offsets[row + 1]
+    for p in range(start, end):
+        if previous >= 0:
+            _mark(bits, previous << 8 | piece.data[p])
+        previous = piece.data[p]
+    return previous
+
+
+cdef void _literal_pairs(_Pieces pieces, Py_ssize_t start, Py_ssize_t end, unsigned char* bits) noexcept nogil:
+    """Mark the pairs inside the literals among pieces ``start:end``."""
+    cdef Py_ssize_t k, p
+    for k in range(start, end):
+        if pieces.items[k].offsets == NULL:
+            for p in range(1, pieces.items[k].size):
+                _mark(bits, pieces.items[k].data[p - 1] << 8 | pieces.items[k].data[p])
+
+
+cdef Py_ssize_t _rows_held(_Pieces pieces, Py_ssize_t start, Py_ssize_t end) noexcept:
+    """The fewest rows that a column among pieces ``start:end`` holds (a literal holds any)."""
+    cdef Py_ssize_t k, held = PY_SSIZE_T_MAX
+    for k in range(start, end):
+        if pieces.items[k].offsets != NULL and pieces.items[k].n_rows < held:
+            held = pieces.items[k].n_rows
+    return held
+
+
+def line_pair_maps(list before, list segments, list after, tuple terminator,
+                   const cnp.int64_t[::1] segment_of, const cnp.int64_t[::1] rank,
+                   const cnp.int64_t[::1] lines, Py_ssize_t n_terminated):
+    """The byte pairs of the lines of each segment of a group, without rendering them: row i of
+    the group is line ``lines[i]``, made of the ``before`` pieces (row i), segment
+    ``segment_of[i]``'s pieces (a list; row ``rank[i]``), the ``after`` pieces (row i) and, when
+    ``lines[i] < n_terminated``, its terminator (row ``lines[i]``). Pieces are tuples as in
+    :class:`_Pieces`. Returns a ``(len(segments), 8192)`` array of packed pair bits (pair
+    a << 8 | b is bit b & 7 of byte a << 5 | b >> 3); pairs across lines are left out.
+    Time: one pass over the lines' bytes, a literal's own pairs marked once a segment."""
+    cdef Py_ssize_t n = segment_of.shape[0], n_segments = len(segments), i, k, s, row
+    cdef _Pieces head = _Pieces(before), tail = _Pieces(after), ends = _Pieces([terminator])
+    cdef _Pieces own = _Pieces([piece for pieces in segments for piece in pieces])
+    cdef cnp.int64_t[::1] first = np.cumsum([0] + [len(pieces) for pieces in segments], dtype=np.int64)
+    cdef cnp.int64_t[::1] held = np.empty(n_segments, dtype=np.int64)
+    cdef unsigned char[::1] used = np.zeros(n_segments, dtype=np.uint8)
+    cdef int previous
+    maps = np.zeros((n_segments, 1 << 13), dtype=np.uint8)
+    cdef unsigned char[:, ::1] out = maps
+    cdef unsigned char* bits
+    cdef const _Piece* terminators = &ends.items[0]
+    if rank.shape[0] != n or lines.shape[0] != n:
+        raise ValueError("rows disagree")
+    if _rows_held(head, 0, head.n) < n or _rows_held(tail, 0, tail.n) < n or \
+            (terminators.offsets != NULL and terminators.n_rows < n_terminated):
+        raise ValueError("a header piece is short of rows")
+    for s in range(n_segments):
+        held[s] = _rows_held(own, first[s], first[s + 1])
+    for i in range(n):
+        if not 0 <= segment_of[i] < n_segments or not 0 <= rank[i] < held[segment_of[i]]:
+            raise ValueError("a row outside its segment")
+    with nogil:
+        for i in range(n):
+            s = segment_of[i]
+            bits = &out[s, 0]
+            if not used[s]:
+                used[s] = 1
+                _literal_pairs(head, 0, head.n, bits)
+                _literal_pairs(own, first[s], first[s + 1], bits)
+                _literal_pairs(tail, 0, tail.n, bits)
+                _literal_pairs(ends, 0, 1, bits)
+            previous = -1
+            for k in range(head.n):
+                previous = _value_pairs(&head.items[k], i, bits, previous)
+            row = rank[i]
+            for k in range(first[s], first[s + 1]):
+                previous = _value_pairs(&own.items[k], row, bits, previous)
+            for k in range(tail.n):
+                previous = _value_pairs(&tail.items[k], i, bits, previous)
+            if lines[i] < n_terminated:
+                _value_pairs(terminators, lines[i], bits, previous)
+    return maps
+
+
+def span_codes(const unsigned char[::1] data, const cnp.int64_t[::1] offsets):
+    """The values ``data[offsets[i]:offsets[i + 1]]`` coded: ``(codes, firsts)``, where row i
+    holds the value first seen in row ``firsts[codes[i]]`` (codes in order of first sight).
+    Exact: rows are told apart by a hash table of their FNV-1a hashes, and equal hashes by
+    their bytes. Time O(total bytes), space 16 bytes a slot, two slots a row."""
+    cdef Py_ssize_t n = offsets.shape[0] - 1, i, slot, row, n_codes = 0, size = 2
+    cdef cnp.uint64_t h
+    cdef cnp.int64_t start, length
+    if n < 0 or (n and (offsets[0] < 0 or offsets[n] > data.shape[0])) or (np.diff(np.asarray(offsets)) < 0).any():
+        raise ValueError("span outside its buffer")
+    while size < 2 * n:
+        size <<= 1
+    cdef cnp.int64_t[::1] rows = np.full(size, -1, dtype=np.int64)
+    cdef cnp.uint64_t[::1] hashes = np.empty(size, dtype=np.uint64)
+    codes_out, firsts_out = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int64)
+    cdef cnp.int32_t[::1] codes = codes_out
+    cdef cnp.int64_t[::1] firsts = firsts_out
+    cdef const unsigned char* base = &data[0] if data.shape[0] else NULL
+    with nogil:
+        for i in range(n):
+            start, length = offsets[i], offsets[i + 1] - offsets[i]
+            h = 14695981039346656037ULL
+            for row in range(start, start + length):
+                h = (h ^ base[row]) * 1099511628211ULL
+            slot = h & (size - 1)
+            while True:
+                row = rows[slot]
+                if row < 0:
+                    rows[slot], hashes[slot] = i, h
+                    codes[i] = n_codes
+                    firsts[n_codes] = i
+                    n_codes += 1
+                    break
+                if hashes[slot] == h and offsets[row + 1] - offsets[row] == length and \
+                        (length == 0 or memcmp(base + offsets[row], base + start, length) == 0):
+                    codes[i] = codes[row]
+                    break
+                slot = (slot + 1) & (size - 1)
+    return codes_out, firsts_out[:n_codes]

@@ -141,6 +141,24 @@ cdef inline state_t _run(const unsigned char* text, Py_ssize_t p, Py_ssize_t end
     return s
 
 
+cdef inline state_t _attempt(const unsigned char* text, Py_ssize_t p, Py_ssize_t end, state_t s,
+                            const state_t[:, ::1] d, state_t m, unsigned char first, index_t* got) noexcept nogil:
+    """Feed text[p:end) from state s (not 0) byte by byte until the state falls to 0: -1 when it
+    does before any match (the rest is a text read from state 0), else the last state, with the
+    matches in ``got`` (the rest read by :func:`_run` once a match is met)."""
+    got[0] = 0
+    while p < end:
+        s = d[s, text[p]]
+        p += 1
+        if s == m:
+            got[0] += 1
+        elif s == 0:
+            if got[0] == 0:
+                return -1
+            return _run(text, p, end, 0, d, m, first, got)
+    return s
+
+
 def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, state_t[::1] states,
                 const index_t[::1] act, Automaton automaton, cnp.int32_t[::1] hits=None,
                 bint by_second=False, Py_ssize_t reach=0, bint tail_free=False, Py_ssize_t rare=-1):
@@ -162,7 +180,7 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
     cdef const state_t[:, ::1] d = automaton.d
     cdef state_t m = automaton.m, s
     cdef unsigned char first = automaton.first, second = automaton.second
-    cdef index_t found = 0, before
+    cdef index_t found = 0, before, got
     cdef bint with_hits = hits is not None
     cdef const unsigned char* text = &values[0] if values.shape[0] else NULL
     cdef const unsigned char* q
@@ -178,19 +196,19 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
         free(ends_v)
         raise MemoryError()
     with nogil:
-        # Rows already inside a match attempt: each is read whole, from its own state, but
-        # a row whose first byte ends the attempt is a row in state 0 (that byte is not the
-        # pattern's first): released (-1) to the scan below.
+        # Rows already inside a match attempt: each is read from its own state until the
+        # attempt ends. A row whose attempt ends (state 0) before a match is a row in state 0:
+        # released (-1) to the scan below, which finds in it what lies past that point and
+        # nothing before (no prefix of the pattern ends there). Else it is read to its end.
         for k in range(n_act):
             r = act[k]
-            if offsets[r + 1] > offsets[r] and d[states[r], text[offsets[r]]] == 0:
-                carried_v[k] = -1
+            carried_v[k] = _attempt(text, offsets[r], offsets[r + 1], states[r], d, m, first, &got)
+            if carried_v[k] < 0:
                 states[r] = 0
                 continue
-            before = found
-            carried_v[k] = _run(text, offsets[r], offsets[r + 1], states[r], d, m, first, &found)
+            found += got
             if with_hits:
-                hits[r] += found - before
+                hits[r] += got
         # Rows in state 0, when their values are long: the whole pattern looked for in the
         # buffer (unless the pairs rule it out), and each row's last bytes read for the state
         # it leaves (it holds no longer prefix of the pattern than ``window``).

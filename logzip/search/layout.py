@@ -26,9 +26,10 @@ from ..codec.columns import decode_tables_columns
 from ..codec.header import CONTENT
 from ..codec.lines import ALL_CRLF, MIXED
 from ..codec.strings import ByteColumn
+from ..codec._summary import byte_counts
 from ..codec.summary import pair_bits
 from ..errors import CorruptArchiveError, FormatError
-from ._render import join_spans, span_hashes
+from ._render import join_spans, line_pair_maps, span_codes, span_hashes
 from ._scan import gram_bits
 
 
@@ -38,12 +39,6 @@ class Column:
 
     values: bytes
     offsets: np.ndarray  # int64, n_rows + 1, from 0
-
-    @classmethod
-    def of(cls, values: List[bytes]) -> "Column":
-        offsets = np.zeros(len(values) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=len(values)), out=offsets[1:])
-        return cls(b"".join(values), offsets)
 
     def __getitem__(self, row: int) -> bytes:
         return self.values[self.offsets[row]:self.offsets[row + 1]]
@@ -58,7 +53,7 @@ class Column:
     @cached_property
     def byte_counts(self) -> list:
         """How often each byte value occurs in the column."""
-        return np.bincount(np.frombuffer(self.values, dtype=np.uint8), minlength=256).tolist()
+        return byte_counts(self.values)
 
     @cached_property
     def flags(self) -> int:
@@ -106,12 +101,13 @@ class CodedColumn:
     codes: np.ndarray  # int32
 
     @classmethod
-    def of(cls, values: List[bytes]) -> "CodedColumn":
-        index = dict.fromkeys(values)           # the distinct values, in order, at C speed
-        for code, value in enumerate(index):
-            index[value] = code
-        codes = np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=len(values))
-        return cls(Column.of(list(index)), codes)
+    def of(cls, values: bytes, offsets: np.ndarray) -> "CodedColumn":
+        """The column of row values ``values[offsets[i]:offsets[i + 1]]``, coded."""
+        codes, firsts = span_codes(values, offsets)
+        starts, ends = offsets[firsts], offsets[firsts + 1]
+        dictionary = np.zeros(len(firsts) + 1, dtype=np.int64)
+        np.cumsum(ends - starts, out=dictionary[1:])
+        return cls(Column(join_spans([values], np.zeros(len(firsts), dtype=np.int64), starts, ends), dictionary), codes)
 
     def __getitem__(self, row: int) -> bytes:
         return self.dictionary[self.codes[row]]
@@ -147,14 +143,13 @@ def _mask(counts) -> int:
 
 def piece_flags(piece: Piece) -> int:
     if isinstance(piece, bytes):
-        return _mask(np.bincount(np.frombuffer(piece, dtype=np.uint8), minlength=256).tolist())
+        return _mask(byte_counts(piece))
     return piece.flags
 
 
 CODED_SAMPLE = 1024   # rows looked at to decide whether a column is coded
 RENDERED_A_PIECE = 1 << 14  # a segment of at most this many text bytes a piece is searched rendered
 CODED_RATIO = 0.25    # coded when at most this share of the sampled rows are distinct
-PAIR_BYTES = (1 << 16) // 8
 
 
 def as_piece(column: ByteColumn) -> Piece:
@@ -170,15 +165,14 @@ def as_piece(column: ByteColumn) -> Piece:
             return CodedColumn(_plain(column), codes.astype(np.int32))
         column = column.flat()
     rows = np.arange(0, n, max(1, n // CODED_SAMPLE))
-    data = np.frombuffer(column.data, dtype=np.uint8)
-    sample = span_hashes(data, column.offsets[rows], column.offsets[rows + 1])
-    if len(sample) and (sample == sample[0]).all():
-        values = column.tolist()
-        if values.count(values[0]) == n:
-            return values[0]
-    if len(np.unique(sample)) <= CODED_RATIO * len(sample):
-        return CodedColumn.of(column.tolist())
-    return _plain(column)
+    values, offsets = _buffer(column), np.ascontiguousarray(column.offsets, dtype=np.int64)
+    sample = span_hashes(np.frombuffer(values, dtype=np.uint8), offsets[rows], offsets[rows + 1])
+    if len(np.unique(sample)) > max(1, CODED_RATIO * len(sample)):
+        return Column(values, offsets)
+    coded = CodedColumn.of(values, offsets)
+    if len(coded.dictionary.offsets) == 2:
+        return coded.dictionary[0]
+    return coded
 
 
 def _value(column: ByteColumn, k: int) -> bytes:
@@ -187,8 +181,12 @@ def _value(column: ByteColumn, k: int) -> bytes:
 
 def _plain(column: ByteColumn) -> Column:
     """A column's values (not its rows: codes are ignored) as a searched Column."""
+    return Column(_buffer(column), np.ascontiguousarray(column.offsets, dtype=np.int64))
+
+
+def _buffer(column: ByteColumn) -> bytes:
     data = column.data
-    return Column(data if isinstance(data, bytes) else bytes(data), np.asarray(column.offsets, dtype=np.int64))
+    return data if isinstance(data, bytes) else bytes(data)
 
 
 @dataclass
@@ -350,18 +348,18 @@ class BlockLayout:
 
     def pair_maps(self, group: Group) -> np.ndarray:
         """For each segment of ``group`` (contents or misfits), the byte pairs that its lines hold,
-        header and terminators included: one row of PAIR_BYTES packed bits a segment. A pattern
-        without a line feed with a pair its template's row lacks has no match in those lines.
-        Made on first use (it renders the block once)."""
+        header and terminators included (pairs across lines left out): one row of 8,192 bytes
+        of packed bits a segment. A pattern without a line feed with a pair its template's row
+        lacks has no match in those lines. Made on first use, from the pieces, in one pass over
+        the block's bytes (:func:`line_pair_maps`)."""
         key = id(group)
         if key not in self._pair_maps:
-            lines_of = self.fit_lines if group is self.contents else self.misfit_lines
-            maps = np.zeros((len(group.segments), PAIR_BYTES), dtype=np.uint8)
-            for number, segment in enumerate(group.segments):
-                if segment.n_rows:
-                    text, _ = self.lines(lines_of[group.rows_of(number)])
-                    maps[number] = pair_bits(text)
-            self._pair_maps[key] = maps
+            fitting = group is self.contents
+            around = (self.head.pieces, self.tail.pieces) if fitting else ([], [])
+            self._pair_maps[key] = line_pair_maps(
+                _spelled(around[0]), [_spelled(s.pieces) for s in group.segments], _spelled(around[1]),
+                _spelled([self.terminator])[0], group.segment_of.astype(np.int64), group.rank,
+                self.fit_lines if fitting else self.misfit_lines, self.n_terminated)
         return self._pair_maps[key]
 
     def line_lengths(self) -> np.ndarray:
@@ -445,6 +443,21 @@ def _template_pieces(template, columns) -> List[Piece]:
         else:
             items.append(token)
     return _pieces(items)
+
+
+def _spelled(pieces: List[Piece]) -> List[tuple]:
+    """Pieces as :func:`line_pair_maps` reads them: (bytes,), (values, offsets) or
+    (values, offsets, codes)."""
+    out = []
+    for piece in pieces:
+        if isinstance(piece, bytes):
+            out.append((piece,))
+        elif isinstance(piece, CodedColumn):
+            values = piece.dictionary
+            out.append((values.values, np.ascontiguousarray(values.offsets), np.ascontiguousarray(piece.codes)))
+        else:
+            out.append((piece.values, np.ascontiguousarray(piece.offsets)))
+    return out
 
 
 def _terminators(endings: bytes, n_lines: int):
