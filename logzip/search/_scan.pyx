@@ -352,41 +352,67 @@ cdef Py_ssize_t _ending_with_first(const unsigned char* text, const index_t[::1]
     return k
 
 
+cdef class _Through:
+    """What a static piece does from each state: the state it leads to and the matches on the
+    way, found on first need (a piece fed to many rows is read once a state, not once a row)."""
+    cdef state_t* to
+    cdef index_t* gain
+    cdef const unsigned char* text
+    cdef Py_ssize_t length
+    cdef const state_t[:, ::1] d
+    cdef state_t m
+    cdef unsigned char first
+
+    def __cinit__(self, const unsigned char[::1] piece, Automaton automaton):
+        cdef state_t s
+        self.length = piece.shape[0]
+        self.text = &piece[0] if self.length else NULL
+        self.d, self.m, self.first = automaton.d, automaton.m, automaton.first
+        self.to = <state_t*>malloc((self.m + 1) * sizeof(state_t))
+        self.gain = <index_t*>malloc((self.m + 1) * sizeof(index_t))
+        if self.to == NULL or self.gain == NULL:
+            raise MemoryError()
+        for s in range(self.m + 1):
+            self.to[s] = -1
+
+    def __dealloc__(self):
+        free(self.to)
+        free(self.gain)
+
+    cdef inline state_t step(self, state_t s, index_t* found) noexcept nogil:
+        if self.to[s] < 0:
+            self.gain[s] = 0
+            self.to[s] = _run(self.text, 0, self.length, s, self.d, self.m, self.first, &self.gain[s])
+        found[0] += self.gain[s]
+        return self.to[s]
+
+
 def scan_static(const unsigned char[::1] piece, state_t[::1] states, const index_t[::1] act,
                 Automaton automaton, cnp.int32_t[::1] hits=None):
     """:func:`scan_column` for a piece that is the same text in every row."""
-    cdef Py_ssize_t n = states.shape[0], n_act = act.shape[0], k, r, length = piece.shape[0]
-    cdef const state_t[:, ::1] d = automaton.d
-    cdef state_t m = automaton.m, s, zero_to
-    cdef unsigned char first = automaton.first
+    cdef Py_ssize_t n = states.shape[0], n_act = act.shape[0], k, r
+    cdef _Through through = _Through(piece, automaton)
+    cdef state_t zero_to
     cdef index_t found = 0, before, zero_found = 0
     cdef bint with_hits = hits is not None
-    cdef const unsigned char* text = &piece[0] if length else NULL
     with nogil:
-        zero_to = _run(text, 0, length, 0, d, m, first, &zero_found)
+        zero_to = through.step(0, &zero_found)
     if zero_to == 0 and zero_found == 0:
         # Rows in state 0 stay there: only act moves.
         with nogil:
             for k in range(n_act):
                 r = act[k]
                 before = found
-                states[r] = _run(text, 0, length, states[r], d, m, first, &found)
+                states[r] = through.step(states[r], &found)
                 if with_hits:
                     hits[r] += found - before
         return found, _survivors(act, &states[0] if n else NULL, NULL, 0, True)
     with nogil:
         for r in range(n):
-            s = states[r]
-            if s == 0:
-                states[r] = zero_to
-                found += zero_found
-                if with_hits:
-                    hits[r] += zero_found
-            else:
-                before = found
-                states[r] = _run(text, 0, length, s, d, m, first, &found)
-                if with_hits:
-                    hits[r] += found - before
+            before = found
+            states[r] = through.step(states[r], &found)
+            if with_hits:
+                hits[r] += found - before
     return found, np.flatnonzero(np.asarray(states)).astype(np.int64)
 
 
@@ -395,16 +421,17 @@ def step_rows(const unsigned char[::1] values, const index_t[::1] offsets, const
     """Feed the rows of ``act`` only, whatever their state (0 too), their piece: ``values`` as it
     is when ``offsets`` is None (a static piece), else as in :func:`scan_column`, or with
     ``codes`` as in :func:`scan_coded`. Returns their matches."""
-    cdef Py_ssize_t k, r, c, length = values.shape[0]
+    cdef Py_ssize_t k, r, c
     cdef const state_t[:, ::1] d = automaton.d
     cdef index_t found = 0
     cdef bint static = offsets is None, coded = codes is not None
-    cdef const unsigned char* text = &values[0] if length else NULL
+    cdef const unsigned char* text = &values[0] if values.shape[0] else NULL
+    cdef _Through through = _Through(values, automaton) if static else None
     with nogil:
         for k in range(act.shape[0]):
             r = act[k]
             if static:
-                states[r] = _run(text, 0, length, states[r], d, automaton.m, automaton.first, &found)
+                states[r] = through.step(states[r], &found)
             else:
                 c = codes[r] if coded else r
                 states[r] = _run(text, offsets[c], offsets[c + 1], states[r], d, automaton.m, automaton.first,
