@@ -20,7 +20,7 @@ from corpora.shared import LOGHUB_FULL_FORMATS, corpora_dir as find_corpora_dir,
 from logzip.codec.block import StoredBlock, encode_structured
 from logzip.codec.header import HeaderFormat
 from logzip.codec.summary import pair_bits
-from logzip.search._scan import Automaton
+from logzip.search._scan import Automaton, gram_bits
 from logzip.search.archive import StreamArchive
 from logzip.search import blocks as blocks_module
 from logzip.search.blocks import StreamBlock, TextBlock
@@ -146,9 +146,10 @@ def test_columns_ruled_out_by_their_pairs_count_exactly(monkeypatch, read_corpus
                 assert starts_in_blocks(blocks, pieces, pattern) == occurrences(text, pattern), pattern
 
 
-def test_pair_maps_hold_the_pairs_of_their_lines(read_corpus, loghub_2k_systems):
-    """The pair maps made from the pieces are the pairs of the rendered lines of each segment
-    (header and terminators in, pairs across lines out): none missed, none made up."""
+def test_line_maps_hold_the_pairs_and_grams_of_their_lines(read_corpus, loghub_2k_systems):
+    """The line maps made from the pieces are the byte pairs and 4-grams of the rendered lines
+    of each segment (header and terminators in, what lies across lines out): none missed,
+    none made up."""
     texts = [(edge_cases(giant_line_bytes=200_000)[name][:60_000], FORMAT) for name in sorted(edge_cases())]
     texts += [(read_corpus(f"loghub-2k/{system}_2k.log"), loghub_2k_systems[system]) for system in ("HPC", "Linux")]
     across = np.arange(ord("\n") << 5, (ord("\n") + 1) << 5)   # the bytes of pairs (\n, x)
@@ -156,12 +157,16 @@ def test_pair_maps_hold_the_pairs_of_their_lines(read_corpus, loghub_2k_systems)
         for header in (HeaderFormat.parse(spec), None):
             layout = stream_blocks([text], header)[0].layout
             for group, lines in ((layout.contents, layout.fit_lines), (layout.misfits, layout.misfit_lines)):
-                maps = layout.pair_maps(group).copy()
+                pairs, grams = layout.line_maps(group)
                 for number, segment in enumerate(group.segments):
-                    rendered, _ = layout.lines(lines[group.rows_of(number)])
-                    expected = pair_bits(rendered)
-                    expected[across] = maps[number, across] = 0
-                    assert (maps[number] == expected).all(), (spec, header, number)
+                    rendered, offsets = layout.lines(lines[group.rows_of(number)])
+                    expected, made = pair_bits(rendered), pairs[number].copy()
+                    expected[across] = made[across] = 0
+                    assert (made == expected).all(), (spec, header, number)
+                    expected = np.zeros(1 << 13, dtype=np.uint8)
+                    for start, end in zip(offsets[:-1], offsets[1:]):
+                        expected |= gram_bits(rendered[start:end], 16)
+                    assert (grams[number] == expected).all(), (spec, header, number)
 
 
 @pytest.mark.parametrize("system", sorted(loghub_2k_formats()))

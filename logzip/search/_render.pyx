@@ -119,34 +119,64 @@ cdef class _Pieces:
         free(self.items)
 
 
-cdef inline int _value_pairs(const _Piece* piece, Py_ssize_t row, unsigned char* bits, int previous) noexcept nogil:
-    """Mark the pairs of ``piece``'s value in ``row`` (a literal's own pairs are marked once
-    elsewhere), with the pair it makes with the byte before it (``previous``; -1 for none).
-    Returns the last byte seen (``previous`` again for an empty value)."""
+cdef struct _Tail:
+    int previous        # the last byte read, -1 before the first of the line
+    unsigned int word   # the last four bytes read, the oldest highest
+    int filled          # bytes read in the line, up to 4
+
+
+cdef inline void _read(_Tail* tail, unsigned char byte, unsigned char* pairs, unsigned char* grams) noexcept nogil:
+    """Mark the pair and the 4-gram that ``byte`` ends."""
+    if tail.previous >= 0:
+        _mark(pairs, tail.previous << 8 | byte)
+    tail.word = tail.word << 8 | byte
+    tail.previous = byte
+    if tail.filled < 4:
+        tail.filled += 1
+    if tail.filled == 4:
+        _mark(grams, _gram(tail.word))
+
+
+cdef inline unsigned int _word(const unsigned char* at) noexcept nogil:
+    return <unsigned int>at[0] << 24 | <unsigned int>at[1] << 16 | <unsigned int>at[2] << 8 | at[3]
+
+
+cdef inline unsigned int _gram(unsigned int word) noexcept nogil:
+    """A 4-gram's bit in a map of 2 ** 16 (the hash of :func:`logzip.search._scan.gram_bits`)."""
+    return (word * 2654435761u) >> 16
+
+
+cdef inline void _read_value(const _Piece* piece, Py_ssize_t row, _Tail* tail, unsigned char* pairs,
+                             unsigned char* grams) noexcept nogil:
+    """Mark the pairs and 4-grams of ``piece``'s value in ``row`` and of its junction with what came
+    before (a literal's own are marked once a segment: only its first three bytes are read)."""
     cdef Py_ssize_t start = 0, end = piece.size, p
     if piece.offsets == NULL:
-        if end == 0:
-            return previous
-        if previous >= 0:
-            _mark(bits, previous << 8 | piece.data[0])
-        return piece.data[end - 1]
+        for p in range(min(end, 3)):
+            _read(tail, piece.data[p], pairs, grams)
+        if end > 3:
+            tail.previous = piece.data[end - 1]
+            tail.word = _word(piece.data + end - 4)
+            tail.filled = 4
+        return
     if piece.codes != NULL:
         row = piece.codes[row]
-    start, end = piece.offsets[row], piece.offsets[row + 1]
-    for p in range(start, end):
-        if previous >= 0:
-            _mark(bits, previous << 8 | piece.data[p])
-        previous = piece.data[p]
-    return previous
+    for p in range(piece.offsets[row], piece.offsets[row + 1]):
+        _read(tail, piece.data[p], pairs, grams)
 
 
-cdef void _literal_pairs(_Pieces pieces, Py_ssize_t start, Py_ssize_t end, unsigned char* bits) noexcept nogil:
-    """Mark the pairs inside the literals among pieces ``start:end``."""
+cdef void _literal_marks(_Pieces pieces, Py_ssize_t start, Py_ssize_t end, unsigned char* pairs,
+                         unsigned char* grams) noexcept nogil:
+    """Mark the pairs and 4-grams inside the literals among pieces ``start:end``."""
     cdef Py_ssize_t k, p
+    cdef const unsigned char* data
     for k in range(start, end):
         if pieces.items[k].offsets == NULL:
+            data = pieces.items[k].data
             for p in range(1, pieces.items[k].size):
-                _mark(bits, pieces.items[k].data[p - 1] << 8 | pieces.items[k].data[p])
+                _mark(pairs, data[p - 1] << 8 | data[p])
+                if p >= 3:
+                    _mark(grams, _gram(_word(data + p - 3)))
 
 
 cdef Py_ssize_t _rows_held(_Pieces pieces, Py_ssize_t start, Py_ssize_t end) noexcept:
@@ -158,26 +188,29 @@ cdef Py_ssize_t _rows_held(_Pieces pieces, Py_ssize_t start, Py_ssize_t end) noe
     return held
 
 
-def line_pair_maps(list before, list segments, list after, tuple terminator,
-                   const cnp.int64_t[::1] segment_of, const cnp.int64_t[::1] rank,
-                   const cnp.int64_t[::1] lines, Py_ssize_t n_terminated):
-    """The byte pairs of the lines of each segment of a group, without rendering them: row i of
-    the group is line ``lines[i]``, made of the ``before`` pieces (row i), segment
-    ``segment_of[i]``'s pieces (a list; row ``rank[i]``), the ``after`` pieces (row i) and, when
-    ``lines[i] < n_terminated``, its terminator (row ``lines[i]``). Pieces are tuples as in
-    :class:`_Pieces`. Returns a ``(len(segments), 8192)`` array of packed pair bits (pair
-    a << 8 | b is bit b & 7 of byte a << 5 | b >> 3); pairs across lines are left out.
-    Time: one pass over the lines' bytes, a literal's own pairs marked once a segment."""
+def line_maps(list before, list segments, list after, tuple terminator,
+              const cnp.int64_t[::1] segment_of, const cnp.int64_t[::1] rank,
+              const cnp.int64_t[::1] lines, Py_ssize_t n_terminated):
+    """The byte pairs and 4-grams of the lines of each segment of a group, without rendering
+    them: row i of the group is line ``lines[i]``, made of the ``before`` pieces (row i),
+    segment ``segment_of[i]``'s pieces (a list; row ``rank[i]``), the ``after`` pieces (row i)
+    and, when ``lines[i] < n_terminated``, its terminator (row ``lines[i]``). Pieces are tuples
+    as in :class:`_Pieces`. Returns two ``(len(segments), 8192)`` arrays of packed bits: the
+    pairs (pair a << 8 | b is bit b & 7 of byte a << 5 | b >> 3) and the 4-grams hashed as
+    :func:`logzip.search._scan.gram_bits` hashes them into 2 ** 16 bits; what lies across lines
+    is left out. Time: one pass over the lines' bytes, a literal's own marked once a segment."""
     cdef Py_ssize_t n = segment_of.shape[0], n_segments = len(segments), i, k, s, row
     cdef _Pieces head = _Pieces(before), tail = _Pieces(after), ends = _Pieces([terminator])
     cdef _Pieces own = _Pieces([piece for pieces in segments for piece in pieces])
     cdef cnp.int64_t[::1] first = np.cumsum([0] + [len(pieces) for pieces in segments], dtype=np.int64)
     cdef cnp.int64_t[::1] held = np.empty(n_segments, dtype=np.int64)
     cdef unsigned char[::1] used = np.zeros(n_segments, dtype=np.uint8)
-    cdef int previous
-    maps = np.zeros((n_segments, 1 << 13), dtype=np.uint8)
-    cdef unsigned char[:, ::1] out = maps
-    cdef unsigned char* bits
+    cdef _Tail read
+    pair_maps = np.zeros((n_segments, 1 << 13), dtype=np.uint8)
+    gram_maps = np.zeros((n_segments, 1 << 13), dtype=np.uint8)
+    cdef unsigned char[:, ::1] pairs_out = pair_maps, grams_out = gram_maps
+    cdef unsigned char* pairs
+    cdef unsigned char* grams
     cdef const _Piece* terminators = &ends.items[0]
     if rank.shape[0] != n or lines.shape[0] != n:
         raise ValueError("rows disagree")
@@ -192,24 +225,24 @@ def line_pair_maps(list before, list segments, list after, tuple terminator,
     with nogil:
         for i in range(n):
             s = segment_of[i]
-            bits = &out[s, 0]
+            pairs, grams = &pairs_out[s, 0], &grams_out[s, 0]
             if not used[s]:
                 used[s] = 1
-                _literal_pairs(head, 0, head.n, bits)
-                _literal_pairs(own, first[s], first[s + 1], bits)
-                _literal_pairs(tail, 0, tail.n, bits)
-                _literal_pairs(ends, 0, 1, bits)
-            previous = -1
+                _literal_marks(head, 0, head.n, pairs, grams)
+                _literal_marks(own, first[s], first[s + 1], pairs, grams)
+                _literal_marks(tail, 0, tail.n, pairs, grams)
+                _literal_marks(ends, 0, 1, pairs, grams)
+            read.previous, read.word, read.filled = -1, 0, 0
             for k in range(head.n):
-                previous = _value_pairs(&head.items[k], i, bits, previous)
+                _read_value(&head.items[k], i, &read, pairs, grams)
             row = rank[i]
             for k in range(first[s], first[s + 1]):
-                previous = _value_pairs(&own.items[k], row, bits, previous)
+                _read_value(&own.items[k], row, &read, pairs, grams)
             for k in range(tail.n):
-                previous = _value_pairs(&tail.items[k], i, bits, previous)
+                _read_value(&tail.items[k], i, &read, pairs, grams)
             if lines[i] < n_terminated:
-                _value_pairs(terminators, lines[i], bits, previous)
-    return maps
+                _read_value(terminators, lines[i], &read, pairs, grams)
+    return pair_maps, gram_maps
 
 
 def span_codes(const unsigned char[::1] data, const cnp.int64_t[::1] offsets):

@@ -123,6 +123,19 @@ def gram_bits(const unsigned char[::1] data, int log_bits):
     return out
 
 
+def gram_codes(const unsigned char[::1] pattern, int log_bits) -> np.ndarray:
+    """The bit numbers of ``pattern``'s 4-byte substrings in a :func:`gram_bits` map of
+    ``2 ** log_bits`` bits (int64, one a 4-gram, in order)."""
+    cdef Py_ssize_t i, n = max(pattern.shape[0] - 3, 0)
+    if not 3 <= log_bits <= 32:
+        raise ValueError("log_bits out of range")
+    out = np.empty(n, dtype=np.int64)
+    cdef cnp.int64_t[::1] codes = out
+    for i in range(n):
+        codes[i] = _gram_hash(&pattern[i], 32 - log_bits)
+    return out
+
+
 cdef inline state_t _run(const unsigned char* text, Py_ssize_t p, Py_ssize_t end, state_t s,
                          const state_t[:, ::1] d, state_t m, unsigned char first,
                          index_t* found) noexcept nogil:
@@ -157,6 +170,19 @@ cdef inline state_t _attempt(const unsigned char* text, Py_ssize_t p, Py_ssize_t
                 return -1
             return _run(text, p, end, 0, d, m, first, got)
     return s
+
+
+def rarest_byte(const unsigned char[::1] pattern, list counts, Py_ssize_t total, Py_ssize_t rare) -> Py_ssize_t:
+    """Where ``pattern`` holds its byte rarest in a column of ``total`` bytes with these byte
+    ``counts`` (256 ints), when that byte is under 1 in ``rare`` of them (matches are found by
+    it: the ``rare`` of :func:`scan_column`); else -1."""
+    cdef Py_ssize_t k, at = 0
+    cdef cnp.int64_t count, least = -1
+    for k in range(pattern.shape[0]):
+        count = <cnp.int64_t>counts[pattern[k]]
+        if least < 0 or count < least:
+            at, least = k, count
+    return at if pattern.shape[0] and least * rare < total else -1
 
 
 def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, state_t[::1] states,

@@ -11,13 +11,13 @@ from typing import Optional
 
 import numpy as np
 
-from ._scan import (Automaton, match_ends, match_ends_in, scan_coded, scan_column, scan_pairs, scan_static, scan_text,
-                    enter_column, shared_coded, step_rows)
+from ._scan import (Automaton, enter_column, gram_codes, match_ends, match_ends_in, rarest_byte, scan_coded, scan_column,
+                    scan_pairs, scan_static, scan_text, shared_coded, step_rows)
 from ..codec.summary import byte_pairs
 from .layout import BlockLayout, CodedColumn, Column, Group, Segment
 
 _NONE = np.zeros(0, dtype=np.int64)
-PAIR_MAPS_AFTER = 2     # a block's template pair maps cost a rendering of it: made at its third query
+LINE_MAPS_AFTER = 2     # a block's line maps cost a pass over it: made at its third query
 SHARED_ROWS = 1 << 12   # coded columns of this many rows may lead the rows in state 0 to one state
 RENDER_LINES = 1 << 15  # lines with matches rendered at once by locate
 REACH_BYTES = 1 << 16   # columns this large are looked up in their byte pairs before a scan
@@ -127,7 +127,7 @@ class StreamBlock:
         n = layout.n_lines
         line_hits = np.zeros(n, dtype=np.int32) if hits else None
         self._scans += 1
-        fresh = _Fresh(automaton, layout, with_pairs=self._scans > PAIR_MAPS_AFTER)
+        fresh = _Fresh(automaton, layout, with_maps=self._scans > LINE_MAPS_AFTER)
         total, lines, states = _scan_lines(layout, fresh, _NONE, _NONE, line_hits)
         line_ends = np.zeros(n, dtype=np.int32)
         line_ends[lines] = states
@@ -154,11 +154,12 @@ class _Fresh:
     What cannot change a thing is skipped: a piece without the pattern's first byte when no row
     is inside a match attempt, and, for a pattern without a line feed (whose matches lie within
     a line), the lines of a template whose bytes, with the header's and the terminators', do
-    not hold every byte of the pattern, or whose byte pairs (:meth:`BlockLayout.pair_maps`) do
-    not hold every pair of it (from the block's third query on: the maps cost a rendering).
+    not hold every byte of the pattern, or whose byte pairs and 4-grams
+    (:meth:`BlockLayout.line_maps`) lack one of its own (from the block's third query on: the
+    maps cost a pass over the block).
     """
 
-    def __init__(self, automaton: Automaton, layout: BlockLayout, with_pairs: bool = True):
+    def __init__(self, automaton: Automaton, layout: BlockLayout, with_maps: bool = True):
         self.automaton = automaton
         self.first_bit = 1 << automaton.first
         self.needed = _words(automaton.byte_mask)
@@ -167,7 +168,9 @@ class _Fresh:
         # A last line without terminator hands its state on to the next block: never skipped.
         self.open_segment = layout.last_segment() if layout.n_terminated < layout.n_lines else (None, -1)
         self.layout = layout
-        self.pairs = byte_pairs(automaton.pattern) if automaton.m > 1 and with_pairs else None
+        with_maps = with_maps and automaton.m > 1
+        self.pairs = byte_pairs(automaton.pattern) if with_maps else None
+        self.grams = gram_codes(automaton.pattern, 16) if with_maps else None
 
     def skips_piece(self, flags: int, act) -> bool:
         return not len(act) and not flags & self.first_bit
@@ -212,8 +215,8 @@ class _Fresh:
             needed = self.needed
             viable &= ((group.flag_words | self.frame) & needed == needed).all(axis=1)
             if self.pairs is not None:
-                packed = self.layout.pair_maps(group)
-                viable &= ((packed[:, self.pairs >> 3] >> (self.pairs & 7)) & 1).all(axis=1).astype(bool)
+                for maps, codes in zip(self.layout.line_maps(group), (self.pairs, self.grams)):
+                    viable &= ((maps[:, codes >> 3] >> (codes & 7)) & 1).all(axis=1).astype(bool)
             open_group, number = self.open_segment
             if open_group is group:
                 viable[number] = True
@@ -236,10 +239,13 @@ class _Fresh:
         counts = piece.byte_counts
         automaton = self.automaton
         large = len(piece.values) >= REACH_BYTES
-        reach = automaton.reach(piece.pairs, piece.grams if automaton.m >= 4 else None) if large else 0
+        reach, rare = 0, -1
+        if large:
+            reach = automaton.reach(piece.pairs, piece.grams if automaton.m >= 4 else None)
+            rare = rarest_byte(automaton.pattern, counts, len(piece.values), RARE_BYTE)
         return scan_column(piece.values, piece.offsets, states, act, automaton, hits,
                            automaton.m > 1 and counts[automaton.second] < counts[automaton.first], reach,
-                           large and self.resets(following), _rarest(automaton.pattern, counts) if large else -1)
+                           large and self.resets(following), rare)
 
     def resets(self, piece) -> bool:
         """Whether ``piece`` leads every state where it leads state 0: no value of it starts with a
@@ -250,13 +256,6 @@ class _Fresh:
             return len(piece) > 0 and not self.automaton.byte_mask >> piece[0] & 1
         lead = piece.lead_mask
         return lead is not None and not lead & self.automaton.byte_mask
-
-
-def _rarest(pattern: bytes, counts: list) -> int:
-    """Where ``pattern`` holds its byte rarest in a column of these byte ``counts``, when rare
-    enough (under 1 in RARE_BYTE bytes) to find matches by; else -1."""
-    at = min(range(len(pattern)), key=lambda k: counts[pattern[k]])
-    return at if counts[pattern[at]] * RARE_BYTE < sum(counts) else -1
 
 
 def _words(mask: int) -> np.ndarray:

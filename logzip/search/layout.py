@@ -29,7 +29,7 @@ from ..codec.strings import ByteColumn
 from ..codec._summary import byte_counts
 from ..codec.summary import pair_bits
 from ..errors import CorruptArchiveError, FormatError
-from ._render import join_spans, line_pair_maps, span_codes, span_hashes
+from ._render import join_spans, line_maps, span_codes, span_hashes
 from ._scan import gram_bits
 
 
@@ -346,21 +346,21 @@ class BlockLayout:
         spans.add(ended, 3 << 20, self.terminator, js[ended])
         return spans.join(len(js))
 
-    def pair_maps(self, group: Group) -> np.ndarray:
-        """For each segment of ``group`` (contents or misfits), the byte pairs that its lines hold,
-        header and terminators included (pairs across lines left out): one row of 8,192 bytes
-        of packed bits a segment. A pattern without a line feed with a pair its template's row
-        lacks has no match in those lines. Made on first use, from the pieces, in one pass over
-        the block's bytes (:func:`line_pair_maps`)."""
+    def line_maps(self, group: Group) -> Tuple[np.ndarray, np.ndarray]:
+        """For each segment of ``group`` (contents or misfits), the byte pairs and the 4-grams
+        that its lines hold, header and terminators included (what lies across lines left
+        out): two arrays of one row of 8,192 bytes of packed bits a segment (:func:`line_maps`).
+        A pattern without a line feed with a pair or a 4-gram that a template's row lacks has
+        no match in its lines. Made on first use, from the pieces, in one pass over the block."""
         key = id(group)
-        if key not in self._pair_maps:
+        if key not in self._line_maps:
             fitting = group is self.contents
             around = (self.head.pieces, self.tail.pieces) if fitting else ([], [])
-            self._pair_maps[key] = line_pair_maps(
+            self._line_maps[key] = line_maps(
                 _spelled(around[0]), [_spelled(s.pieces) for s in group.segments], _spelled(around[1]),
                 _spelled([self.terminator])[0], group.segment_of.astype(np.int64), group.rank,
                 self.fit_lines if fitting else self.misfit_lines, self.n_terminated)
-        return self._pair_maps[key]
+        return self._line_maps[key]
 
     def line_lengths(self) -> np.ndarray:
         out = np.zeros(self.n_lines, dtype=np.int64)
@@ -371,7 +371,7 @@ class BlockLayout:
         return out
 
     def __post_init__(self):
-        self._pair_maps = {}
+        self._line_maps = {}
         self.fit_rank = np.full(self.n_lines, -1, dtype=np.int64)
         self.fit_rank[self.fit_lines] = np.arange(len(self.fit_lines))
         self.misfit_rank = np.full(self.n_lines, -1, dtype=np.int64)
@@ -446,7 +446,7 @@ def _template_pieces(template, columns) -> List[Piece]:
 
 
 def _spelled(pieces: List[Piece]) -> List[tuple]:
-    """Pieces as :func:`line_pair_maps` reads them: (bytes,), (values, offsets) or
+    """Pieces as :func:`line_maps` reads them: (bytes,), (values, offsets) or
     (values, offsets, codes)."""
     out = []
     for piece in pieces:
