@@ -164,14 +164,18 @@ def as_piece(column: ByteColumn) -> Piece:
         if len(np.unique(sample)) <= CODED_RATIO * len(sample):
             return CodedColumn(_plain(column), codes.astype(np.int32))
         column = column.flat()
-    rows = np.arange(0, n, max(1, n // CODED_SAMPLE))
     values, offsets = _buffer(column), np.ascontiguousarray(column.offsets, dtype=np.int64)
-    sample = span_hashes(np.frombuffer(values, dtype=np.uint8), offsets[rows], offsets[rows + 1])
-    if len(np.unique(sample)) > max(1, CODED_RATIO * len(sample)):
-        return Column(values, offsets)
-    coded = CodedColumn.of(values, offsets)
-    if len(coded.dictionary.offsets) == 2:
+    if n > CODED_SAMPLE:
+        rows = np.arange(0, n, n // CODED_SAMPLE)
+        sample = span_hashes(np.frombuffer(values, dtype=np.uint8), offsets[rows], offsets[rows + 1])
+        if len(np.unique(sample)) > CODED_RATIO * len(sample):
+            return Column(values, offsets)
+    coded = CodedColumn.of(values, offsets)     # a small column is coded whole to count its values
+    n_values = len(coded.dictionary.offsets) - 1
+    if n_values == 1:
         return coded.dictionary[0]
+    if n <= CODED_SAMPLE and n_values > CODED_RATIO * n:
+        return Column(values, offsets)
     return coded
 
 
@@ -237,11 +241,11 @@ class Segment:
 @dataclass
 class Group:
     """Strings described by templates: ``segments[0]`` holds the unmatched strings, ``segments[1 + t]``
-    template t's; row i of the group is row ``rank[i]`` of segment ``segment_of[i]``."""
+    template t's; row i of the group is row ``rank[i]`` of segment ``segment_of[i]`` (the rows of
+    a segment in order)."""
 
     segments: List[Segment]
-    segment_of: np.ndarray
-    rank: np.ndarray
+    segment_of: np.ndarray   # int64
 
     def row(self, i: int) -> bytes:
         return self.segments[self.segment_of[i]].row(self.rank[i])
@@ -274,9 +278,11 @@ class Group:
     def __post_init__(self):
         # Segment numbers in the narrowest type, so that sorting by them is a radix sort.
         self.code_type = np.uint16 if len(self.segments) <= 1 << 16 else np.int64
-        self._order = np.argsort(self.segment_of, kind="stable")
+        self._order = np.argsort(self.segment_of.astype(self.code_type), kind="stable")
         counts = np.bincount(self.segment_of, minlength=len(self.segments))
         self._starts = np.concatenate(([0], np.cumsum(counts)))
+        self.rank = np.empty(len(self._order), dtype=np.int64)
+        self.rank[self._order] = np.arange(len(self._order)) - np.repeat(self._starts[:-1], counts)
 
 
 @dataclass
@@ -426,11 +432,7 @@ def _group(stored) -> Group:
         if len(columns) != len(template.slots) or any(len(c) != count for c in columns):
             raise CorruptArchiveError("corrupt archive: a template's parameter count disagrees with its lines")
         segments.append(Segment(_template_pieces(template, iter(columns)), count))
-    order = np.argsort(ids, kind="stable")
-    starts = np.concatenate(([0], np.cumsum(counts)))
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[order] = np.arange(len(ids)) - np.repeat(starts[:-1], counts)
-    return Group(segments, ids, rank)
+    return Group(segments, ids)
 
 
 def _template_pieces(template, columns) -> List[Piece]:
