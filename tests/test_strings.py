@@ -44,6 +44,21 @@ def test_fill_plain_and_coded_runs():
         _strings.fill([b"a", "b"], [plain.run()], 3, 100)
 
 
+def test_fill_trims_the_last_row():
+    plain = ByteColumn.from_list([b"1", b"", b"333"])
+    rows = fill([b"<", b">\r\n"], [plain], 3, trim=2)
+    assert rows.tolist() == [b"<1>\r\n", b"<>\r\n", b"<333>"]
+    assert rows.data == b"<1>\r\n<>\r\n<333>"
+    assert fill([b"ab\n"], [], 2, trim=1).data == b"ab\nab"     # constant rows too
+    assert fill([b"", b"\n"], [plain], 3, cap=8, trim=1).data == b"1\n\n333"  # cap counts the trimmed bytes
+    assert fill([b"<", b">\r\n"], [plain], 3, trim=7).tolist()[-1] == b""
+    for bad in (-1, 8):     # the last row "<333>\r\n" has 7 bytes
+        with pytest.raises(CorruptArchiveError):
+            fill([b"<", b">\r\n"], [plain], 3, trim=bad)
+    with pytest.raises(CorruptArchiveError):
+        fill([b"", b"\n"], [ByteColumn.from_list([])], 0, trim=1)
+
+
 def test_lines():
     for text, rows in [(b"a\nbb\n\nc", 4), (b"", 1), (b"\n", 2), (b"abc", 1)]:
         data, offsets = _strings.lines(text, rows)

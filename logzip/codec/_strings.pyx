@@ -69,9 +69,24 @@ cdef int set_run(Run *run, tuple source, Py_ssize_t n, list keep) except -1:
     return 0
 
 
-def fill(list texts, list runs, Py_ssize_t n, int64_t cap):
+cdef unsigned char *fill_row(unsigned char *out, const Run *parts, Py_ssize_t n_runs, Py_ssize_t i,
+                            const unsigned char **literals, const int64_t *literal_sizes) noexcept nogil:
+    """Write row i of :func:`fill` to out; return its end."""
+    cdef Py_ssize_t k
+    cdef int64_t j
+    out = put(out, literals[0], literal_sizes[0])
+    for k in range(n_runs):
+        j = value_of(&parts[k], i)
+        out = put(out, parts[k].data + parts[k].offsets[j], parts[k].offsets[j + 1] - parts[k].offsets[j])
+        out = put(out, literals[k + 1], literal_sizes[k + 1])
+    return out
+
+
+def fill(list texts, list runs, Py_ssize_t n, int64_t cap, int64_t trim=0):
     """``(data, offsets)`` of the n rows ``texts[0] + runs[0][i] + texts[1] + ... + runs[-1][i]
-    + texts[-1]``; data is ``bytes``. ValueError past cap bytes."""
+    + texts[-1]``, the last row without its last ``trim`` bytes (a line end the input did not
+    have: cutting it off the result would copy the result); data is ``bytes``. ValueError past
+    cap bytes, or where the last row is shorter than trim."""
     cdef Py_ssize_t n_runs = len(runs), k, i
     cdef list keep = []
     cdef Run *parts
@@ -109,15 +124,18 @@ def fill(list texts, list runs, Py_ssize_t n, int64_t cap):
                     break
         if too_big:
             raise ValueError(f"rows would take more than {cap} bytes")
-        result = PyBytes_FromStringAndSize(NULL, total)
+        if trim < 0 or (trim and (n == 0 or offsets[n] - offsets[n - 1] < trim)):
+            raise ValueError("fill: the last row is shorter than what to trim")
+        result = PyBytes_FromStringAndSize(NULL, total - trim)
         out = <unsigned char *>PyBytes_AS_STRING(result)
         with nogil:
-            for i in range(n):
-                out = put(out, literals[0], literal_sizes[0])
-                for k in range(n_runs):
-                    j = value_of(&parts[k], i)
-                    out = put(out, parts[k].data + parts[k].offsets[j], parts[k].offsets[j + 1] - parts[k].offsets[j])
-                    out = put(out, literals[k + 1], literal_sizes[k + 1])
+            for i in range(n - (trim > 0)):
+                out = fill_row(out, parts, n_runs, i, literals, literal_sizes)
+        if trim:
+            last = PyBytes_FromStringAndSize(NULL, offsets[n] - offsets[n - 1])
+            fill_row(<unsigned char *>PyBytes_AS_STRING(last), parts, n_runs, n - 1, literals, literal_sizes)
+            memcpy(out, PyBytes_AS_STRING(last), offsets[n] - offsets[n - 1] - trim)
+            offsets[n] -= trim
     finally:
         PyMem_Free(parts)
         PyMem_Free(literals)
