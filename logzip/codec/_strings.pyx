@@ -278,26 +278,52 @@ def lines(const unsigned char[::1] data, Py_ssize_t rows):
     return result, offsets_array
 
 
+cdef extern from *:
+    int __builtin_clzll(unsigned long long) nogil
+
+
+cdef const char *PAIRS = (b"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                          b"4041424344454647484950515253545556575859606162636465666768697071727374757677787980"
+                          b"81828384858687888990919293949596979899")
+cdef uint64_t POWERS[20]      # 10 ** k
+
+
+cdef void fill_powers() noexcept:
+    cdef int k
+    POWERS[0] = 1
+    for k in range(1, 20):
+        POWERS[k] = POWERS[k - 1] * 10
+
+
+fill_powers()
+
+
 cdef inline int spelt_length(uint64_t magnitude, int base) noexcept nogil:
-    cdef int length = 1
-    if base == 10:
-        while magnitude >= 10:
-            magnitude //= 10
-            length += 1
-    else:
-        while magnitude >= 16:
-            magnitude >>= 4
-            length += 1
-    return length
+    """Digits of magnitude: from its bit length (log10 2 ~ 1233 / 4096), then one comparison
+    (of magnitude | 1, the same for every power of ten but 1, so that 0 has a digit)."""
+    cdef int bits = 64 - __builtin_clzll(magnitude | 1), guess
+    if base != 10:
+        return (bits + 3) >> 2
+    guess = (bits * 1233) >> 12
+    return guess + 1 - ((magnitude | 1) < POWERS[guess])
 
 
 cdef inline void spell_digits(unsigned char *out, uint64_t magnitude, int length, int base) noexcept nogil:
-    """The digits of magnitude into out[0:length], most significant first."""
+    """The digits of magnitude into out[0:length], most significant first (decimal two at a time)."""
     cdef int k
+    cdef uint64_t pair
     if base == 10:
-        for k in range(length - 1, -1, -1):
-            out[k] = 48 + <unsigned char>(magnitude % 10)
-            magnitude //= 10
+        while magnitude >= 100:
+            pair = magnitude % 100
+            magnitude //= 100
+            length -= 2
+            out[length] = PAIRS[2 * pair]
+            out[length + 1] = PAIRS[2 * pair + 1]
+        if magnitude >= 10:
+            out[length - 2] = PAIRS[2 * magnitude]
+            out[length - 1] = PAIRS[2 * magnitude + 1]
+        else:
+            out[length - 1] = 48 + <unsigned char>magnitude
     else:
         for k in range(length - 1, -1, -1):
             out[k] = DIGITS[magnitude & 15]
@@ -343,3 +369,59 @@ def spell(const int64_t[::1] values, const int64_t[::1] pads, int base):
             spell_digits(out, magnitude, length, base)
             out += length
     return result, offsets_array
+
+
+def planes(const unsigned char[::1] data, Py_ssize_t count, int width):
+    """The count numbers stored as ``width`` byte planes (plane k holds byte k, the least
+    significant first, of every number), as uint64."""
+    cdef Py_ssize_t i
+    cdef int k
+    if width < 1 or width > 8 or data.shape[0] != count * width:
+        raise ValueError("planes: width bytes per number")
+    numbers_array = np.empty(count, dtype=np.uint64)
+    cdef uint64_t[::1] numbers = numbers_array
+    with nogil:
+        for i in range(count):
+            numbers[i] = data[i]
+        for k in range(1, width):
+            for i in range(count):
+                numbers[i] |= <uint64_t>data[k * count + i] << (8 * k)
+    return numbers_array
+
+
+def pick(const uint64_t[::1] distinct, const uint64_t[::1] ranks):
+    """``distinct[ranks]``; ValueError where a rank is out of range."""
+    cdef Py_ssize_t i, n = ranks.shape[0], n_distinct = distinct.shape[0]
+    cdef bint bad = False
+    numbers_array = np.empty(n, dtype=np.uint64)
+    cdef uint64_t[::1] numbers = numbers_array
+    with nogil:
+        for i in range(n):
+            if ranks[i] >= <uint64_t>n_distinct:
+                bad = True
+                break
+            numbers[i] = distinct[ranks[i]]
+    if bad:
+        raise ValueError("rank out of range")
+    return numbers_array
+
+
+cdef inline uint64_t unzigzag(uint64_t encoded) noexcept nogil:
+    return (encoded >> 1) ^ (0 - (encoded & 1))
+
+
+def integers(uint64_t[::1] encoded, uint64_t zigzag_base, bint delta):
+    """Undo frame of reference or, with ``delta``, zigzag deltas, in place: number i is
+    ``base + encoded[i]``, or ``base`` plus the sum of the deltas up to i (arithmetic mod
+    2^64, as the encoder's int64); ``base`` is zigzag coded. Returns the numbers as int64."""
+    cdef Py_ssize_t i, n = encoded.shape[0]
+    cdef uint64_t total = unzigzag(zigzag_base)
+    with nogil:
+        if delta:
+            for i in range(n):
+                total += unzigzag(encoded[i])
+                encoded[i] = total
+        else:
+            for i in range(n):
+                encoded[i] += total
+    return np.asarray(encoded).view(np.int64)
