@@ -451,3 +451,25 @@ def integers(uint64_t[::1] encoded, uint64_t zigzag_base, bint delta):
             for i in range(n):
                 encoded[i] += total
     return np.asarray(encoded).view(np.int64)
+
+
+def fused_digits(unsigned char[:, ::1] matrix, const int64_t[::1] fused, const int64_t[::1] radices,
+                 const int64_t[::1] lows, const int64_t[::1] starts, const int64_t[::1] places):
+    """Write the digits of fused numbers into the rows of matrix: number i is the mixed-radix
+    combination of pieces (the last piece least significant), piece k being ``lows[k]`` plus
+    its digit in radix ``radices[k]``, spelt in decimal at the columns
+    ``places[starts[k]:starts[k + 1]]`` (most significant first). Callers have checked the
+    ranges: every piece fits its places, every place is a column of matrix."""
+    cdef Py_ssize_t i, k, p, n_pieces = radices.shape[0]
+    cdef int64_t rest, number
+    if fused.shape[0] != matrix.shape[0] or lows.shape[0] != n_pieces or starts.shape[0] != n_pieces + 1:
+        raise ValueError("fused_digits: arrays disagree")
+    with nogil:
+        for i in range(fused.shape[0]):
+            rest = fused[i]
+            for k in range(n_pieces - 1, -1, -1):
+                number = rest % radices[k] + lows[k]
+                rest //= radices[k]
+                for p in range(starts[k + 1] - 1, starts[k] - 1, -1):
+                    matrix[i, places[p]] = 48 + number % 10
+                    number //= 10

@@ -807,12 +807,10 @@ def _decode_fused(reader: _Reader, texts: List[bytes], count: int) -> ByteColumn
         fused = reader.int_array(count)
         if count and (fused.min() < 0 or fused.max() >= np.prod([radices[k] for k in group], dtype=object)):
             raise CorruptArchiveError("corrupt column table: fused digits out of range")
-        for k in reversed(group):
-            fused, numbers = np.divmod(fused, radices[k])
-            numbers += lows[k]
-            for place in reversed(pieces[k]):
-                numbers, digit = np.divmod(numbers, 10)
-                matrix[:, place] = digit + 48
+        starts = np.cumsum([0] + [len(pieces[k]) for k in group], dtype=np.int64)
+        _strings.fused_digits(matrix, fused, np.array([radices[k] for k in group], dtype=np.int64),
+                              np.array([lows[k] for k in group], dtype=np.int64), starts,
+                              np.array([place for k in group for place in pieces[k]], dtype=np.int64))
     return ByteColumn(matrix.reshape(-1), np.arange(count + 1, dtype=np.int64) * len(row))
 
 
