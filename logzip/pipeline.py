@@ -89,10 +89,11 @@ def compress_block(raw: bytes, params: CompressionParameters) -> CompressedBlock
 
 def decompress_block(block: BlockHeader, payload: bytes) -> bytes:
     """Decode one block and check it against the sizes and checksum it was stored with."""
+    from .codec._lines import count_newlines
     from .codec.block import decode_block
 
     raw = decode_block(payload, block.raw_len)
-    if len(raw) != block.raw_len or crc32(raw) != block.raw_crc or raw.count(b"\n") != block.n_lines:
+    if len(raw) != block.raw_len or crc32(raw) != block.raw_crc or count_newlines(raw) != block.n_lines:
         raise CorruptArchiveError("corrupt archive: a block does not decode to what was stored")
     return raw
 

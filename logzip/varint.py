@@ -49,13 +49,22 @@ class VarintReader:
             if shift > 63:
                 raise self.corrupt("varint too long")
 
-    def take(self, n: int) -> bytes:
-        end = self.pos + n
+    def _skip(self, n: int) -> int:
+        """Move past the next ``n`` bytes; where they start."""
+        start, end = self.pos, self.pos + n
         if end > len(self.payload):
             raise self.corrupt("truncated")
-        data = self.payload[self.pos:end]
         self.pos = end
-        return data
+        return start
+
+    def take(self, n: int) -> bytes:
+        start = self._skip(n)
+        return self.payload[start:self.pos]
+
+    def view(self, n: int) -> memoryview:
+        """The next ``n`` bytes, uncopied (large integer planes)."""
+        start = self._skip(n)
+        return memoryview(self.payload)[start:self.pos]
 
     def bytes(self) -> bytes:
         return self.take(self.varint())

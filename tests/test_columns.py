@@ -399,3 +399,21 @@ def test_integer_arrays_round_trip(values):
         decode_ints(blob, len(values) + 1)
     with pytest.raises(CorruptArchiveError):
         decode_table(blob)
+
+
+def test_fused_digits_round_trip(monkeypatch):
+    """Same-length values are stored as their digits fused in mixed radix: times of day with
+    milliseconds, and 40-digit numbers (pieces of 18 digits, fused in several groups)."""
+    from logzip.codec import columns
+    calls = []
+    fused_digits = columns._strings.fused_digits
+    monkeypatch.setattr(columns._strings, "fused_digits", lambda *args: calls.append(len(args[2])) or fused_digits(*args))
+    rng = random.Random(5)
+    times = sorted(b"2015-10-18 %02d:%02d:%02d,%03d" % (rng.randrange(24), rng.randrange(60), rng.randrange(60),
+                                                       rng.randrange(1000)) for _ in range(5000))
+    long_numbers = [b"%040d" % rng.randrange(10 ** 40) for _ in range(3000)]
+    for column in (times, long_numbers):
+        calls.clear()
+        assert decode_table(encode_table([column], 19)) == [column]
+        assert calls, "the column was not fused"
+    assert len(calls) > 1, "40-digit numbers take several fused groups"

@@ -1,6 +1,7 @@
 """Lines and their terminators split and join back byte for byte."""
 from hypothesis import given, strategies as st
 
+from logzip.codec._lines import count_newlines
 from logzip.codec.lines import ALL_CRLF, ALL_LF, MIXED, join_lines, split_lines
 
 line_bytes = st.binary(max_size=20).map(lambda b: b.replace(b"\n", b""))
@@ -33,3 +34,11 @@ def test_lone_carriage_returns_stay_in_the_line():
     lines, endings = split_lines(raw)
     assert lines == [b"a\rb", b"", b"\r"]
     assert join_lines(lines, endings) == raw
+
+
+@given(st.binary(max_size=2000), st.integers(0, 600))
+def test_count_newlines(raw, newlines):
+    """Runs of 255 bytes are summed in one byte: the count must not wrap at 256 newlines."""
+    raw = raw + b"\n" * newlines + raw
+    assert count_newlines(raw) == raw.count(b"\n")
+    assert count_newlines(bytearray(raw)) == raw.count(b"\n")

@@ -1,6 +1,7 @@
 """The typed decode path's primitives (logzip.codec.strings, _strings) against plain Python."""
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 from logzip.codec import _strings
 from logzip.codec.strings import ByteColumn, blank_where, equals_where, fill, join_lines, scatter
@@ -25,6 +26,31 @@ def test_spell():
     assert spell([], [], 10) == []
 
 
+@given(st.lists(st.tuples(st.integers(-2**63, 2**63 - 1), st.integers(0, 3)), max_size=50))
+def test_spell_any_int64(pairs):
+    """Digit counts come from bit lengths: every power of ten and its neighbours, 0 and both ends."""
+    pairs += [(sign * 10 ** k + d, 0) for k in range(19) for d in (-1, 0, 1) for sign in (1, -1)]
+    values, pads = [v for v, _ in pairs], [p for _, p in pairs]
+    assert spell(values, [], 10) == [b"%d" % v for v in values]
+    assert spell(values, pads, 10) == [b"-" * (v < 0) + b"0" * p + b"%d" % abs(v) for v, p in pairs]
+    magnitudes = [abs(v) for v in values if v > -2**63]
+    assert spell(magnitudes, [], 16) == [b"%x" % v for v in magnitudes]
+
+
+def test_planes_and_pick():
+    numbers = np.array([0, 1, 255, 256, 2**40 + 7, 2**64 - 1], dtype=np.uint64)
+    for width in range(1, 9):
+        kept = numbers & np.uint64(2 ** (8 * width) - 1)
+        planes = kept.astype("<u8").view(np.uint8).reshape(-1, 8)[:, :width].T.tobytes()
+        assert _strings.planes(planes, len(numbers), width).tolist() == kept.tolist()
+    with pytest.raises(ValueError):
+        _strings.planes(b"\0" * 5, 2, 2)
+    ranks = np.array([2, 0, 0, 1], dtype=np.uint64)
+    assert _strings.pick(numbers[:3], ranks).tolist() == [255, 0, 0, 1]
+    with pytest.raises(ValueError):
+        _strings.pick(numbers[:2], ranks)
+
+
 def test_fill_plain_and_coded_runs():
     plain = ByteColumn.from_list([b"1", b"", b"333"])
     codes = coded([b"x", b"\0\r\n"], [1, 0, 1])
@@ -42,6 +68,21 @@ def test_fill_plain_and_coded_runs():
         _strings.fill([b"a"], [plain.run()], 3, 100)     # texts must be one more than runs
     with pytest.raises(TypeError):
         _strings.fill([b"a", "b"], [plain.run()], 3, 100)
+
+
+def test_fill_trims_the_last_row():
+    plain = ByteColumn.from_list([b"1", b"", b"333"])
+    rows = fill([b"<", b">\r\n"], [plain], 3, trim=2)
+    assert rows.tolist() == [b"<1>\r\n", b"<>\r\n", b"<333>"]
+    assert rows.data == b"<1>\r\n<>\r\n<333>"
+    assert fill([b"ab\n"], [], 2, trim=1).data == b"ab\nab"     # constant rows too
+    assert fill([b"", b"\n"], [plain], 3, cap=8, trim=1).data == b"1\n\n333"  # cap counts the trimmed bytes
+    assert fill([b"<", b">\r\n"], [plain], 3, trim=7).tolist()[-1] == b""
+    for bad in (-1, 8):     # the last row "<333>\r\n" has 7 bytes
+        with pytest.raises(CorruptArchiveError):
+            fill([b"<", b">\r\n"], [plain], 3, trim=bad)
+    with pytest.raises(CorruptArchiveError):
+        fill([b"", b"\n"], [ByteColumn.from_list([])], 0, trim=1)
 
 
 def test_lines():

@@ -21,15 +21,24 @@ cdef int64_t NO_ROW = -1
 
 cdef struct Run:
     const unsigned char *data
+    const unsigned char *end    # of data: what may be read
     const int64_t *offsets
     const int64_t *codes        # NULL: row i is value i
 
 
-cdef inline unsigned char *put(unsigned char *out, const unsigned char *data, int64_t size) noexcept nogil:
-    """Copy size bytes to out and return the end: inline for the many 0- and 1-byte parts."""
-    if size == 1:
-        out[0] = data[0]
-    elif size:
+cdef enum:
+    WORD = 16                   # parts up to this size are copied as one fixed-size block
+
+
+cdef inline unsigned char *put(unsigned char *out, const unsigned char *out_end, const unsigned char *data,
+                               const unsigned char *data_end, int64_t size) noexcept nogil:
+    """Copy size bytes to out and return the end. The many short parts (a separator, a
+    number) are copied as one block of WORD bytes where both buffers have room (what lies
+    past size is garbage that the next parts overwrite): a memcpy of a constant size is two
+    instructions, one of a varying size a call and a mispredicted branch or two."""
+    if size <= WORD and data_end - data >= WORD and out_end - out >= WORD:
+        memcpy(out, data, WORD)
+    else:
         memcpy(out, data, size)
     return out + size
 
@@ -55,6 +64,7 @@ cdef int set_run(Run *run, tuple source, Py_ssize_t n, list keep) except -1:
     if offsets_view.shape[0] == 0:
         raise ValueError("a run needs at least one offset")
     run.data = data_pointer(data_view)
+    run.end = run.data + data_view.shape[0]
     run.offsets = &offsets_view[0]
     if codes is None:
         run.codes = NULL
@@ -69,17 +79,36 @@ cdef int set_run(Run *run, tuple source, Py_ssize_t n, list keep) except -1:
     return 0
 
 
-def fill(list texts, list runs, Py_ssize_t n, int64_t cap):
+cdef unsigned char *fill_row(unsigned char *out, const unsigned char *out_end, const Run *parts,
+                             Py_ssize_t n_runs, Py_ssize_t i, const unsigned char **literals,
+                             const int64_t *literal_sizes, const unsigned char *literal_end) noexcept nogil:
+    """Write row i of :func:`fill` to out (out_end: the end of its buffer); return its end."""
+    cdef Py_ssize_t k
+    cdef int64_t j
+    out = put(out, out_end, literals[0], literal_end, literal_sizes[0])
+    for k in range(n_runs):
+        j = value_of(&parts[k], i)
+        out = put(out, out_end, parts[k].data + parts[k].offsets[j], parts[k].end,
+                  parts[k].offsets[j + 1] - parts[k].offsets[j])
+        out = put(out, out_end, literals[k + 1], literal_end, literal_sizes[k + 1])
+    return out
+
+
+def fill(list texts, list runs, Py_ssize_t n, int64_t cap, int64_t trim=0):
     """``(data, offsets)`` of the n rows ``texts[0] + runs[0][i] + texts[1] + ... + runs[-1][i]
-    + texts[-1]``; data is ``bytes``. ValueError past cap bytes."""
+    + texts[-1]``, the last row without its last ``trim`` bytes (a line end the input did not
+    have: cutting it off the result would copy the result); data is ``bytes``. ValueError past
+    cap bytes, or where the last row is shorter than trim."""
     cdef Py_ssize_t n_runs = len(runs), k, i
     cdef list keep = []
     cdef Run *parts
     cdef const unsigned char **literals
     cdef int64_t *literal_sizes
+    cdef unsigned char *literal_buffer = NULL     # the texts one after the other, then WORD bytes
     cdef int64_t fixed = 0, total = 0, j
     cdef bint too_big = False
     cdef unsigned char *out
+    cdef unsigned char *end
     if len(texts) != n_runs + 1:
         raise ValueError("fill: needs n + 1 texts for n runs")
     parts = <Run *>PyMem_Malloc((n_runs + 1) * sizeof(Run))
@@ -91,9 +120,16 @@ def fill(list texts, list runs, Py_ssize_t n, int64_t cap):
         if parts == NULL or literals == NULL or literal_sizes == NULL:
             raise MemoryError()
         for k in range(n_runs + 1):
-            literals[k] = <const unsigned char *>PyBytes_AS_STRING(<bytes?>texts[k])
-            literal_sizes[k] = PyBytes_GET_SIZE(texts[k])
+            literal_sizes[k] = PyBytes_GET_SIZE(<bytes?>texts[k])
             fixed += literal_sizes[k]
+        literal_buffer = <unsigned char *>PyMem_Malloc(fixed + WORD)
+        if literal_buffer == NULL:
+            raise MemoryError()
+        out = literal_buffer
+        for k in range(n_runs + 1):
+            literals[k] = out
+            memcpy(out, PyBytes_AS_STRING(texts[k]), literal_sizes[k])
+            out += literal_sizes[k]
         for k in range(n_runs):
             set_run(&parts[k], <tuple?>runs[k], n, keep)
         with nogil:
@@ -109,19 +145,25 @@ def fill(list texts, list runs, Py_ssize_t n, int64_t cap):
                     break
         if too_big:
             raise ValueError(f"rows would take more than {cap} bytes")
-        result = PyBytes_FromStringAndSize(NULL, total)
+        if trim < 0 or (trim and (n == 0 or offsets[n] - offsets[n - 1] < trim)):
+            raise ValueError("fill: the last row is shorter than what to trim")
+        result = PyBytes_FromStringAndSize(NULL, total - trim)
         out = <unsigned char *>PyBytes_AS_STRING(result)
+        end = out + total - trim
         with nogil:
-            for i in range(n):
-                out = put(out, literals[0], literal_sizes[0])
-                for k in range(n_runs):
-                    j = value_of(&parts[k], i)
-                    out = put(out, parts[k].data + parts[k].offsets[j], parts[k].offsets[j + 1] - parts[k].offsets[j])
-                    out = put(out, literals[k + 1], literal_sizes[k + 1])
+            for i in range(n - (trim > 0)):
+                out = fill_row(out, end, parts, n_runs, i, literals, literal_sizes, literal_buffer + fixed + WORD)
+        if trim:
+            last = PyBytes_FromStringAndSize(NULL, offsets[n] - offsets[n - 1])
+            fill_row(<unsigned char *>PyBytes_AS_STRING(last), <unsigned char *>PyBytes_AS_STRING(last) + len(last),
+                     parts, n_runs, n - 1, literals, literal_sizes, literal_buffer + fixed + WORD)
+            memcpy(out, PyBytes_AS_STRING(last), offsets[n] - offsets[n - 1] - trim)
+            offsets[n] -= trim
     finally:
         PyMem_Free(parts)
         PyMem_Free(literals)
         PyMem_Free(literal_sizes)
+        PyMem_Free(literal_buffer)
     return result, offsets_array
 
 
@@ -147,6 +189,7 @@ def assemble(list runs, list counts, ids, int64_t cap, const unsigned char[::1] 
     cdef int64_t total = 0, j, group = 0
     cdef int problem = 0
     cdef unsigned char *out
+    cdef unsigned char *end
     try:
         if parts == NULL or taken == NULL or limits == NULL:
             raise MemoryError()
@@ -189,6 +232,7 @@ def assemble(list runs, list counts, ids, int64_t cap, const unsigned char[::1] 
             raise ValueError(f"rows would take more than {cap} bytes")
         result = PyBytes_FromStringAndSize(NULL, total)
         out = <unsigned char *>PyBytes_AS_STRING(result)
+        end = out + total
         with nogil:
             for k in range(n_runs):
                 taken[k] = 0
@@ -197,7 +241,7 @@ def assemble(list runs, list counts, ids, int64_t cap, const unsigned char[::1] 
                     group = groups[i]
                 j = value_of(&parts[group], taken[group])
                 taken[group] += 1
-                out = put(out, parts[group].data + parts[group].offsets[j],
+                out = put(out, end, parts[group].data + parts[group].offsets[j], parts[group].end,
                           parts[group].offsets[j + 1] - parts[group].offsets[j])
                 if i < n_terminated:
                     if is_crlf(bits, i, terminator):
@@ -260,26 +304,52 @@ def lines(const unsigned char[::1] data, Py_ssize_t rows):
     return result, offsets_array
 
 
+cdef extern from *:
+    int __builtin_clzll(unsigned long long) nogil
+
+
+cdef const char *PAIRS = (b"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                          b"4041424344454647484950515253545556575859606162636465666768697071727374757677787980"
+                          b"81828384858687888990919293949596979899")
+cdef uint64_t POWERS[20]      # 10 ** k
+
+
+cdef void fill_powers() noexcept:
+    cdef int k
+    POWERS[0] = 1
+    for k in range(1, 20):
+        POWERS[k] = POWERS[k - 1] * 10
+
+
+fill_powers()
+
+
 cdef inline int spelt_length(uint64_t magnitude, int base) noexcept nogil:
-    cdef int length = 1
-    if base == 10:
-        while magnitude >= 10:
-            magnitude //= 10
-            length += 1
-    else:
-        while magnitude >= 16:
-            magnitude >>= 4
-            length += 1
-    return length
+    """Digits of magnitude: from its bit length (log10 2 ~ 1233 / 4096), then one comparison
+    (of magnitude | 1, the same for every power of ten but 1, so that 0 has a digit)."""
+    cdef int bits = 64 - __builtin_clzll(magnitude | 1), guess
+    if base != 10:
+        return (bits + 3) >> 2
+    guess = (bits * 1233) >> 12
+    return guess + 1 - ((magnitude | 1) < POWERS[guess])
 
 
 cdef inline void spell_digits(unsigned char *out, uint64_t magnitude, int length, int base) noexcept nogil:
-    """The digits of magnitude into out[0:length], most significant first."""
+    """The digits of magnitude into out[0:length], most significant first (decimal two at a time)."""
     cdef int k
+    cdef uint64_t pair
     if base == 10:
-        for k in range(length - 1, -1, -1):
-            out[k] = 48 + <unsigned char>(magnitude % 10)
-            magnitude //= 10
+        while magnitude >= 100:
+            pair = magnitude % 100
+            magnitude //= 100
+            length -= 2
+            out[length] = PAIRS[2 * pair]
+            out[length + 1] = PAIRS[2 * pair + 1]
+        if magnitude >= 10:
+            out[length - 2] = PAIRS[2 * magnitude]
+            out[length - 1] = PAIRS[2 * magnitude + 1]
+        else:
+            out[length - 1] = 48 + <unsigned char>magnitude
     else:
         for k in range(length - 1, -1, -1):
             out[k] = DIGITS[magnitude & 15]
@@ -325,3 +395,81 @@ def spell(const int64_t[::1] values, const int64_t[::1] pads, int base):
             spell_digits(out, magnitude, length, base)
             out += length
     return result, offsets_array
+
+
+def planes(const unsigned char[::1] data, Py_ssize_t count, int width):
+    """The count numbers stored as ``width`` byte planes (plane k holds byte k, the least
+    significant first, of every number), as uint64."""
+    cdef Py_ssize_t i
+    cdef int k
+    if width < 1 or width > 8 or data.shape[0] != count * width:
+        raise ValueError("planes: width bytes per number")
+    numbers_array = np.empty(count, dtype=np.uint64)
+    cdef uint64_t[::1] numbers = numbers_array
+    with nogil:
+        for i in range(count):
+            numbers[i] = data[i]
+        for k in range(1, width):
+            for i in range(count):
+                numbers[i] |= <uint64_t>data[k * count + i] << (8 * k)
+    return numbers_array
+
+
+def pick(const uint64_t[::1] distinct, const uint64_t[::1] ranks):
+    """``distinct[ranks]``; ValueError where a rank is out of range."""
+    cdef Py_ssize_t i, n = ranks.shape[0], n_distinct = distinct.shape[0]
+    cdef bint bad = False
+    numbers_array = np.empty(n, dtype=np.uint64)
+    cdef uint64_t[::1] numbers = numbers_array
+    with nogil:
+        for i in range(n):
+            if ranks[i] >= <uint64_t>n_distinct:
+                bad = True
+                break
+            numbers[i] = distinct[ranks[i]]
+    if bad:
+        raise ValueError("rank out of range")
+    return numbers_array
+
+
+cdef inline uint64_t unzigzag(uint64_t encoded) noexcept nogil:
+    return (encoded >> 1) ^ (0 - (encoded & 1))
+
+
+def integers(uint64_t[::1] encoded, uint64_t zigzag_base, bint delta):
+    """Undo frame of reference or, with ``delta``, zigzag deltas, in place: number i is
+    ``base + encoded[i]``, or ``base`` plus the sum of the deltas up to i (arithmetic mod
+    2^64, as the encoder's int64); ``base`` is zigzag coded. Returns the numbers as int64."""
+    cdef Py_ssize_t i, n = encoded.shape[0]
+    cdef uint64_t total = unzigzag(zigzag_base)
+    with nogil:
+        if delta:
+            for i in range(n):
+                total += unzigzag(encoded[i])
+                encoded[i] = total
+        else:
+            for i in range(n):
+                encoded[i] += total
+    return np.asarray(encoded).view(np.int64)
+
+
+def fused_digits(unsigned char[:, ::1] matrix, const int64_t[::1] fused, const int64_t[::1] radices,
+                 const int64_t[::1] lows, const int64_t[::1] starts, const int64_t[::1] places):
+    """Write the digits of fused numbers into the rows of matrix: number i is the mixed-radix
+    combination of pieces (the last piece least significant), piece k being ``lows[k]`` plus
+    its digit in radix ``radices[k]``, spelt in decimal at the columns
+    ``places[starts[k]:starts[k + 1]]`` (most significant first). Callers have checked the
+    ranges: every piece fits its places, every place is a column of matrix."""
+    cdef Py_ssize_t i, k, p, n_pieces = radices.shape[0]
+    cdef int64_t rest, number
+    if fused.shape[0] != matrix.shape[0] or lows.shape[0] != n_pieces or starts.shape[0] != n_pieces + 1:
+        raise ValueError("fused_digits: arrays disagree")
+    with nogil:
+        for i in range(fused.shape[0]):
+            rest = fused[i]
+            for k in range(n_pieces - 1, -1, -1):
+                number = rest % radices[k] + lows[k]
+                rest //= radices[k]
+                for p in range(starts[k + 1] - 1, starts[k] - 1, -1):
+                    matrix[i, places[p]] = 48 + number % 10
+                    number //= 10

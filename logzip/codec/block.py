@@ -295,8 +295,7 @@ class StoredBlock:
             uniform = None if len(self.misfit_rows) else uniform_terminator(self.sections[1])
             if uniform is not None:     # the common case: the lines rendered with their ends, straight
                 terminator, has_tail = uniform
-                text = header.join_columns(header_table, contents, cap, terminator).flat(cap).data
-                return text[:-len(terminator)] if has_tail else text
+                return header.join_columns(header_table, contents, cap, terminator, has_tail).flat(cap).data
             fitting = header.join_columns(header_table, contents, cap)
         if not len(self.misfit_rows):
             return join_lines(fitting, self.sections[1], cap)

@@ -631,10 +631,6 @@ def _zigzag(values: np.ndarray) -> np.ndarray:
     return ((values << 1) ^ (values >> 63)).view(np.uint64)
 
 
-def _unzigzag(encoded: np.ndarray) -> np.ndarray:
-    return ((encoded >> np.uint64(1)) ^ (np.uint64(0) - (encoded & np.uint64(1)))).view(np.int64)
-
-
 def _width(top: int) -> int:
     """Bytes needed for numbers up to top."""
     return max(1, (top.bit_length() + 7) // 8)
@@ -665,13 +661,8 @@ class _Reader(VarintReader):
         use_delta = self.byte()
         if use_delta > 1:
             raise CorruptArchiveError("corrupt column table: bad integer array header")
-        base = _unzigzag(np.array([self.varint() & 0xFFFF_FFFF_FFFF_FFFF], dtype=np.uint64))
-        encoded = self.unsigned(count, ranked=True)
-        if use_delta:
-            values = np.cumsum(_unzigzag(encoded), dtype=np.int64)
-            values += base[0]
-            return values
-        return (encoded + base.view(np.uint64)[0]).view(np.int64)
+        base = self.varint() & 0xFFFF_FFFF_FFFF_FFFF
+        return _strings.integers(self.unsigned(count, ranked=True), base, use_delta)
 
     def unsigned(self, count: int, ranked: bool) -> np.ndarray:
         """Read what _put_unsigned wrote (count numbers), as uint64."""
@@ -680,17 +671,13 @@ class _Reader(VarintReader):
             n_distinct = self.count(count, "distinct number count")
             distinct = self.unsigned(n_distinct, ranked=False)
             ranks = self.unsigned(count, ranked=False)
-            if count and ranks.max() >= n_distinct:
-                raise CorruptArchiveError("corrupt column table: rank out of range")
-            return distinct[ranks]
+            try:
+                return _strings.pick(distinct, ranks)
+            except ValueError:
+                raise CorruptArchiveError("corrupt column table: rank out of range") from None
         if not 1 <= width <= 8:
             raise CorruptArchiveError("corrupt column table: bad integer width")
-        planes = np.frombuffer(self.take(count * width), dtype=np.uint8).reshape(width, count)
-        if width in (1, 2, 4, 8):
-            return np.ascontiguousarray(planes.T).view(f"<u{width}").ravel().astype(np.uint64)
-        matrix = np.zeros((count, 8), dtype=np.uint8)
-        matrix[:, :width] = planes.T
-        return matrix.view("<u8").ravel()
+        return _strings.planes(self.view(count * width), count, width)
 
     def ids(self, count: int, n_values: int) -> np.ndarray:
         ids = self.int_array(count)
@@ -820,12 +807,10 @@ def _decode_fused(reader: _Reader, texts: List[bytes], count: int) -> ByteColumn
         fused = reader.int_array(count)
         if count and (fused.min() < 0 or fused.max() >= np.prod([radices[k] for k in group], dtype=object)):
             raise CorruptArchiveError("corrupt column table: fused digits out of range")
-        for k in reversed(group):
-            fused, numbers = np.divmod(fused, radices[k])
-            numbers += lows[k]
-            for place in reversed(pieces[k]):
-                numbers, digit = np.divmod(numbers, 10)
-                matrix[:, place] = digit + 48
+        starts = np.cumsum([0] + [len(pieces[k]) for k in group], dtype=np.int64)
+        _strings.fused_digits(matrix, fused, np.array([radices[k] for k in group], dtype=np.int64),
+                              np.array([lows[k] for k in group], dtype=np.int64), starts,
+                              np.array([place for k in group for place in pieces[k]], dtype=np.int64))
     return ByteColumn(matrix.reshape(-1), np.arange(count + 1, dtype=np.int64) * len(row))
 
 

@@ -304,11 +304,12 @@ class HeaderFormat:
                                  ByteColumn.from_list(contents)).tolist()
 
     def join_columns(self, columns: List[ByteColumn], contents: ByteColumn, cap: int = MAX_BYTES,
-                     end: bytes = b"") -> ByteColumn:
-        """:meth:`join` on typed columns, each row followed by ``end``, rows of at most ``cap``
-        bytes in all."""
+                     end: bytes = b"", open_end: bool = False) -> ByteColumn:
+        """:meth:`join` on typed columns, each row followed by ``end`` (but the last with
+        ``open_end``), rows of at most ``cap`` bytes in all."""
         groups, n = self._join_groups(columns, contents)
-        return self._render(self._join_texts[:-1] + [self._join_texts[-1] + end], self._join_args, groups, n, cap)
+        return self._render(self._join_texts[:-1] + [self._join_texts[-1] + end], self._join_args, groups, n, cap,
+                            len(end) if open_end else 0)
 
     def pieces(self, columns: List[ByteColumn]) -> list:
         """A fitting line as the sequence it is joined from, for a reader of the columns that
@@ -341,9 +342,10 @@ class HeaderFormat:
             raise CorruptArchiveError("header columns and contents differ in length")
         return groups, n
 
-    def _render(self, texts: List[bytes], args: list, groups: List[ByteColumn], n: int, cap: int) -> ByteColumn:
+    def _render(self, texts: List[bytes], args: list, groups: List[ByteColumn], n: int, cap: int,
+                trim: int = 0) -> ByteColumn:
         runs = [groups[a] if isinstance(a, int) else self._render_optional(a, groups, n, cap) for a in args]
-        return fill(texts, runs, n, cap)
+        return fill(texts, runs, n, cap, trim)
 
     def _render_optional(self, layout: tuple, groups: List[ByteColumn], n: int, cap: int) -> ByteColumn:
         presence, texts, args = layout

@@ -77,10 +77,12 @@ class ByteColumn:
         return np.arange(self.n_values, dtype=np.int64) if self.codes is None else self.codes
 
 
-def fill(texts: List[bytes], columns: List[ByteColumn], rows: int, cap: int = MAX_BYTES) -> ByteColumn:
-    """Row i: ``texts[0] + columns[0][i] + texts[1] + ... + columns[-1][i] + texts[-1]``.
-    CorruptArchiveError when a column has not ``rows`` rows or the rows pass ``cap`` bytes.
-    A column of one value (a separator, a constant) joins the texts around it."""
+def fill(texts: List[bytes], columns: List[ByteColumn], rows: int, cap: int = MAX_BYTES,
+         trim: int = 0) -> ByteColumn:
+    """Row i: ``texts[0] + columns[0][i] + texts[1] + ... + columns[-1][i] + texts[-1]``, the
+    last row without its last ``trim`` bytes. CorruptArchiveError when a column has not
+    ``rows`` rows or the rows pass ``cap`` bytes. A column of one value (a separator, a
+    constant) joins the texts around it."""
     if any(len(column) != rows for column in columns):
         raise CorruptArchiveError("corrupt archive: columns of a row differ in length")
     merged, runs = [texts[0]], []
@@ -90,9 +92,9 @@ def fill(texts: List[bytes], columns: List[ByteColumn], rows: int, cap: int = MA
         else:
             runs.append(column.run())
             merged.append(text)
-    if not runs:
+    if not runs and not trim:
         return ByteColumn.constant(merged[0], rows)
-    return ByteColumn(*_checked(_strings.fill, merged, runs, rows, cap))
+    return ByteColumn(*_checked(_strings.fill, merged, runs, rows, cap, trim))
 
 
 def scatter(columns: List[ByteColumn], ids: np.ndarray, cap: int = MAX_BYTES) -> ByteColumn:
