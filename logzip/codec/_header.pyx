@@ -7,7 +7,8 @@ cut in one pass over its bytes; any other line is left to the regular expression
 Time O(length of the header part), no Python object but the slices it returns.
 """
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE, PyList_New, PyList_SET_ITEM
+from cpython.ref cimport Py_INCREF
 from libc.stdlib cimport free, malloc
 
 
@@ -17,8 +18,9 @@ cdef inline bint _is_space(unsigned char c) noexcept nogil:
 
 
 def split_words(list lines, int words):
-    """``(columns, others)``: ``words + 1`` columns (the fields, then the contents) over the
-    lines of that shape, and the indices of the other lines."""
+    """``(columns, others)``: ``words + 1`` columns (the fields, then the contents), a row
+    per line, and the indices of the lines of another shape, whose rows hold None (the
+    caller fills them in place: merging them in afterwards would copy every column)."""
     cdef Py_ssize_t n_lines = PyList_GET_SIZE(lines), i, pos, length, k
     cdef const unsigned char* text
     cdef Py_ssize_t* starts = <Py_ssize_t*>malloc((words + 1) * sizeof(Py_ssize_t))
@@ -29,7 +31,7 @@ def split_words(list lines, int words):
         free(starts)
         free(ends)
         raise MemoryError()
-    columns = [[] for _ in range(words + 1)]
+    columns = [PyList_New(n_lines) for _ in range(words + 1)]
     others = []
     try:
         for i in range(n_lines):
@@ -49,11 +51,16 @@ def split_words(list lines, int words):
                 pos += 1
             if not fits or pos >= length or _is_space(text[pos]):
                 others.append(i)
+                for k in range(words + 1):
+                    Py_INCREF(None)
+                    PyList_SET_ITEM(columns[k], i, None)
                 continue
             starts[words] = pos
             ends[words] = length
             for k in range(words + 1):
-                columns[k].append(PyBytes_FromStringAndSize(<const char*>text + starts[k], ends[k] - starts[k]))
+                part = PyBytes_FromStringAndSize(<const char*>text + starts[k], ends[k] - starts[k])
+                Py_INCREF(part)
+                PyList_SET_ITEM(columns[k], i, part)
     finally:
         free(starts)
         free(ends)

@@ -279,21 +279,29 @@ class HeaderFormat:
 
     def _split_words(self, lines: List[bytes]) -> HeaderSplit:
         """split() for formats of words and spaces only ('<A> <B> <Content>'): most lines have
-        single spaces, and a compiled scan takes them apart; the regex does the others."""
+        single spaces, and a compiled scan takes them apart; the regex does the others, whose
+        rows it fills in place."""
         words = self._words
         with gc_paused():
             columns, others = split_words(lines, words)
-            separators = [[b" "] * len(columns[0]) for _ in range(words)]
+            separators = [[b" "] * len(lines) for _ in range(words)]
             misfits = []
-            if others:
-                matches = [(i, self._regex.fullmatch(lines[i])) for i in others]
-                misfits = [i for i, match in matches if match is None]
-                odd = [(i, match.groups()) for i, match in matches if match is not None]
-                if odd:
-                    odd_columns = [list(column) for column in zip(*(groups for _, groups in odd))]
-                    columns, separators = _merge_in_line_order(
-                        others, [i for i, _ in odd],
-                        (columns, odd_columns[0::2]), (separators, odd_columns[1::2]))
+            for i in others:
+                match = self._regex.fullmatch(lines[i])
+                if match is None:
+                    misfits.append(i)
+                    continue
+                groups = match.groups()
+                for column, value in zip(columns, groups[0::2]):
+                    column[i] = value
+                for column, value in zip(separators, groups[1::2]):
+                    column[i] = value
+            if misfits:
+                fits = [True] * len(lines)
+                for i in misfits:
+                    fits[i] = False
+                columns, separators = ([list(itertools.compress(column, fits)) for column in group]
+                                       for group in (columns, separators))
         contents = columns.pop()
         interleaved = [column for pair in zip(columns, separators) for column in pair]
         return HeaderSplit(interleaved, contents, misfits)
@@ -434,25 +442,3 @@ def _inferred_fields(tokens: List[List[bytes]]) -> List[str]:
         name = name if uses[name] == 1 else f"{name}{uses[name]}"
         fields.append(f"\\[<{name}>\\]" if bracketed else f"<{name}>")
     return fields
-
-
-def _merge_in_line_order(others, odd_rows, *pairs):
-    """Merge columns of the regular lines (all but ``others``) with columns of the odd lines
-    (``odd_rows``, an ascending subset of the ascending ``others``) into line order; one
-    ``(regular, odd)`` pair of column lists per argument. Odd lines are few: the regular
-    columns are copied in slices between them."""
-    rank = {line: position for position, line in enumerate(others)}
-    cuts = [line - rank[line] for line in odd_rows]  # regular lines before each odd line
-    merged = []
-    for regular_columns, odd_columns in pairs:
-        columns = []
-        for regular, odd in zip(regular_columns, odd_columns):
-            column, start = [], 0
-            for cut, value in zip(cuts, odd):
-                column += regular[start:cut]
-                column.append(value)
-                start = cut
-            column += regular[start:]
-            columns.append(column)
-        merged.append(columns)
-    return merged
