@@ -27,7 +27,7 @@ else:
     import regex
 
 from logzip.codec.strings import MAX_BYTES, ByteColumn, blank_where, equals_where, fill
-from logzip.codec._header import split_words
+from logzip.codec._header import split_scan, split_words
 from logzip.errors import CorruptArchiveError, FormatError
 from logzip.gcpause import gc_paused
 
@@ -170,6 +170,39 @@ def _field_regex(stops: list) -> bytes:
     return b"((?:" + excluded + b"++|(?!" + ahead + rb")(?:\s++|.))*+)"
 
 
+_SCAN_LITERAL, _SCAN_SPACES, _SCAN_REST, _SCAN_UNTIL, _SCAN_UNTIL_STOP = range(5)   # _header.split_scan's steps
+
+
+def _scan_program(elements: list) -> Optional[list]:
+    """The steps of :func:`logzip.codec._header.split_scan` that split lines as the format's
+    regex does (its quantifiers are possessive: one way to match, found left to right), or
+    None for a format with optional parts, left to the regex."""
+    if any(isinstance(element, _Optional) for element in elements):
+        return None
+    program = []
+    for k, element in enumerate(elements):
+        if isinstance(element, _Literal):
+            program.append((_SCAN_LITERAL, element.text))
+        elif isinstance(element, _Separator):
+            program.append((_SCAN_SPACES, None))
+        else:
+            stops = _stops(elements, k + 1, [])
+            if not stops:
+                program.append((_SCAN_REST, None))
+                continue
+            (stop,) = stops
+            first = stop[0]
+            ends = bytearray(256)
+            for byte in (b" \t\n\r\f\v" if isinstance(first, _Separator) else first.text[:1]):
+                ends[byte] = 1
+            if len(stop) == 1 and (isinstance(first, _Separator) or len(first.text) == 1):
+                program.append((_SCAN_UNTIL, bytes(ends)))
+            else:
+                items = [None if isinstance(item, _Separator) else item.text for item in stop]
+                program.append((_SCAN_UNTIL_STOP, (bytes(ends), items)))
+    return program
+
+
 class HeaderFormat:
     """A compiled Loghub header format: split lines into columns and join them back."""
 
@@ -193,6 +226,7 @@ class HeaderFormat:
         self._join_texts, self._join_args = self._layout(elements, iter(range(len(names))))
         simple = [_Field(n) if i % 2 == 0 else _Separator() for i, n in enumerate(names)]
         self._words = len(self.fields) if elements == simple and names[-1] == CONTENT else None
+        self._program = _scan_program(elements) if self._words is None else None
 
     @classmethod
     def parse(cls, spec: str) -> "HeaderFormat":
@@ -262,6 +296,11 @@ class HeaderFormat:
         """
         if self._words is not None:
             return self._split_words(lines)
+        if self._program is not None:
+            with gc_paused():
+                groups, misfits = split_scan(lines, self._program, len(self.column_names) + 1)
+            contents = groups.pop(self._content_index)
+            return HeaderSplit(groups, contents, misfits)
         with gc_paused():
             matches = list(map(self._regex.fullmatch, lines))
             rows = [m.groups() for m in matches if m is not None]
