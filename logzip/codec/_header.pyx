@@ -11,6 +11,7 @@ split_scan, for any other format without optional parts: the steps of the format
 (possessive, so matched one way, left to right) run in one pass, 3-4x faster than the
 regex and its match objects (Hadoop's 32 MiB block: 0.42 -> 0.11 s).
 """
+from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE, PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
@@ -118,64 +119,59 @@ def split_scan(list lines, list program, int n_groups):
     cdef bint fits
     cdef bytes line
     cdef list stop
-    cdef Py_ssize_t *starts = <Py_ssize_t*>malloc((n_groups + 1) * sizeof(Py_ssize_t))
-    cdef Py_ssize_t *stops = <Py_ssize_t*>malloc((n_groups + 1) * sizeof(Py_ssize_t))
-    if starts == NULL or stops == NULL:
-        free(starts)
-        free(stops)
-        raise MemoryError()
+    cdef bytearray spans = bytearray(2 * n_groups * sizeof(Py_ssize_t))     # where each group starts, ends
+    cdef Py_ssize_t *starts = <Py_ssize_t*>PyByteArray_AS_STRING(spans)
+    cdef Py_ssize_t *stops = starts + n_groups
     steps = [step for step, _ in program]
     arguments = [argument for _, argument in program]
+    if sum(step != LITERAL for step in steps) != n_groups:
+        raise ValueError("split_scan: the program's groups are not n_groups")
     columns = [[] for _ in range(n_groups)]
     misfits = []
-    try:
-        for i in range(n_lines):
-            line = <bytes>PyList_GET_ITEM(lines, i)
-            text = <const unsigned char*>PyBytes_AS_STRING(line)
-            length = PyBytes_GET_SIZE(line)
-            pos = 0
-            g = 0
-            fits = True
-            for k in range(n_steps):
-                step = steps[k]
-                argument = arguments[k]
-                start = pos
-                if step == LITERAL:
-                    size = PyBytes_GET_SIZE(<bytes>argument)
-                    if pos + size > length or memcmp(text + pos, PyBytes_AS_STRING(<bytes>argument), size):
-                        fits = False
-                        break
-                    pos += size
-                    continue
-                if step == SPACES:
-                    pos = _spaces_end(text, pos, length)
-                    if pos == start:
-                        fits = False
-                        break
-                elif step == REST:
-                    pos = length
-                elif step == UNTIL:
-                    ends = <const unsigned char*>PyBytes_AS_STRING(<bytes>argument)
+    for i in range(n_lines):
+        line = <bytes>PyList_GET_ITEM(lines, i)
+        text = <const unsigned char*>PyBytes_AS_STRING(line)
+        length = PyBytes_GET_SIZE(line)
+        pos = 0
+        g = 0
+        fits = True
+        for k in range(n_steps):
+            step = steps[k]
+            argument = arguments[k]
+            start = pos
+            if step == LITERAL:
+                size = PyBytes_GET_SIZE(<bytes>argument)
+                if pos + size > length or memcmp(text + pos, PyBytes_AS_STRING(<bytes>argument), size):
+                    fits = False
+                    break
+                pos += size
+                continue
+            if step == SPACES:
+                pos = _spaces_end(text, pos, length)
+                if pos == start:
+                    fits = False
+                    break
+            elif step == REST:
+                pos = length
+            elif step == UNTIL:
+                ends = <const unsigned char*>PyBytes_AS_STRING(<bytes>argument)
+                while pos < length and not ends[text[pos]]:
+                    pos += 1
+            else:
+                ends = <const unsigned char*>PyBytes_AS_STRING(<bytes>argument[0])
+                stop = <list>argument[1]
+                while True:
                     while pos < length and not ends[text[pos]]:
                         pos += 1
-                else:
-                    ends = <const unsigned char*>PyBytes_AS_STRING(<bytes>argument[0])
-                    stop = <list>argument[1]
-                    while True:
-                        while pos < length and not ends[text[pos]]:
-                            pos += 1
-                        if pos == length or _stop_matches(text, pos, length, stop):
-                            break
-                        pos = _spaces_end(text, pos, length) if _is_space(text[pos]) else pos + 1
-                starts[g] = start
-                stops[g] = pos
-                g += 1
-            if not fits or pos != length:
-                misfits.append(i)
-                continue
-            for k in range(g):
-                columns[k].append(PyBytes_FromStringAndSize(<const char*>text + starts[k], stops[k] - starts[k]))
-    finally:
-        free(starts)
-        free(stops)
+                    if pos == length or _stop_matches(text, pos, length, stop):
+                        break
+                    pos = _spaces_end(text, pos, length) if _is_space(text[pos]) else pos + 1
+            starts[g] = start
+            stops[g] = pos
+            g += 1
+        if not fits or pos != length:
+            misfits.append(i)
+            continue
+        for k in range(g):
+            columns[k].append(PyBytes_FromStringAndSize(<const char*>text + starts[k], stops[k] - starts[k]))
     return columns, misfits
