@@ -417,3 +417,16 @@ def test_fused_digits_round_trip(monkeypatch):
         assert decode_table(encode_table([column], 19)) == [column]
         assert calls, "the column was not fused"
     assert len(calls) > 1, "40-digit numbers take several fused groups"
+
+
+def test_gather_takes_values_in_order_and_checks_indices():
+    """_columns.gather (GROUPED columns' key order) is the list comprehension, bounds checked."""
+    from logzip.codec import _columns
+    values = [bytes([i % 256]) * (i % 7) for i in range(5000)]
+    order = np.random.default_rng(2).permutation(len(values))
+    assert _columns.gather(values, order) == [values[i] for i in order]
+    assert _columns.gather(values, np.array([4, 4, 0], dtype=np.int64)) == [values[4], values[4], values[0]]
+    assert _columns.gather(values, np.zeros(0, dtype=np.int64)) == []
+    for bad in (len(values), -1):
+        with pytest.raises(IndexError):
+            _columns.gather(values, np.array([0, bad], dtype=np.int64))

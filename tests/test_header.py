@@ -319,3 +319,40 @@ def test_join_columns_takes_dictionary_columns(system):
     assert joined.tolist() == header.join(split.columns, split.contents) == [
         line for i, line in enumerate(lines) if i not in split.misfits]
     assert header.join_columns([ByteColumn.from_list([]) for _ in split.columns], ByteColumn.from_list([])).tolist() == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(spec=random_specs(), data=st.data())
+def test_compiled_scan_splits_as_the_regex(spec, data):
+    """Formats without optional parts are split by a compiled scan (_header.split_scan, or
+    split_words for words and spaces): the same columns, contents and misfits as the
+    format's regex, on any lines."""
+    try:
+        header = HeaderFormat.parse(spec)
+    except FormatError:
+        return
+    lines = data.draw(st.lists(line_bytes | st.binary(max_size=20) | st.text(" \t:[]ab|=-%.\r", max_size=20).map(str.encode),
+                               max_size=20))
+    assert_split_as_the_regex(header, lines)
+
+
+def assert_split_as_the_regex(header: HeaderFormat, lines: list) -> bool:
+    """Whether the format has a compiled split; if so, assert it splits as the regex."""
+    if header._program is None and header._words is None:
+        return False
+    scanned = header.split(lines)
+    header._program = header._words = None
+    matched = header.split(lines)
+    assert (scanned.columns, scanned.contents, scanned.misfits) == (matched.columns, matched.contents, matched.misfits)
+    return True
+
+
+@pytest.mark.parametrize("system", sorted(LOGHUB_FULL_FORMATS))
+def test_compiled_scan_splits_loghub_as_the_regex(system, loghub_2k_systems, read_corpus):
+    """The scan and the regex agree on real logs, with the Loghub format and the candidates
+    that infer_format tries."""
+    from logzip.codec.header import _candidate_specs
+    lines = split_lines(read_corpus(f"loghub-2k/{system}_2k.log"))
+    specs = [LOGHUB_FULL_FORMATS[system]] + _candidate_specs(lines)
+    checked = [assert_split_as_the_regex(HeaderFormat.parse(spec), lines) for spec in specs]
+    assert sum(checked) >= len(specs) - 1      # all but Linux's format (optional parts)

@@ -228,3 +228,18 @@ def group(list column, const int64_t[:] ids, Py_ssize_t n_groups):
             raise ValueError("group: id out of range")
         (<list>groups[k]).append(column[i])
     return groups
+
+
+
+def gather(list values, const int64_t[:] order):
+    """``[values[i] for i in order]`` (GROUPED columns in key order), each index checked."""
+    cdef Py_ssize_t n = order.shape[0], size = len(values), i
+    for i in range(n):
+        if not 0 <= order[i] < size:
+            raise IndexError("gather: index out of range")
+    result = PyList_New(n)
+    for i in range(n):
+        value = values[order[i]]
+        Py_INCREF(value)
+        PyList_SET_ITEM(result, i, value)
+    return result

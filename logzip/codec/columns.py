@@ -281,8 +281,8 @@ def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] 
 
 
 def _gather(values: List[bytes], order: np.ndarray) -> List[bytes]:
-    """``[values[i] for i in order]`` (two or more) at C speed."""
-    return list(itemgetter(*order.tolist())(values))
+    """``[values[i] for i in order]`` at C speed."""
+    return _columns.gather(values, np.asarray(order, dtype=np.int64))
 
 
 def _candidates(column: List[bytes], depth: int, sample: bool = False) -> List[bytes]:

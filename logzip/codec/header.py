@@ -27,7 +27,7 @@ else:
     import regex
 
 from logzip.codec.strings import MAX_BYTES, ByteColumn, blank_where, equals_where, fill
-from logzip.codec._header import split_words
+from logzip.codec._header import split_scan, split_words
 from logzip.errors import CorruptArchiveError, FormatError
 from logzip.gcpause import gc_paused
 
@@ -170,6 +170,39 @@ def _field_regex(stops: list) -> bytes:
     return b"((?:" + excluded + b"++|(?!" + ahead + rb")(?:\s++|.))*+)"
 
 
+_SCAN_LITERAL, _SCAN_SPACES, _SCAN_REST, _SCAN_UNTIL, _SCAN_UNTIL_STOP = range(5)   # _header.split_scan's steps
+
+
+def _scan_program(elements: list) -> Optional[list]:
+    """The steps of :func:`logzip.codec._header.split_scan` that split lines as the format's
+    regex does (its quantifiers are possessive: one way to match, found left to right), or
+    None for a format with optional parts, left to the regex."""
+    if any(isinstance(element, _Optional) for element in elements):
+        return None
+    program = []
+    for k, element in enumerate(elements):
+        if isinstance(element, _Literal):
+            program.append((_SCAN_LITERAL, element.text))
+        elif isinstance(element, _Separator):
+            program.append((_SCAN_SPACES, None))
+        else:
+            stops = _stops(elements, k + 1, [])
+            if not stops:
+                program.append((_SCAN_REST, None))
+                continue
+            (stop,) = stops
+            first = stop[0]
+            ends = bytearray(256)
+            for byte in (b" \t\n\r\f\v" if isinstance(first, _Separator) else first.text[:1]):
+                ends[byte] = 1
+            if len(stop) == 1 and (isinstance(first, _Separator) or len(first.text) == 1):
+                program.append((_SCAN_UNTIL, bytes(ends)))
+            else:
+                items = [None if isinstance(item, _Separator) else item.text for item in stop]
+                program.append((_SCAN_UNTIL_STOP, (bytes(ends), items)))
+    return program
+
+
 class HeaderFormat:
     """A compiled Loghub header format: split lines into columns and join them back."""
 
@@ -193,6 +226,7 @@ class HeaderFormat:
         self._join_texts, self._join_args = self._layout(elements, iter(range(len(names))))
         simple = [_Field(n) if i % 2 == 0 else _Separator() for i, n in enumerate(names)]
         self._words = len(self.fields) if elements == simple and names[-1] == CONTENT else None
+        self._program = _scan_program(elements) if self._words is None else None
 
     @classmethod
     def parse(cls, spec: str) -> "HeaderFormat":
@@ -262,6 +296,11 @@ class HeaderFormat:
         """
         if self._words is not None:
             return self._split_words(lines)
+        if self._program is not None:
+            with gc_paused():
+                groups, misfits = split_scan(lines, self._program, len(self.column_names) + 1)
+            contents = groups.pop(self._content_index)
+            return HeaderSplit(groups, contents, misfits)
         with gc_paused():
             matches = list(map(self._regex.fullmatch, lines))
             rows = [m.groups() for m in matches if m is not None]
@@ -279,21 +318,29 @@ class HeaderFormat:
 
     def _split_words(self, lines: List[bytes]) -> HeaderSplit:
         """split() for formats of words and spaces only ('<A> <B> <Content>'): most lines have
-        single spaces, and a compiled scan takes them apart; the regex does the others."""
+        single spaces, and a compiled scan takes them apart; the regex does the others, whose
+        rows it fills in place."""
         words = self._words
         with gc_paused():
             columns, others = split_words(lines, words)
-            separators = [[b" "] * len(columns[0]) for _ in range(words)]
+            separators = [[b" "] * len(lines) for _ in range(words)]
             misfits = []
-            if others:
-                matches = [(i, self._regex.fullmatch(lines[i])) for i in others]
-                misfits = [i for i, match in matches if match is None]
-                odd = [(i, match.groups()) for i, match in matches if match is not None]
-                if odd:
-                    odd_columns = [list(column) for column in zip(*(groups for _, groups in odd))]
-                    columns, separators = _merge_in_line_order(
-                        others, [i for i, _ in odd],
-                        (columns, odd_columns[0::2]), (separators, odd_columns[1::2]))
+            for i in others:
+                match = self._regex.fullmatch(lines[i])
+                if match is None:
+                    misfits.append(i)
+                    continue
+                groups = match.groups()
+                for column, value in zip(columns, groups[0::2]):
+                    column[i] = value
+                for column, value in zip(separators, groups[1::2]):
+                    column[i] = value
+            if misfits:
+                fits = [True] * len(lines)
+                for i in misfits:
+                    fits[i] = False
+                columns, separators = ([list(itertools.compress(column, fits)) for column in group]
+                                       for group in (columns, separators))
         contents = columns.pop()
         interleaved = [column for pair in zip(columns, separators) for column in pair]
         return HeaderSplit(interleaved, contents, misfits)
@@ -436,25 +483,3 @@ def _inferred_fields(tokens: List[List[bytes]]) -> List[str]:
         name = name if uses[name] == 1 else f"{name}{uses[name]}"
         fields.append(f"\\[<{name}>\\]" if bracketed else f"<{name}>")
     return fields
-
-
-def _merge_in_line_order(others, odd_rows, *pairs):
-    """Merge columns of the regular lines (all but ``others``) with columns of the odd lines
-    (``odd_rows``, an ascending subset of the ascending ``others``) into line order; one
-    ``(regular, odd)`` pair of column lists per argument. Odd lines are few: the regular
-    columns are copied in slices between them."""
-    rank = {line: position for position, line in enumerate(others)}
-    cuts = [line - rank[line] for line in odd_rows]  # regular lines before each odd line
-    merged = []
-    for regular_columns, odd_columns in pairs:
-        columns = []
-        for regular, odd in zip(regular_columns, odd_columns):
-            column, start = [], 0
-            for cut, value in zip(cuts, odd):
-                column += regular[start:cut]
-                column.append(value)
-                start = cut
-            column += regular[start:]
-            columns.append(column)
-        merged.append(columns)
-    return merged
