@@ -241,6 +241,65 @@ def _read_table(reader: "_Reader", rows: Optional[int], budget: List[int],
     return [_decode_column(reader, n_rows, 0, grouping) for _ in range(n_columns)]
 
 
+KIND_NAMES = {CONST: "CONST", INT: "INT", SHAPE: "SHAPE", DICT: "DICT", LINES: "LINES", CHUNKS: "CHUNKS",
+              GROUPED: "GROUPED"}
+
+
+def table_layout(blob: bytes, rows: Optional[int] = None, key: Optional[np.ndarray] = None):
+    """What ``logzip info --columns`` shows of a blob made by encode_table: ``(coder, payload,
+    spans)``, the coder's name, the uncompressed payload and, per column, ``(kind, start, end)``
+    of its bytes in the payload (kind: e.g. ``'GROUPED SHAPE'``); ``spans[0]`` is the table's
+    head (column and row counts)."""
+    reader = _unwrap(blob, 0)
+    n_columns, n_rows = reader.varint(), reader.varint()
+    if rows is not None and n_rows != rows:
+        raise CorruptArchiveError(f"corrupt column table: {n_rows} rows where {rows} are expected")
+    spans = [("head", 0, reader.pos)]
+    grouping = _Grouping(key, n_rows)
+    for _ in range(n_columns):
+        start = reader.pos
+        kinds = reader.payload[start:start + 2]
+        name = KIND_NAMES.get(kinds[0], "?")
+        if kinds[0] == GROUPED and len(kinds) > 1:
+            name += " " + KIND_NAMES.get(kinds[1], "?")
+        _decode_column(reader, n_rows, 0, grouping)
+        spans.append((name, start, reader.pos))
+    reader.finish()
+    return blob_coder(blob)[0], reader.payload, spans
+
+
+def blob_coder(blob: bytes) -> tuple:
+    """``(coder, payload size)`` of a blob of this module: its coder's name and the size of
+    its payload uncompressed."""
+    if not blob:
+        raise CorruptArchiveError("corrupt column table: empty")
+    coder = blob[0] & (_ZSTD | _LZMA)
+    if coder == _ZSTD | _LZMA:
+        raise CorruptArchiveError(f"corrupt column table: unknown version/kind byte {blob[0]:#x}")
+    size = _Reader(blob, 1).varint() if coder else len(blob) - 1
+    return {0: "none", _ZSTD: "zstd", _LZMA: "LZMA"}[coder], size
+
+
+def marginal_sizes(blob: bytes, payload: bytes, ends: List[int], level: int) -> List[int]:
+    """The bytes that each span of ``payload`` (ending at ``ends``) adds to ``blob``, the
+    compressed blob: the compressed size of the payload up to a span's end less the size up
+    to its start (the last span takes what is left of the blob, its head included), so
+    that the sizes add up to ``len(blob)``. Compressed again with the blob's coder
+    (zstd at ``level``, whose level the blob does not record)."""
+    coder = blob[0] & (_ZSTD | _LZMA)
+    def size(end: int) -> int:
+        if coder == _LZMA:
+            return len(in_pieces(lzma.LZMACompressor(lzma.FORMAT_RAW, filters=_lzma_filters(len(payload))),
+                                 payload[:end]))
+        return len(zstd_compressor(level).compress(payload[:end])) if coder else end
+    sizes, before = [], 0
+    for end in ends[:-1]:
+        upto = size(end)
+        sizes.append(upto - before)
+        before = upto
+    return sizes + [len(blob) - before]
+
+
 # -- encoding
 
 def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] = None) -> bytes:
