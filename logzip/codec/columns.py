@@ -17,6 +17,8 @@ fast level) compresses smallest is kept; SHAPE, slower to decode, must win by 3%
             key order instead of row order (rows of a key together, stably), then any of
             the above: a field the template decides (HPC's component) or repeats costs
             nothing there, while the others (timestamps) stay in row order
+    CONDITIONED a column of a table, integers whose steps are split by a class that earlier
+            columns give each row (HPC's Time by LogId's step): see :mod:`.conditioned`
 
 Integer arrays (values, ids, lengths, fused digits) are delta- or frame-of-reference-coded,
 then stored as byte planes, or as ranks into their distinct numbers when that is smaller.
@@ -39,7 +41,7 @@ from typing import List, Optional
 import numpy as np
 import zstandard
 
-from logzip.codec import _columns, _strings
+from logzip.codec import _columns, _strings, conditioned   # conditioned uses this module's coders
 from logzip.codec.general import in_pieces
 from logzip.codec.strings import ByteColumn, fill, scatter
 from logzip.errors import CorruptArchiveError
@@ -51,7 +53,7 @@ LZMA_LEVEL = 19
 _LZMA_DICT = 8 << 20        # preset 6's dictionary; the decoder's whatever the encoder's was
 _MIN_LZMA_DICT = 4096
 _CODER_SAMPLE = 256 << 10
-CONST, INT, SHAPE, DICT, LINES, CHUNKS, GROUPED = range(7)
+CONST, INT, SHAPE, DICT, LINES, CHUNKS, GROUPED, CONDITIONED = range(8)
 
 MAX_ROWS = 1 << 26          # cells a table may have when decode_table is not told its rows
 MAX_DECODED_BYTES = 1 << 30 # bytes one column part may decode to (a block is at most 1 GiB)
@@ -163,8 +165,8 @@ def _table_payload(columns: List[List[bytes]], order: Optional[np.ndarray] = Non
     out = bytearray()
     put_varint(out, len(columns))
     put_varint(out, rows)
-    for column in columns:
-        out += _encode_column(column, 0, order)
+    for index, column in enumerate(columns):
+        out += _encode_column(column, 0, order, columns[:index])
     return bytes(out)
 
 
@@ -238,11 +240,14 @@ def _read_table(reader: "_Reader", rows: Optional[int], budget: List[int],
         if budget[0] < 0:
             raise CorruptArchiveError(f"corrupt column table: more than {MAX_ROWS} cells")
     grouping = _Grouping(key, n_rows)
-    return [_decode_column(reader, n_rows, 0, grouping) for _ in range(n_columns)]
+    table = []
+    for _ in range(n_columns):
+        table.append(_decode_column(reader, n_rows, 0, grouping, table))
+    return table
 
 
 KIND_NAMES = {CONST: "CONST", INT: "INT", SHAPE: "SHAPE", DICT: "DICT", LINES: "LINES", CHUNKS: "CHUNKS",
-              GROUPED: "GROUPED"}
+              GROUPED: "GROUPED", CONDITIONED: "CONDITIONED"}
 
 
 def table_layout(blob: bytes, rows: Optional[int] = None, key: Optional[np.ndarray] = None):
@@ -255,14 +260,14 @@ def table_layout(blob: bytes, rows: Optional[int] = None, key: Optional[np.ndarr
     if rows is not None and n_rows != rows:
         raise CorruptArchiveError(f"corrupt column table: {n_rows} rows where {rows} are expected")
     spans = [("head", 0, reader.pos)]
-    grouping = _Grouping(key, n_rows)
+    grouping, table = _Grouping(key, n_rows), []
     for _ in range(n_columns):
         start = reader.pos
         kinds = reader.payload[start:start + 2]
         name = KIND_NAMES.get(kinds[0], "?")
         if kinds[0] == GROUPED and len(kinds) > 1:
             name += " " + KIND_NAMES.get(kinds[1], "?")
-        _decode_column(reader, n_rows, 0, grouping)
+        table.append(_decode_column(reader, n_rows, 0, grouping, table))
         spans.append((name, start, reader.pos))
     reader.finish()
     return blob_coder(blob)[0], reader.payload, spans
@@ -302,9 +307,11 @@ def marginal_sizes(blob: bytes, payload: bytes, ends: List[int], level: int) -> 
 
 # -- encoding
 
-def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] = None) -> bytes:
+def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] = None,
+                   earlier: Optional[List[List[bytes]]] = None) -> bytes:
     """The kind byte and data of the candidate encoding that compresses smallest; with an
-    ``order`` (a table's key order), the column is also tried in that order, as GROUPED.
+    ``order`` (a table's key order), the column is also tried in that order, as GROUPED;
+    with the ``earlier`` columns of its table, as CONDITIONED on them.
 
     A long column's candidates are compared on a sample of it, and only the winner (or, if
     the whole column does not fit it, the runner-up, and so on) is computed on the whole column."""
@@ -316,9 +323,10 @@ def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] 
         arrangements = [(b"", column)]
         if order is not None and rows > 1:
             arrangements.append((bytes((GROUPED,)), _gather(column, order)))
-        sized = ((_weighed_size(encoded), prefix + encoded)
-                 for prefix, values in arrangements for encoded in _candidates(values, depth))
-        return min(sized, key=itemgetter(0))[1]
+        sized = [(_weighed_size(encoded), prefix + encoded)
+                 for prefix, values in arrangements for encoded in _candidates(values, depth)]
+        tried = conditioned.trial(column, earlier or [], depth)
+        return min(sized + ([(tried[0], tried[1]())] if tried else []), key=itemgetter(0))[1]
     # The key order is sampled from its indices: the whole column is gathered only if it wins.
     arrangements = [(b"", _sample(column), lambda: column)]
     if order is not None:
@@ -332,6 +340,9 @@ def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] 
             if found:
                 tried.append(_dict_trial(found[0], found[1][order] if prefix else found[1], rows))
         trials += [trial + (prefix, values) for trial in tried if trial is not None]
+    tried = conditioned.trial(column, earlier or [], depth)
+    if tried:
+        trials.append((tried[0], CONDITIONED, tried[1], b"", None))
     ranked = sorted(trials, key=itemgetter(0, 1))
     encodings = (prefix + encoded if encoded else None for prefix, encoded in
                  ((prefix, finish() if finish else _ENCODERS[kind](values(), depth))
@@ -758,14 +769,18 @@ class _Reader(VarintReader):
         return ids
 
 
-def _decode_column(reader: _Reader, rows: int, depth: int, grouping: Optional["_Grouping"] = None) -> ByteColumn:
+def _decode_column(reader: _Reader, rows: int, depth: int, grouping: Optional["_Grouping"] = None,
+                   earlier: Optional[List[ByteColumn]] = None) -> ByteColumn:
     """One column, by its kind byte (see _DECODERS); a GROUPED one (only at a table's top
-    level) put back in row order."""
+    level) put back in row order, a CONDITIONED one (there too) given the ``earlier``
+    columns of its table."""
     if depth > _MAX_DEPTH:
         raise CorruptArchiveError("corrupt column table: nested too deeply")
     kind = reader.byte()
     if kind == GROUPED and grouping is not None:
         return grouping.ungroup(_decode_column(reader, rows, depth))
+    if kind == CONDITIONED and earlier is not None:
+        return conditioned.decode(reader, rows, depth, earlier)
     decoder = _DECODERS.get(kind)
     if decoder is None:
         raise CorruptArchiveError(f"corrupt column table: unknown column kind {kind}")
@@ -928,3 +943,4 @@ def _decompress(frame: bytes, size: int) -> bytes:
     if len(payload) != size:
         raise CorruptArchiveError("corrupt column table: size mismatch")
     return payload
+
