@@ -161,6 +161,28 @@ def source_classes(source, bint same, int radius):
     return result
 
 
+def unsplit_steps(const unsigned char[:] classes, const uint64_t[:] zigzagged, const int64_t[:] starts,
+                  int64_t first):
+    """Decoding CONDITIONED columns: the values whose zigzagged steps are ``zigzagged``, one
+    run per class (class k's from ``starts[k]``, in row order), row i's step the next of its
+    class ``classes[i]``, the first value ``first`` plus the first step. ``starts``: from
+    the counts of the classes (the caller checks that they cover ``zigzagged``)."""
+    cdef Py_ssize_t n = classes.shape[0], i
+    cdef int64_t value = first
+    cdef uint64_t z
+    positions_array = np.array(starts[:len(starts) - 1], dtype=np.int64)
+    cdef int64_t[:] positions = positions_array
+    result = np.empty(n, dtype=np.int64)
+    cdef int64_t[:] out = result
+    with nogil:
+        for i in range(n):
+            z = zigzagged[positions[classes[i]]]
+            positions[classes[i]] += 1
+            value += <int64_t>(z >> 1) ^ -<int64_t>(z & 1)
+            out[i] = value
+    return result
+
+
 def lengths(list column):
     """Each value's length, as int64."""
     cdef Py_ssize_t n = len(column), i

@@ -29,7 +29,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from logzip.codec import _strings, columns as _columns_module
-from logzip.codec._columns import all_equal, canonical_ints, source_classes
+from logzip.codec._columns import all_equal, canonical_ints, source_classes, unsplit_steps
 from logzip.codec.strings import ByteColumn, scatter
 from logzip.errors import CorruptArchiveError
 from logzip.varint import put_varint
@@ -157,6 +157,8 @@ def decode(reader, rows: int, depth: int, earlier: List[ByteColumn]) -> ByteColu
         sources.append((kind, earlier[index]))
     classes = _classes(sources, rows)
     first = reader.varint()
+    if first >> 64:
+        raise CorruptArchiveError("corrupt column table: bad first value of a conditioned column")
     first = (first >> 1) ^ -(first & 1)
     n_others = reader.count(rows, "count of rows not integers")
     integers = np.ones(rows, dtype=bool)
@@ -167,12 +169,9 @@ def decode(reader, rows: int, depth: int, earlier: List[ByteColumn]) -> ByteColu
         integers[others] = False
         other_values = _columns_module._decode_column(reader, n_others, depth + 1)
     classes = classes[integers]
-    counts = np.bincount(classes, minlength=1).tolist()
-    parts = [reader.unsigned(count, ranked=True) for count in counts if count]
-    steps = np.empty(len(classes), dtype=np.int64)
-    if parts:
-        steps[np.argsort(classes, kind="stable")] = _columns_module._unzigzag(np.concatenate(parts))
-    values = np.cumsum(steps, dtype=np.int64)
-    values += first
+    counts = np.bincount(classes, minlength=1)
+    parts = [reader.unsigned(count, ranked=True) for count in counts.tolist() if count]
+    zigzagged = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    values = unsplit_steps(classes, zigzagged, np.concatenate(([0], np.cumsum(counts))), first)
     spelled = ByteColumn(*_strings.spell(values, _NO_PADS, 10))
     return scatter([spelled, other_values], (~integers).astype(np.int64)) if n_others else spelled
