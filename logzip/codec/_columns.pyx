@@ -65,39 +65,6 @@ def parse_ints(list column, int base):
     return values_array, pads_array
 
 
-def canonical_ints(list column):
-    """(values, valid): each value as an int64 where it is a decimal integer as spell writes
-    it (an optional '-', then 1 to 18 digits, no leading zero, no '-0'), valid 1; 0 and
-    valid 0 elsewhere. For a column of mostly integers with a few words among them."""
-    cdef Py_ssize_t n = len(column), i, size, start, k
-    values_array = np.zeros(n, dtype=np.int64)
-    valid_array = np.zeros(n, dtype=np.uint8)
-    cdef int64_t[:] values = values_array
-    cdef unsigned char[:] valid = valid_array
-    cdef const unsigned char *text
-    cdef int64_t magnitude
-    cdef bint negative, ok
-    for i in range(n):
-        value = column[i]
-        if not PyBytes_CheckExact(value):
-            raise TypeError("canonical_ints: values must be bytes")
-        text = <const unsigned char *>PyBytes_AS_STRING(value)
-        size = PyBytes_GET_SIZE(value)
-        negative = size > 0 and text[0] == b"-"
-        start = 1 if negative else 0
-        ok = 0 < size - start <= 18 and (text[start] != b"0" or (size - start == 1 and not negative))
-        magnitude = 0
-        k = start
-        while ok and k < size:
-            ok = 48 <= text[k] <= 57
-            magnitude = magnitude * 10 + text[k] - 48
-            k += 1
-        if ok:
-            values[i] = -magnitude if negative else magnitude
-            valid[i] = 1
-    return values_array, valid_array
-
-
 cdef inline bint _row_int(const unsigned char *text, Py_ssize_t size, int64_t *out) noexcept nogil:
     """Whether text[:size] is a canonical decimal integer (see canonical_ints); its value in out."""
     cdef bint negative = size > 0 and text[0] == 45
@@ -112,6 +79,23 @@ cdef inline bint _row_int(const unsigned char *text, Py_ssize_t size, int64_t *o
         k += 1
     out[0] = -magnitude if negative else magnitude
     return True
+
+
+def canonical_ints(list column):
+    """(values, valid): each value as an int64 where it is a decimal integer as spell writes
+    it (an optional '-', then 1 to 18 digits, no leading zero, no '-0'), valid 1; 0 and
+    valid 0 elsewhere. For a column of mostly integers with a few words among them."""
+    cdef Py_ssize_t n = len(column), i
+    values_array = np.zeros(n, dtype=np.int64)
+    valid_array = np.zeros(n, dtype=np.uint8)
+    cdef int64_t[:] values = values_array
+    cdef unsigned char[:] valid = valid_array
+    for i in range(n):
+        value = column[i]
+        if not PyBytes_CheckExact(value):
+            raise TypeError("canonical_ints: values must be bytes")
+        valid[i] = _row_int(<const unsigned char *>PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value), &values[i])
+    return values_array, valid_array
 
 
 def source_classes(source, bint same, int radius):
