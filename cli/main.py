@@ -445,15 +445,18 @@ def _read_members(stream):
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
-def info(files):
+@click.option("--columns", is_flag=True,
+              help="Every stream of every block, header columns one by one: coder, raw and stored bytes.")
+def info(files, columns):
     """Show the blocks, streams, templates and ratio of archives."""
-    from logzip.archive_info import describe_archive  # the codecs: imported when used
+    from logzip.archive_info import describe_archive, describe_columns  # the codecs: imported when used
+    describe = describe_columns if columns else describe_archive
 
     def info_one(path):
         if path == STDIO:
-            click.echo(describe_archive("stdin", sys.stdin.buffer))
+            click.echo(describe("stdin", sys.stdin.buffer))
         else:
-            click.echo(describe_archive(path))
+            click.echo(describe(path))
 
     _each_file(files, info_one)
 

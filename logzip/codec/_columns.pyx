@@ -65,6 +65,108 @@ def parse_ints(list column, int base):
     return values_array, pads_array
 
 
+cdef inline bint _row_int(const unsigned char *text, Py_ssize_t size, int64_t *out) noexcept nogil:
+    """Whether text[:size] is a canonical decimal integer (see canonical_ints); its value in out."""
+    cdef bint negative = size > 0 and text[0] == 45
+    cdef Py_ssize_t k = negative
+    cdef int64_t magnitude = 0
+    if not (0 < size - k <= 18) or (text[k] == 48 and (size - k > 1 or negative)):
+        return False
+    while k < size:
+        if not 48 <= text[k] <= 57:
+            return False
+        magnitude = magnitude * 10 + text[k] - 48
+        k += 1
+    out[0] = -magnitude if negative else magnitude
+    return True
+
+
+def canonical_ints(list column):
+    """(values, valid): each value as an int64 where it is a decimal integer as spell writes
+    it (an optional '-', then 1 to 18 digits, no leading zero, no '-0'), valid 1; 0 and
+    valid 0 elsewhere. For a column of mostly integers with a few words among them."""
+    cdef Py_ssize_t n = len(column), i
+    values_array = np.zeros(n, dtype=np.int64)
+    valid_array = np.zeros(n, dtype=np.uint8)
+    cdef int64_t[:] values = values_array
+    cdef unsigned char[:] valid = valid_array
+    for i in range(n):
+        value = column[i]
+        if not PyBytes_CheckExact(value):
+            raise TypeError("canonical_ints: values must be bytes")
+        valid[i] = _row_int(<const unsigned char *>PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value), &values[i])
+    return values_array, valid_array
+
+
+def source_classes(source, bint same, int radius):
+    """The class each row of a column takes from it (see :mod:`logzip.codec.conditioned`),
+    uint8: with ``same``, 1 where the row equals the previous one, else 0; else its step
+    from the previous row as an integer, clipped to -radius..radius and shifted to
+    0..2 radius, 2 radius + 1 where either row is not a canonical integer (and on the first
+    row). ``source``: a list of bytes, or a typed column's ``(data, offsets, codes)``."""
+    cdef bint listed = isinstance(source, list), has_codes = False, ok, before = False
+    cdef const unsigned char[:] data
+    cdef const int64_t[:] offsets
+    cdef const int64_t[:] coded
+    cdef Py_ssize_t n, i, size, last_size = 0
+    cdef int64_t value = 0, previous = 0, step, row
+    cdef const unsigned char *text
+    cdef const unsigned char *last = NULL
+    if listed:
+        n = len(source)
+    else:
+        data, offsets, codes = source
+        has_codes = codes is not None
+        if has_codes:
+            coded = codes
+        n = len(codes) if has_codes else offsets.shape[0] - 1
+    result = np.zeros(n, dtype=np.uint8)
+    cdef unsigned char[:] out = result
+    for i in range(n):
+        if listed:
+            item = source[i]
+            text = <const unsigned char *>PyBytes_AS_STRING(<bytes?>item)
+            size = PyBytes_GET_SIZE(item)
+        else:
+            row = coded[i] if has_codes else i
+            size = offsets[row + 1] - offsets[row]
+            text = &data[0] + offsets[row] if size else NULL
+        if same:
+            out[i] = i > 0 and size == last_size and (size == 0 or text == last or memcmp(text, last, size) == 0)
+        else:
+            ok = _row_int(text, size, &value)
+            if ok and before:
+                step = value - previous
+                out[i] = (step if -radius <= step <= radius else (radius if step > 0 else -radius)) + radius
+            else:
+                out[i] = 2 * radius + 1
+            before, previous = ok, value
+        last, last_size = text, size
+    return result
+
+
+def unsplit_steps(const unsigned char[:] classes, const uint64_t[:] zigzagged, const int64_t[:] starts,
+                  int64_t first):
+    """Decoding CONDITIONED columns: the values whose zigzagged steps are ``zigzagged``, one
+    run per class (class k's from ``starts[k]``, in row order), row i's step the next of its
+    class ``classes[i]``, the first value ``first`` plus the first step. ``starts``: from
+    the counts of the classes (the caller checks that they cover ``zigzagged``)."""
+    cdef Py_ssize_t n = classes.shape[0], i
+    cdef int64_t value = first
+    cdef uint64_t z
+    positions_array = np.array(starts[:len(starts) - 1], dtype=np.int64)
+    cdef int64_t[:] positions = positions_array
+    result = np.empty(n, dtype=np.int64)
+    cdef int64_t[:] out = result
+    with nogil:
+        for i in range(n):
+            z = zigzagged[positions[classes[i]]]
+            positions[classes[i]] += 1
+            value += <int64_t>(z >> 1) ^ -<int64_t>(z & 1)
+            out[i] = value
+    return result
+
+
 def lengths(list column):
     """Each value's length, as int64."""
     cdef Py_ssize_t n = len(column), i

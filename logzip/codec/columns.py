@@ -17,6 +17,9 @@ fast level) compresses smallest is kept; SHAPE, slower to decode, must win by 3%
             key order instead of row order (rows of a key together, stably), then any of
             the above: a field the template decides (HPC's component) or repeats costs
             nothing there, while the others (timestamps) stay in row order
+    CONDITIONED a column of a table (encode_table's), integers whose steps are split by a
+            class that earlier columns give each row (HPC's Time by LogId's step): see
+            :mod:`.conditioned`
 
 Integer arrays (values, ids, lengths, fused digits) are delta- or frame-of-reference-coded,
 then stored as byte planes, or as ranks into their distinct numbers when that is smaller.
@@ -39,7 +42,7 @@ from typing import List, Optional
 import numpy as np
 import zstandard
 
-from logzip.codec import _columns, _strings
+from logzip.codec import _columns, _strings, conditioned   # conditioned uses this module's coders
 from logzip.codec.general import in_pieces
 from logzip.codec.strings import ByteColumn, fill, scatter
 from logzip.errors import CorruptArchiveError
@@ -51,7 +54,7 @@ LZMA_LEVEL = 19
 _LZMA_DICT = 8 << 20        # preset 6's dictionary; the decoder's whatever the encoder's was
 _MIN_LZMA_DICT = 4096
 _CODER_SAMPLE = 256 << 10
-CONST, INT, SHAPE, DICT, LINES, CHUNKS, GROUPED = range(7)
+CONST, INT, SHAPE, DICT, LINES, CHUNKS, GROUPED, CONDITIONED = range(8)
 
 MAX_ROWS = 1 << 26          # cells a table may have when decode_table is not told its rows
 MAX_DECODED_BYTES = 1 << 30 # bytes one column part may decode to (a block is at most 1 GiB)
@@ -81,15 +84,19 @@ _compressors = threading.local()    # zstd compressors per thread by level: a ne
 def encode_table(columns: List[List[bytes]], level: int = 19, key: Optional[np.ndarray] = None) -> bytes:
     """Encode equal-length columns of bytes into a compressed blob (see decode_table).
     With a ``key`` (an integer per row), a column may be stored GROUPED by it, whichever
-    compresses smaller; decode_table must then be given the same key."""
+    compresses smaller; decode_table must then be given the same key. A column of integers
+    may be stored CONDITIONED on the columns before it (see :mod:`.conditioned`)."""
     order = None if key is None else np.argsort(np.asarray(key), kind="stable")
-    return _wrap(_table_payload(columns, order), level, 0)
+    return _wrap(_table_payload(columns, order, condition=True), level, 0)
 
 
 def encode_tables(tables: List[List[List[bytes]]], level: int = 19, prefer_lzma: bool = False) -> bytes:
     """Encode several tables into one blob (see decode_tables): they share one zstd frame,
     so values repeated across tables (a host in several templates' parameters) cost once.
-    ``prefer_lzma`` skips the trial against zstd where LZMA is known to win (JSON lines' tables)."""
+    ``prefer_lzma`` skips the trial against zstd where LZMA is known to win (JSON lines' tables).
+    No column is CONDITIONED here: templates' tables often repeat each other's columns (a
+    serial number in several), which the shared frame stores once, and conditioning each on
+    its own table's columns made Mozilla's leak.log 1% larger."""
     out = bytearray()
     put_varint(out, len(tables))
     for columns in tables:
@@ -156,15 +163,16 @@ def decode_ints(blob: bytes, count: int) -> np.ndarray:
     return values
 
 
-def _table_payload(columns: List[List[bytes]], order: Optional[np.ndarray] = None) -> bytes:
+def _table_payload(columns: List[List[bytes]], order: Optional[np.ndarray] = None,
+                   condition: bool = False) -> bytes:
     rows = len(columns[0]) if columns else 0
     if any(len(column) != rows for column in columns) or (order is not None and len(order) != rows):
         raise ValueError("all columns of a table (and its key) must have the same length")
     out = bytearray()
     put_varint(out, len(columns))
     put_varint(out, rows)
-    for column in columns:
-        out += _encode_column(column, 0, order)
+    for index, column in enumerate(columns):
+        out += _encode_column(column, 0, order, columns[:index] if condition else None)
     return bytes(out)
 
 
@@ -238,14 +246,78 @@ def _read_table(reader: "_Reader", rows: Optional[int], budget: List[int],
         if budget[0] < 0:
             raise CorruptArchiveError(f"corrupt column table: more than {MAX_ROWS} cells")
     grouping = _Grouping(key, n_rows)
-    return [_decode_column(reader, n_rows, 0, grouping) for _ in range(n_columns)]
+    table = []
+    for _ in range(n_columns):
+        table.append(_decode_column(reader, n_rows, 0, grouping, table))
+    return table
+
+
+KIND_NAMES = {CONST: "CONST", INT: "INT", SHAPE: "SHAPE", DICT: "DICT", LINES: "LINES", CHUNKS: "CHUNKS",
+              GROUPED: "GROUPED", CONDITIONED: "CONDITIONED"}
+
+
+def table_layout(blob: bytes, rows: Optional[int] = None, key: Optional[np.ndarray] = None):
+    """What ``logzip info --columns`` shows of a blob made by encode_table: ``(coder, payload,
+    spans)``, the coder's name, the uncompressed payload and, per column, ``(kind, start, end)``
+    of its bytes in the payload (kind: e.g. ``'GROUPED SHAPE'``); ``spans[0]`` is the table's
+    head (column and row counts)."""
+    reader = _unwrap(blob, 0)
+    n_columns, n_rows = reader.varint(), reader.varint()
+    if rows is not None and n_rows != rows:
+        raise CorruptArchiveError(f"corrupt column table: {n_rows} rows where {rows} are expected")
+    spans = [("head", 0, reader.pos)]
+    grouping, table = _Grouping(key, n_rows), []
+    for _ in range(n_columns):
+        start = reader.pos
+        kinds = reader.payload[start:start + 2]
+        name = KIND_NAMES.get(kinds[0], "?")
+        if kinds[0] == GROUPED and len(kinds) > 1:
+            name += " " + KIND_NAMES.get(kinds[1], "?")
+        table.append(_decode_column(reader, n_rows, 0, grouping, table))
+        spans.append((name, start, reader.pos))
+    reader.finish()
+    return blob_coder(blob)[0], reader.payload, spans
+
+
+def blob_coder(blob: bytes) -> tuple:
+    """``(coder, payload size)`` of a blob of this module: its coder's name and the size of
+    its payload uncompressed."""
+    if not blob:
+        raise CorruptArchiveError("corrupt column table: empty")
+    coder = blob[0] & (_ZSTD | _LZMA)
+    if coder == _ZSTD | _LZMA:
+        raise CorruptArchiveError(f"corrupt column table: unknown version/kind byte {blob[0]:#x}")
+    size = _Reader(blob, 1).varint() if coder else len(blob) - 1
+    return {0: "none", _ZSTD: "zstd", _LZMA: "LZMA"}[coder], size
+
+
+def marginal_sizes(blob: bytes, payload: bytes, ends: List[int], level: int) -> List[int]:
+    """The bytes that each span of ``payload`` (ending at ``ends``) adds to ``blob``, the
+    compressed blob: the compressed size of the payload up to a span's end less the size up
+    to its start (the last span takes what is left of the blob, its head included), so
+    that the sizes add up to ``len(blob)``. Compressed again with the blob's coder
+    (zstd at ``level``, whose level the blob does not record)."""
+    coder = blob[0] & (_ZSTD | _LZMA)
+    def size(end: int) -> int:
+        if coder == _LZMA:
+            return len(in_pieces(lzma.LZMACompressor(lzma.FORMAT_RAW, filters=_lzma_filters(len(payload))),
+                                 payload[:end]))
+        return len(zstd_compressor(level).compress(payload[:end])) if coder else end
+    sizes, before = [], 0
+    for end in ends[:-1]:
+        upto = size(end)
+        sizes.append(upto - before)
+        before = upto
+    return sizes + [len(blob) - before]
 
 
 # -- encoding
 
-def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] = None) -> bytes:
+def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] = None,
+                   earlier: Optional[List[List[bytes]]] = None) -> bytes:
     """The kind byte and data of the candidate encoding that compresses smallest; with an
-    ``order`` (a table's key order), the column is also tried in that order, as GROUPED.
+    ``order`` (a table's key order), the column is also tried in that order, as GROUPED;
+    with the ``earlier`` columns of its table, as CONDITIONED on them.
 
     A long column's candidates are compared on a sample of it, and only the winner (or, if
     the whole column does not fit it, the runner-up, and so on) is computed on the whole column."""
@@ -257,9 +329,10 @@ def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] 
         arrangements = [(b"", column)]
         if order is not None and rows > 1:
             arrangements.append((bytes((GROUPED,)), _gather(column, order)))
-        sized = ((_weighed_size(encoded), prefix + encoded)
-                 for prefix, values in arrangements for encoded in _candidates(values, depth))
-        return min(sized, key=itemgetter(0))[1]
+        sized = [(_weighed_size(encoded), prefix + encoded)
+                 for prefix, values in arrangements for encoded in _candidates(values, depth)]
+        tried = conditioned.trial(column, earlier or [], depth)
+        return min(sized + ([(tried[0], tried[1]())] if tried else []), key=itemgetter(0))[1]
     # The key order is sampled from its indices: the whole column is gathered only if it wins.
     arrangements = [(b"", _sample(column), lambda: column)]
     if order is not None:
@@ -273,6 +346,9 @@ def _encode_column(column: List[bytes], depth: int, order: Optional[np.ndarray] 
             if found:
                 tried.append(_dict_trial(found[0], found[1][order] if prefix else found[1], rows))
         trials += [trial + (prefix, values) for trial in tried if trial is not None]
+    tried = conditioned.trial(column, earlier or [], depth)
+    if tried:
+        trials.append((tried[0], CONDITIONED, tried[1], b"", None))
     ranked = sorted(trials, key=itemgetter(0, 1))
     encodings = (prefix + encoded if encoded else None for prefix, encoded in
                  ((prefix, finish() if finish else _ENCODERS[kind](values(), depth))
@@ -686,14 +762,18 @@ class _Reader(VarintReader):
         return ids
 
 
-def _decode_column(reader: _Reader, rows: int, depth: int, grouping: Optional["_Grouping"] = None) -> ByteColumn:
+def _decode_column(reader: _Reader, rows: int, depth: int, grouping: Optional["_Grouping"] = None,
+                   earlier: Optional[List[ByteColumn]] = None) -> ByteColumn:
     """One column, by its kind byte (see _DECODERS); a GROUPED one (only at a table's top
-    level) put back in row order."""
+    level) put back in row order, a CONDITIONED one (there too) given the ``earlier``
+    columns of its table."""
     if depth > _MAX_DEPTH:
         raise CorruptArchiveError("corrupt column table: nested too deeply")
     kind = reader.byte()
     if kind == GROUPED and grouping is not None:
         return grouping.ungroup(_decode_column(reader, rows, depth))
+    if kind == CONDITIONED and earlier is not None:
+        return conditioned.decode(reader, rows, depth, earlier)
     decoder = _DECODERS.get(kind)
     if decoder is None:
         raise CorruptArchiveError(f"corrupt column table: unknown column kind {kind}")
@@ -854,3 +934,4 @@ def _decompress(frame: bytes, size: int) -> bytes:
     if len(payload) != size:
         raise CorruptArchiveError("corrupt column table: size mismatch")
     return payload
+
