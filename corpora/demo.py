@@ -103,10 +103,10 @@ def search(data: bytes, log_format: str, archive: bytes, zstd_archive: bytes) ->
         print(f"\nSearch, answered from the archives alone: the archive above as it is, and one made with"
               f" --index ({len(indexed) / len(archive):.1f}x larger: a full-text FM-index).")
         with logzip.search.open(plain_path) as streams, logzip.search.open(indexed_path) as index:
-            # A block's first query parses its streams and its third makes its templates' pair
-            # maps (a rendering of the block): a one-time cost, timed apart from the queries.
+            # A block's first query parses its streams and its third makes its templates' line
+            # maps (byte pairs and 4-grams, a pass over the block): a one-time cost, timed apart.
             _, setup = timed(lambda head: [streams.count(head) for _ in range(3)], data[:2])
-            print(f"(once per opened archive: its streams parsed and pair maps made, {setup * 1e3:.0f} ms)")
+            print(f"(once per opened archive: its streams parsed and line maps made, {setup * 1e3:.0f} ms)")
             print(f"{'pattern':26}{'count':>8}{'archive':>12}{'--index':>12}{'zstd -d + scan':>18}")
             for pattern in patterns:
                 found, stream_seconds = timed(streams.count, pattern)
