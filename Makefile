@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test install bench fuzz clean
 
-$(STAMP): pyproject.toml setup.py $(shell find logzip fmindex -name "*.pyx")
+$(STAMP): pyproject.toml setup.py $(shell find logzip fmindex -name "*.pyx" -o -name "*.pxd")
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'

@@ -9,6 +9,8 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.string cimport memcmp, memcpy
 from cpython.pyport cimport PY_SSIZE_T_MAX
 
+from ._grams cimport gram_bit, word_at
+
 cnp.import_array()
 
 
@@ -43,11 +45,20 @@ def join_spans(list buffers, const cnp.int64_t[::1] which, const cnp.int64_t[::1
         free(base)
 
 
+cdef inline cnp.uint64_t _fnv1a(const unsigned char* data, Py_ssize_t start, Py_ssize_t end) noexcept nogil:
+    """The 64-bit FNV-1a hash of ``data[start:end]``."""
+    cdef cnp.uint64_t h = 14695981039346656037ULL
+    cdef Py_ssize_t p
+    for p in range(start, end):
+        h = (h ^ data[p]) * 1099511628211ULL
+    return h
+
+
 def span_hashes(const unsigned char[::1] data, const cnp.int64_t[::1] starts, const cnp.int64_t[::1] ends):
     """A 64-bit FNV-1a hash of each span ``data[starts[i]:ends[i]]``: how many distinct values a
     sample of a column holds, told without a ``bytes`` object a row."""
-    cdef Py_ssize_t n = starts.shape[0], i, p
-    cdef cnp.uint64_t h
+    cdef Py_ssize_t n = starts.shape[0], i
+    cdef const unsigned char* base = &data[0] if data.shape[0] else NULL
     out = np.empty(n, dtype=np.uint64)
     cdef cnp.uint64_t[::1] hashes = out
     for i in range(n):
@@ -55,10 +66,7 @@ def span_hashes(const unsigned char[::1] data, const cnp.int64_t[::1] starts, co
             raise ValueError("span outside its buffer")
     with nogil:
         for i in range(n):
-            h = 14695981039346656037ULL
-            for p in range(starts[i], ends[i]):
-                h = (h ^ data[p]) * 1099511628211ULL
-            hashes[i] = h
+            hashes[i] = _fnv1a(base, starts[i], ends[i])
     return out
 
 
@@ -134,29 +142,20 @@ cdef inline void _read(_Tail* tail, unsigned char byte, unsigned char* pairs, un
     if tail.filled < 4:
         tail.filled += 1
     if tail.filled == 4:
-        _mark(grams, _gram(tail.word))
-
-
-cdef inline unsigned int _word(const unsigned char* at) noexcept nogil:
-    return <unsigned int>at[0] << 24 | <unsigned int>at[1] << 16 | <unsigned int>at[2] << 8 | at[3]
-
-
-cdef inline unsigned int _gram(unsigned int word) noexcept nogil:
-    """A 4-gram's bit in a map of 2 ** 16 (the hash of :func:`logzip.search._scan.gram_bits`)."""
-    return (word * 2654435761u) >> 16
+        _mark(grams, gram_bit(tail.word, 16))
 
 
 cdef inline void _read_value(const _Piece* piece, Py_ssize_t row, _Tail* tail, unsigned char* pairs,
                              unsigned char* grams) noexcept nogil:
     """Mark the pairs and 4-grams of ``piece``'s value in ``row`` and of its junction with what came
     before (a literal's own are marked once a segment: only its first three bytes are read)."""
-    cdef Py_ssize_t start = 0, end = piece.size, p
+    cdef Py_ssize_t end = piece.size, p
     if piece.offsets == NULL:
         for p in range(min(end, 3)):
             _read(tail, piece.data[p], pairs, grams)
         if end > 3:
             tail.previous = piece.data[end - 1]
-            tail.word = _word(piece.data + end - 4)
+            tail.word = word_at(piece.data + end - 4)
             tail.filled = 4
         return
     if piece.codes != NULL:
@@ -176,7 +175,7 @@ cdef void _literal_marks(_Pieces pieces, Py_ssize_t start, Py_ssize_t end, unsig
             for p in range(1, pieces.items[k].size):
                 _mark(pairs, data[p - 1] << 8 | data[p])
                 if p >= 3:
-                    _mark(grams, _gram(_word(data + p - 3)))
+                    _mark(grams, gram_bit(word_at(data + p - 3), 16))
 
 
 cdef Py_ssize_t _rows_held(_Pieces pieces, Py_ssize_t start, Py_ssize_t end) noexcept:
@@ -266,9 +265,7 @@ def span_codes(const unsigned char[::1] data, const cnp.int64_t[::1] offsets):
     with nogil:
         for i in range(n):
             start, length = offsets[i], offsets[i + 1] - offsets[i]
-            h = 14695981039346656037ULL
-            for row in range(start, start + length):
-                h = (h ^ base[row]) * 1099511628211ULL
+            h = _fnv1a(base, start, start + length)
             slot = h & (size - 1)
             while True:
                 row = rows[slot]

@@ -21,6 +21,8 @@ cimport numpy as cnp
 from libc.stdlib cimport free, malloc
 from libc.string cimport memchr, memcmp
 
+from ._grams cimport gram_bit, word_at
+
 cdef extern from "string.h" nogil:
     void* memmem(const void* haystack, size_t haystack_len, const void* needle, size_t needle_len)
 
@@ -86,16 +88,10 @@ cdef class Automaton:
             if not pairs[code >> 3] >> (code & 7) & 1:
                 return j
             if grams is not None and j >= 3:
-                code = _gram_hash(p + j - 3, shift)
+                code = gram_bit(word_at(p + j - 3), shift)
                 if not grams[code >> 3] >> (code & 7) & 1:
                     return j
         return self.m
-
-
-cdef inline unsigned int _gram_hash(const unsigned char* at, int shift) noexcept nogil:
-    """Bit number of the 4 bytes at ``at`` in a map of 2 ** (32 - shift) bits (Fibonacci hashing)."""
-    cdef unsigned int word = at[0] << 24 | at[1] << 16 | at[2] << 8 | at[3]
-    return (word * 2654435761u) >> shift
 
 
 cdef int _log2(Py_ssize_t n) noexcept nogil:
@@ -118,7 +114,7 @@ def gram_bits(const unsigned char[::1] data, int log_bits):
     cdef unsigned int code
     with nogil:
         for i in range(n - 3):
-            code = _gram_hash(&data[i], shift)
+            code = gram_bit(word_at(&data[i]), shift)
             bits[code >> 3] |= 1 << (code & 7)
     return out
 
@@ -132,7 +128,7 @@ def gram_codes(const unsigned char[::1] pattern, int log_bits) -> np.ndarray:
     out = np.empty(n, dtype=np.int64)
     cdef cnp.int64_t[::1] codes = out
     for i in range(n):
-        codes[i] = _gram_hash(&pattern[i], 32 - log_bits)
+        codes[i] = gram_bit(word_at(&pattern[i]), 32 - log_bits)
     return out
 
 
@@ -172,7 +168,7 @@ cdef inline state_t _attempt(const unsigned char* text, Py_ssize_t p, Py_ssize_t
     return s
 
 
-def rarest_byte(const unsigned char[::1] pattern, list counts, Py_ssize_t total, Py_ssize_t rare) -> Py_ssize_t:
+def rarest_byte(const unsigned char[::1] pattern, list counts, Py_ssize_t total, Py_ssize_t rare) -> int:
     """Where ``pattern`` holds its byte rarest in a column of ``total`` bytes with these byte
     ``counts`` (256 ints), when that byte is under 1 in ``rare`` of them (matches are found by
     it: the ``rare`` of :func:`scan_column`); else -1."""

@@ -364,7 +364,7 @@ class BlockLayout:
             around = (self.head.pieces, self.tail.pieces) if fitting else ([], [])
             self._line_maps[key] = line_maps(
                 _spelled(around[0]), [_spelled(s.pieces) for s in group.segments], _spelled(around[1]),
-                _spelled([self.terminator])[0], group.segment_of.astype(np.int64), group.rank,
+                _spelled([self.terminator])[0], group.segment_of, group.rank,
                 self.fit_lines if fitting else self.misfit_lines, self.n_terminated)
         return self._line_maps[key]
 
