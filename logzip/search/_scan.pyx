@@ -19,7 +19,7 @@ import numpy as np
 
 cimport numpy as cnp
 from libc.stdlib cimport free, malloc
-from libc.string cimport memchr, memcmp
+from libc.string cimport memchr, memcmp, memset
 
 from ._grams cimport gram_bit, word_at
 
@@ -92,6 +92,39 @@ cdef class Automaton:
                 if not grams[code >> 3] >> (code & 7) & 1:
                     return j
         return self.m
+
+    def live_after(self, const unsigned char[::1] static, object lead):
+        """Which states a row may leave a column in and still read on otherwise than a row in
+        state 0 (a uint8 a state): through ``static``, the static text that follows the column
+        in its segment, then a first byte of the next column (``lead``, those bytes as a
+        256-bit mask; None when not known). A row left in a dead state is a row in state 0:
+        the same states and matches from there on. Time O(m (len(static) + 256))."""
+        cdef Py_ssize_t m = self.m, length = static.shape[0], s, b
+        cdef const unsigned char* data = &static[0] if length else NULL
+        cdef index_t from_zero = 0, from_s
+        cdef state_t zero_to = _run(data, 0, length, 0, self.d, m, self.first, &from_zero), to
+        cdef unsigned char leads[256]
+        cdef bint dead
+        live = np.ones(m + 1, dtype=np.uint8)
+        live[0] = 0
+        cdef cnp.uint8_t[::1] out = live
+        for b in range(256):
+            leads[b] = lead is not None and (lead >> b) & 1
+        for s in range(1, m + 1):
+            from_s = 0
+            to = _run(data, 0, length, s, self.d, m, self.first, &from_s)
+            if from_s != from_zero:
+                continue
+            dead = to == zero_to
+            if not dead and lead is not None:
+                dead = True
+                for b in range(256):
+                    if leads[b] and self.d[to, b] != self.d[zero_to, b]:
+                        dead = False
+                        break
+            out[s] = not dead
+        return live
+
 
 
 cdef int _log2(Py_ssize_t n) noexcept nogil:
@@ -183,7 +216,8 @@ def rarest_byte(const unsigned char[::1] pattern, list counts, Py_ssize_t total,
 
 def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, state_t[::1] states,
                 const index_t[::1] act, Automaton automaton, cnp.int32_t[::1] hits=None,
-                bint by_second=False, Py_ssize_t reach=0, bint tail_free=False, Py_ssize_t rare=-1):
+                bint by_second=False, Py_ssize_t reach=0, bint tail_free=False, Py_ssize_t rare=-1,
+                const cnp.uint8_t[::1] live=None):
     """Feed row i's value ``values[offsets[i]:offsets[i + 1]]`` to the automaton from ``states[i]``.
 
     ``by_second``: the pattern's second byte is rarer in ``values`` than its first, so the scan
@@ -192,7 +226,8 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
     state 0 is found in its last ``reach`` bytes; when those are fewer than the buffer's, each
     row's end is read instead of the buffer. ``tail_free``: what follows the column leads every
     state where it leads state 0 (its first byte is not in the pattern), so the state a row in
-    state 0 leaves does not matter: only the matches inside values are looked for.
+    state 0 leaves does not matter: only the matches inside values are looked for. ``live``
+    (:meth:`Automaton.live_after`): a row left in a state not live is left in state 0.
 
     ``act`` lists, sorted, the rows whose state is not 0 (all others are). ``states`` is updated
     in place; the matches are counted, and with ``hits`` also added up per row. Returns the
@@ -212,6 +247,7 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
     cdef Py_ssize_t n_fresh = 0, window
     cdef bint windowed
     cdef const unsigned char* pattern = automaton.pattern
+    cdef const cnp.uint8_t* alive = &live[0] if live is not None else NULL
     if carried_v == NULL or fresh_v == NULL or ends_v == NULL:
         free(carried_v)
         free(fresh_v)
@@ -228,6 +264,8 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
             if carried_v[k] < 0:
                 states[r] = 0
                 continue
+            if alive != NULL and not alive[carried_v[k]]:
+                carried_v[k] = 0
             found += got
             if with_hits:
                 hits[r] += got
@@ -243,7 +281,7 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
         elif windowed:
             if window == m:
                 found += _whole_matches(text, offsets, states, pattern, m, rare, hits)
-            n_fresh = _ending_in_prefix(text, offsets, states, ends_v, window, d)
+            n_fresh = _ending_in_prefix(text, offsets, states, ends_v, window, d, alive, pattern)
         # Else only where the pattern's first two bytes occur, and the rows whose value ends
         # with its first byte (a match may go on in the next piece).
         pos, end, r = offsets[0], offsets[n] if not windowed else 0, 0
@@ -271,13 +309,14 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
             s = _run(text, pos, offsets[r + 1], 0, d, m, first, &found)
             if with_hits:
                 hits[r] += found - before
-            if s != 0:              # never met again: the scan goes on past this row
+            if s != 0 and (alive == NULL or alive[s]):  # never met again: the scan goes on past this row
                 states[r] = s
                 fresh_v[n_fresh] = r
                 n_fresh += 1
             pos = offsets[r + 1]
         if m > 1 and not windowed:
-            n_fresh = _ending_with_first(text, offsets, states, fresh_v, n_fresh, ends_v, d[0, first], first)
+            n_fresh = _ending_with_first(text, offsets, states, fresh_v, n_fresh, ends_v, d[0, first], first,
+                                         alive == NULL or alive[d[0, first]])
         for k in range(n_act):
             if carried_v[k] >= 0:
                 states[act[k]] = carried_v[k]
@@ -333,14 +372,21 @@ cdef inline const unsigned char* _next_match(const unsigned char* text, Py_ssize
 
 
 cdef Py_ssize_t _ending_in_prefix(const unsigned char* text, const index_t[::1] offsets, state_t[::1] states,
-                                  index_t* out, Py_ssize_t reach, const state_t[:, ::1] d) noexcept nogil:
+                                  index_t* out, Py_ssize_t reach, const state_t[:, ::1] d,
+                                  const cnp.uint8_t* alive, const unsigned char* pattern) noexcept nogil:
     """Rows in state 0 enter the state their last ``reach`` bytes leave (the value ends with
-    no prefix of the pattern longer than ``reach``; the matches are counted elsewhere); the
-    sorted rows left in a non-zero state go to ``out``; their number."""
+    no prefix of the pattern longer than ``reach``; the matches are counted elsewhere), when it
+    is live (``alive``, or every state when NULL); the sorted rows left in a non-zero state go
+    to ``out``; their number. Only a value whose last byte ends a live prefix is read."""
     cdef Py_ssize_t n = states.shape[0], r, p, k = 0
     cdef state_t s
+    cdef unsigned char ends_live[256]
+    memset(ends_live, 0, 256)
+    for s in range(1, reach + 1):
+        if alive == NULL or alive[s]:
+            ends_live[pattern[s - 1]] = 1
     for r in range(n):
-        if states[r] != 0:
+        if states[r] != 0 or offsets[r + 1] == offsets[r] or not ends_live[text[offsets[r + 1] - 1]]:
             continue
         p = offsets[r + 1] - reach
         if p < offsets[r]:
@@ -349,7 +395,7 @@ cdef Py_ssize_t _ending_in_prefix(const unsigned char* text, const index_t[::1] 
         while p < offsets[r + 1]:
             s = d[s, text[p]]
             p += 1
-        if s != 0:
+        if s != 0 and (alive == NULL or alive[s]):
             states[r] = s
             out[k] = r
             k += 1
@@ -358,16 +404,17 @@ cdef Py_ssize_t _ending_in_prefix(const unsigned char* text, const index_t[::1] 
 
 cdef Py_ssize_t _ending_with_first(const unsigned char* text, const index_t[::1] offsets, state_t[::1] states,
                                    const index_t* fresh, Py_ssize_t n_fresh, index_t* out,
-                                   state_t one, unsigned char first) noexcept nogil:
-    """Rows in state 0 whose value ends with the pattern's first byte enter state ``one``; the
-    sorted rows left in a non-zero state (``fresh`` and those) go to ``out``; their number."""
+                                   state_t one, unsigned char first, bint one_live) noexcept nogil:
+    """Rows in state 0 whose value ends with the pattern's first byte enter state ``one`` (when
+    ``one_live``); the sorted rows left in a non-zero state (``fresh`` and those) go to ``out``;
+    their number."""
     cdef Py_ssize_t n = states.shape[0], r, j = 0, k = 0
     for r in range(n):
         if j < n_fresh and fresh[j] == r:
             out[k] = r
             j += 1
             k += 1
-        elif states[r] == 0 and offsets[r + 1] > offsets[r] and text[offsets[r + 1] - 1] == first:
+        elif one_live and states[r] == 0 and offsets[r + 1] > offsets[r] and text[offsets[r + 1] - 1] == first:
             states[r] = one
             out[k] = r
             k += 1

@@ -6,6 +6,7 @@ boundary is found like any other. :class:`StreamBlock` searches a structured blo
 streams (see :mod:`logzip.search.layout`); :class:`TextBlock` the decoded text of a block
 stored whole through a general coder (zstd, LZMA, bzip2), or of a layout the streams cannot follow.
 """
+import threading
 from dataclasses import dataclass
 from typing import Optional
 
@@ -22,6 +23,30 @@ SHARED_ROWS = 1 << 12   # coded columns of this many rows may lead the rows in s
 RENDER_LINES = 1 << 15  # lines with matches rendered at once by locate
 REACH_BYTES = 1 << 16   # columns this large are looked up in their byte pairs before a scan
 RARE_BYTE = 128         # a byte this rare in a large column is what its matches are found by
+
+
+class _StatePool:
+    """Zeroed state arrays (int32, ``width`` states a row) reused from segment to segment and
+    pattern to pattern: zeroing a 433K-row array for each segment a pattern reads cost more than
+    most of those segments' scans. A user gives an array back naming the rows it may have left
+    non-zero, and only those are cleared. One array a thread: segments are read one at a time."""
+
+    def __init__(self, width: tuple):
+        self.width = width
+        self.local = threading.local()
+
+    def take(self, n: int) -> np.ndarray:
+        buffer = getattr(self.local, "buffer", None)
+        if buffer is None or len(buffer) < n:
+            buffer = self.local.buffer = np.zeros((max(n, 1 << 10),) + self.width, dtype=np.int32)
+        return buffer[:n]
+
+    @staticmethod
+    def give_back(states: np.ndarray, rows) -> None:
+        states[rows] = 0
+
+
+_ONE_STATE, _TWO_STATES = _StatePool(()), _StatePool((2,))
 
 
 @dataclass
@@ -129,8 +154,8 @@ class StreamBlock:
         self._scans += 1
         fresh = _Fresh(automaton, layout, with_maps=self._scans > LINE_MAPS_AFTER)
         total, lines, states = _scan_lines(layout, fresh, _NONE, _NONE, line_hits)
-        line_ends = np.zeros(n, dtype=np.int32)
-        line_ends[lines] = states
+        line_ends = np.zeros(n, dtype=np.int32) if hits else None   # a count needs only the last
+        end_state = _recorded(line_ends, lines, states, n, 0)
         # Line j + 1 was counted from state 0, and its true state is where line j ended.
         follows = lines + 1 < n
         rows = lines[follows] + 1
@@ -142,10 +167,18 @@ class StreamBlock:
         while len(rows):
             change, lines, pairs = _scan_lines(layout, feeder, rows, pairs, line_hits)
             total += change
-            line_ends[lines] = pairs[:, 0]
+            end_state = _recorded(line_ends, lines, pairs[:, 0], n, end_state)
             follows = lines + 1 < n
             rows, pairs = lines[follows] + 1, pairs[follows]
-        return Scan(total, int(line_ends[n - 1]) if n else 0, line_hits, line_ends)
+        return Scan(total, end_state, line_hits, line_ends)
+
+
+def _recorded(line_ends, lines, states, n: int, end_state: int) -> int:
+    """Record the states the (sorted) ``lines`` end in, in ``line_ends`` if kept; the state
+    the block's last line ends in (``end_state`` if it is not among them)."""
+    if line_ends is not None:
+        line_ends[lines] = states
+    return int(states[-1]) if len(lines) and lines[-1] == n - 1 else end_state
 
 
 class _Fresh:
@@ -179,7 +212,8 @@ class _Fresh:
         """Whether to feed ``piece`` with :meth:`feed_shared` though the rows out of ``act`` are in
         state 0: a static piece that moves them, or a coded column of many rows with the pattern's
         first byte (its entries may all lead them to one state, as a separator does) unless what
-        follows it resets the automaton (:meth:`feed` counts it by entry then)."""
+        follows it (``following``, the segment's next pieces) resets the automaton (:meth:`feed`
+        counts it by entry then)."""
         if isinstance(piece, bytes):
             return self.automaton.run(piece, 0) != (0, 0)
         return (isinstance(piece, CodedColumn) and n_rows >= SHARED_ROWS and bool(piece.flags & self.first_bit)
@@ -222,14 +256,19 @@ class _Fresh:
                 viable[number] = True
         return np.flatnonzero(viable | (entering > 0))
 
-    def zeros(self, n: int) -> np.ndarray:
-        return np.zeros(n, dtype=np.int32)
+    def states(self, n: int) -> np.ndarray:
+        """Zeroed states for ``n`` rows, given back with :meth:`give_back`."""
+        return _ONE_STATE.take(n)
+
+    def give_back(self, states, entered, act) -> None:
+        """Rows out of ``act`` are in state 0: the scans keep every row in a non-zero state in it."""
+        _ONE_STATE.give_back(states, act)
 
     def empty(self) -> np.ndarray:
         return np.zeros(0, dtype=np.int32)
 
-    def feed(self, piece, states, act, hits, following=None):
-        """Feed ``piece`` (``following`` is the next piece of the segment, if any)."""
+    def feed(self, piece, states, act, hits, following=()):
+        """Feed ``piece`` (``following``: the pieces after it in its segment)."""
         if isinstance(piece, bytes):
             return scan_static(piece, states, act, self.automaton, hits)
         if isinstance(piece, CodedColumn):
@@ -239,19 +278,35 @@ class _Fresh:
         counts = piece.byte_counts
         automaton = self.automaton
         large = len(piece.values) >= REACH_BYTES
-        reach, rare = 0, -1
+        reach, rare, live = 0, -1, None
         if large:
             reach = automaton.reach(piece.pairs, piece.grams if automaton.m >= 4 else None)
             rare = rarest_byte(automaton.pattern, counts, len(piece.values), RARE_BYTE)
+            live = self.live_after(following)
         return scan_column(piece.values, piece.offsets, states, act, automaton, hits,
                            automaton.m > 1 and counts[automaton.second] < counts[automaton.first], reach,
-                           large and self.resets(following), rare)
+                           live is not None and not live.any(), rare, live)
 
-    def resets(self, piece) -> bool:
-        """Whether ``piece`` leads every state where it leads state 0: no value of it starts with a
-        byte of the pattern, and none is empty."""
-        if piece is None:
+    def live_after(self, following) -> Optional[np.ndarray]:
+        """The states a row may leave a column in that read on otherwise than state 0 through
+        ``following``: its static pieces up to the next column, then that column's first bytes
+        (:meth:`Automaton.live_after`); None when nothing follows."""
+        static, lead = [], None
+        for piece in following:
+            if not isinstance(piece, bytes):
+                lead = piece.lead_mask
+                break
+            static.append(piece)
+        if not static and lead is None:
+            return None
+        return self.automaton.live_after(b"".join(static), lead)
+
+    def resets(self, following) -> bool:
+        """Whether the next of the pieces ``following`` leads every state where it leads state 0:
+        no value of it starts with a byte of the pattern, and none is empty."""
+        if not following:
             return False
+        piece = following[0]
         if isinstance(piece, bytes):
             return len(piece) > 0 and not self.automaton.byte_mask >> piece[0] & 1
         lead = piece.lead_mask
@@ -279,8 +334,13 @@ class _Pairs:
     def shares(self, piece, n_rows: int, following) -> bool:
         return False
 
-    def zeros(self, n: int) -> np.ndarray:
-        return np.zeros((n, 2), dtype=np.int32)
+    def states(self, n: int) -> np.ndarray:
+        return _TWO_STATES.take(n)
+
+    def give_back(self, states, entered, act) -> None:
+        """Rows leave ``act`` when their two states meet, not when they are 0: the rows that
+        ``entered`` are cleared (``act`` only ever loses rows)."""
+        _TWO_STATES.give_back(states, entered)
 
     def empty(self) -> np.ndarray:
         return np.zeros((0, 2), dtype=np.int32)
@@ -337,11 +397,11 @@ def _scan_rows(segment: Segment, feeder, rows, states, hits, shared: int = 0):
     act, total = np.asarray(rows, dtype=np.int64), 0
     pieces = segment.pieces
     for k, flags in enumerate(segment.piece_flags):
-        piece, following = pieces[k], pieces[k + 1] if k + 1 < len(pieces) else None
+        piece, following = pieces[k], pieces[k + 1:]
         if not shared and feeder.skips_piece(flags, act):
             continue
         if st is None:
-            st = feeder.zeros(segment.n_rows)
+            st = feeder.states(segment.n_rows)
             st[rows] = states
         if shared and isinstance(piece, Column):
             act, shared = feeder.enter(piece, st, act, shared), 0
@@ -352,7 +412,11 @@ def _scan_rows(segment: Segment, feeder, rows, states, hits, shared: int = 0):
         else:
             found, act = feeder.feed(piece, st, act, hits, following)
         total += found
-    return total, act, (st[act] if st is not None else states), shared
+    if st is None:
+        return total, act, states, shared
+    act_states = st[act]
+    feeder.give_back(st, rows, act)
+    return total, act, act_states, shared
 
 
 def _settled(segment: Segment, total: int, rows, states, shared: int):
@@ -405,8 +469,11 @@ def _scan_terminators(layout: BlockLayout, feeder, lines, states, line_hits):
     """Feed each terminated line its terminator; the unterminated last line passes as it is."""
     n = layout.n_terminated
     inside = lines < n
-    st = feeder.zeros(n)
-    st[lines[inside]] = states[inside]
+    st = feeder.states(n)
+    entered = lines[inside]
+    st[entered] = states[inside]
     hits = line_hits[:n] if line_hits is not None else None
-    found, act = feeder.feed(layout.terminator, st, lines[inside], hits)
-    return found, np.concatenate((act, lines[~inside])), np.concatenate((st[act], states[~inside]))
+    found, act = feeder.feed(layout.terminator, st, entered, hits)
+    act_states = st[act]
+    feeder.give_back(st, entered, act)
+    return found, np.concatenate((act, lines[~inside])), np.concatenate((act_states, states[~inside]))
