@@ -131,6 +131,32 @@ def test_random_logs_count_and_locate_exactly(text, data):
             assert starts_in_blocks(blocks, pieces, pattern) == occurrences(text, pattern)
 
 
+_SMALL = st.text(alphabet="ab 1\n", max_size=10).map(str.encode)
+
+
+@given(pattern=_SMALL.filter(bool), static=_SMALL, leads=st.sets(st.sampled_from(b"ab 1\n")), tail=_SMALL)
+@settings(max_examples=300, deadline=None)
+def test_a_dead_state_reads_on_as_state_zero(pattern, static, leads, tail):
+    """A state that live_after calls dead gives the same states and matches as state 0 on any
+    text that begins with the static bytes and then a lead byte."""
+    automaton = Automaton(pattern)
+    mask = sum(1 << b for b in leads) if leads else None
+    live = automaton.live_after(static, mask)
+    assert live[0] == 0
+    for state in np.flatnonzero(live == 0)[1:].tolist():
+        for lead in (leads or [None]):
+            text = static + (bytes([lead]) if lead is not None else b"") + tail
+            assert automaton.run(text, state) == automaton.run(text, 0), (state, text)
+
+
+def test_live_after_tells_the_prefixes_that_go_on():
+    automaton = Automaton(b"46 node-2")
+    digits = sum(1 << b for b in b"0123456789")
+    assert automaton.live_after(b" ", digits).tolist() == [0] * 10     # a digit never follows "46 "
+    live = automaton.live_after(b" ", sum(1 << b for b in b"n")).tolist()
+    assert [s for s in range(10) if live[s]] == [2]                   # "46" + " n": only after "46"
+
+
 def test_columns_ruled_out_by_their_pairs_count_exactly(monkeypatch, read_corpus, loghub_2k_systems):
     """Every column read through its byte pairs (the shortcut of large columns): exact still."""
     monkeypatch.setattr(blocks_module, "REACH_BYTES", 1)
