@@ -18,7 +18,7 @@ each candidate; no stepping for rows that stay in state 0.
 import numpy as np
 
 cimport numpy as cnp
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memchr, memcmp, memset
 
 from ._grams cimport gram_bit, word_at
@@ -510,13 +510,17 @@ def step_rows(const unsigned char[::1] values, const index_t[::1] offsets, const
 
 def shared_coded(const unsigned char[::1] values, const index_t[::1] offsets, const cnp.int32_t[::1] codes,
                  const cnp.int64_t[::1] code_counts, state_t[::1] states, const index_t[::1] act, state_t shared,
-                 Automaton automaton):
+                 Automaton automaton, const cnp.uint8_t[::1] live=None,
+                 const index_t[::1] by_code=None, const index_t[::1] code_starts=None):
     """A coded column fed to the rows of ``act`` (sorted) one by one, and to all the others, in
     state ``shared``, by entry: what an entry does from ``shared`` is found once and counted for
     the rows that hold it. Returns the count, the rows in a non-zero state read one by one from
     now on, and the state the others share after the column, or -1 when they no longer share
     one (then every row in a non-zero state is among those returned, and the others are in 0).
-    While the others share a non-zero state, the rows of ``act`` are returned as they came."""
+    While the others share a non-zero state, the rows of ``act`` are returned as they came.
+    ``live`` as in :func:`scan_column`: a state not live is taken for 0. ``by_code`` and
+    ``code_starts`` (the rows sorted by entry, and where each entry's rows start): when the rows
+    of the entries that leave a non-zero state are few, only they are read, not every row."""
     cdef Py_ssize_t n = states.shape[0], n_act = act.shape[0], n_values = offsets.shape[0] - 1, k, r, c, j = 0
     cdef const state_t[:, ::1] d = automaton.d
     cdef state_t m = automaton.m, outcome = -1, end
@@ -525,6 +529,7 @@ def shared_coded(const unsigned char[::1] values, const index_t[::1] offsets, co
     cdef bint split = False
     cdef index_t[::1] out_v
     cdef const unsigned char* text = &values[0] if values.shape[0] else NULL
+    cdef const cnp.uint8_t* alive = &live[0] if live is not None else NULL
     cdef cnp.int64_t* others = <cnp.int64_t*>malloc((n_values + 1) * sizeof(cnp.int64_t))
     cdef state_t* ends = <state_t*>malloc((n_values + 1) * sizeof(state_t))
     if others == NULL or ends == NULL:
@@ -540,11 +545,15 @@ def shared_coded(const unsigned char[::1] values, const index_t[::1] offsets, co
                 c = codes[r]
                 others[c] -= 1
                 states[r] = _run(text, offsets[c], offsets[c + 1], states[r], d, m, first, &found)
+                if alive != NULL and not alive[states[r]]:
+                    states[r] = 0
             for c in range(n_values):
                 if others[c] == 0:
                     continue
                 got = 0
                 end = _run(text, offsets[c], offsets[c + 1], shared, d, m, first, &got)
+                if alive != NULL and not alive[end]:
+                    end = 0
                 found += got * others[c]
                 ends[c] = end
                 if outcome < 0:
@@ -555,6 +564,11 @@ def shared_coded(const unsigned char[::1] values, const index_t[::1] offsets, co
             return found, np.asarray(act), outcome
         if not split:
             return found, _nonzero_rows(act, states), 0
+        for c in range(n_values):
+            if others[c] == 0:
+                ends[c] = 0
+        if by_code is not None and 8 * _rows_of_entries(code_counts, ends, n_values) < n:
+            return found, _split_sparse(states, act, by_code, code_starts, ends, n_values), -1
         out = np.empty(n, dtype=np.int64)
         out_v = out
         with nogil:
@@ -594,6 +608,95 @@ def enter_column(const unsigned char[::1] first_bytes, const cnp.uint8_t[::1] em
                 out_v[n_out] = r
                 n_out += 1
     return out[:n_out]
+
+
+cdef extern from *:
+    int __builtin_ctzll(unsigned long long) nogil
+    int __builtin_popcountll(unsigned long long) nogil
+
+
+cdef class _RowSet:
+    """A set of rows 0..n-1 as a bit vector (n / 8 bytes), listed in order in O(n / 64 + size):
+    how the rows an entry's row list names are gathered into one sorted list."""
+    cdef unsigned long long* words
+    cdef Py_ssize_t n_words
+
+    def __cinit__(self, Py_ssize_t n):
+        self.n_words = (n >> 6) + 1
+        self.words = <unsigned long long*>calloc(self.n_words, sizeof(unsigned long long))
+        if self.words == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        free(self.words)
+
+    cdef inline void add(self, index_t r) noexcept nogil:
+        self.words[r >> 6] |= 1ULL << (r & 63)
+
+    cdef inline void discard(self, index_t r) noexcept nogil:
+        self.words[r >> 6] &= ~(1ULL << (r & 63))
+
+    cdef Py_ssize_t fill(self, index_t* out) noexcept nogil:
+        """Write the rows in order to ``out``; their number."""
+        cdef Py_ssize_t w, k = 0
+        cdef unsigned long long word
+        for w in range(self.n_words):
+            word = self.words[w]
+            while word:
+                out[k] = (w << 6) + __builtin_ctzll(word)
+                k += 1
+                word &= word - 1
+        return k
+
+    cdef object rows(self):
+        cdef Py_ssize_t w, size = 0
+        for w in range(self.n_words):
+            size += __builtin_popcountll(self.words[w])
+        out = np.empty(size, dtype=np.int64)
+        cdef index_t[::1] out_v = out
+        if size:
+            with nogil:
+                self.fill(&out_v[0])
+        return out
+
+
+cdef index_t _rows_of_entries(const cnp.int64_t[::1] counts, const state_t* to, Py_ssize_t n_values) noexcept nogil:
+    """How many rows hold an entry whose state ``to`` is not 0 (``counts`` a row count an entry)."""
+    cdef Py_ssize_t c
+    cdef index_t total = 0
+    for c in range(n_values):
+        if to[c] != 0:
+            total += counts[c]
+    return total
+
+
+cdef object _split_sparse(state_t[::1] states, const index_t[::1] act, const index_t[::1] by_code,
+                          const index_t[::1] code_starts, const state_t* ends, Py_ssize_t n_values):
+    """The split of :func:`shared_coded` read from the rows of the entries with a non-zero end:
+    they take it (the rows of ``act`` keep their own), and the rows in a non-zero state are
+    returned in order."""
+    cdef Py_ssize_t n_act = act.shape[0], k, c, j
+    cdef _RowSet found = _RowSet(states.shape[0])
+    cdef state_t* own = <state_t*>malloc((n_act + 1) * sizeof(state_t))
+    if own == NULL:
+        raise MemoryError()
+    with nogil:
+        for k in range(n_act):
+            own[k] = states[act[k]]
+        for c in range(n_values):
+            if ends[c] == 0:
+                continue
+            for j in range(code_starts[c], code_starts[c + 1]):
+                states[by_code[j]] = ends[c]
+                found.add(by_code[j])
+        for k in range(n_act):
+            states[act[k]] = own[k]
+            if own[k] != 0:
+                found.add(act[k])
+            else:
+                found.discard(act[k])
+    free(own)
+    return found.rows()
 
 
 cdef object _nonzero_rows(const index_t[::1] act, const state_t[::1] states):
@@ -726,7 +829,9 @@ def scan_pairs(const unsigned char[::1] values, const index_t[::1] offsets, cons
 
 def scan_coded(const unsigned char[::1] values, const index_t[::1] offsets, const cnp.int32_t[::1] codes,
                state_t[::1] states, const index_t[::1] act, Automaton automaton,
-               cnp.int32_t[::1] hits=None, const cnp.int64_t[::1] code_counts=None):
+               cnp.int32_t[::1] hits=None, const cnp.int64_t[::1] code_counts=None,
+               const cnp.uint8_t[::1] live=None, const index_t[::1] by_code=None,
+               const index_t[::1] code_starts=None):
     """:func:`scan_column` for a dictionary-coded column: row r's value is dictionary entry
     ``codes[r]`` (``values``/``offsets`` hold the distinct values). What each entry does from
     state 0 is found once, by scanning the dictionary; rows in other states step through their
@@ -734,7 +839,10 @@ def scan_coded(const unsigned char[::1] values, const index_t[::1] offsets, cons
 
     ``code_counts`` (how many rows hold each entry) is given when what follows the column leads
     every state where it leads state 0 (``tail_free`` of :func:`scan_column`): the rows in
-    state 0 are then counted by entry, not read (but one by one with ``hits``), and stay in 0."""
+    state 0 are then counted by entry, not read (but one by one with ``hits``), and stay in 0.
+    ``live`` as in :func:`scan_column`; ``by_code`` and ``code_starts`` as in
+    :func:`shared_coded`: when the rows of the entries that find a match or leave a non-zero
+    state are few, only they are read."""
     cdef Py_ssize_t n = states.shape[0], n_act = act.shape[0], n_values = offsets.shape[0] - 1
     cdef Py_ssize_t k, r, c, slot, n_fresh = 0
     cdef const state_t[:, ::1] d = automaton.d
@@ -747,12 +855,21 @@ def scan_coded(const unsigned char[::1] values, const index_t[::1] offsets, cons
     zero_to = np.zeros(n_values, dtype=np.int32)
     zero_found = np.zeros(n_values, dtype=np.int32)
     found_in_values, _ = scan_column(values, offsets, zero_to, np.zeros(0, dtype=np.int64), automaton,
-                                     zero_found)
+                                     zero_found, live=live)
+    cdef const cnp.uint8_t* alive = &live[0] if live is not None else NULL
     cdef state_t[::1] to0 = zero_to
     cdef cnp.int32_t[::1] found0 = zero_found
     cdef bint tail_free = code_counts is not None
     cdef index_t in_values = found_in_values
     cdef bint any_fresh = in_values or zero_to.any() and not tail_free
+    cdef _RowSet fresh_rows = None
+    cdef index_t touched = 0
+    if any_fresh and by_code is not None:
+        for c in range(n_values):
+            if to0[c] != 0 or found0[c] != 0:
+                touched += code_starts[c + 1] - code_starts[c]
+        if 8 * touched < n:
+            fresh_rows = _RowSet(n)
     cdef state_t* carried_v = <state_t*>malloc((n_act + 1) * sizeof(state_t))
     cdef index_t* fresh_v = <index_t*>malloc((n + 1 if any_fresh else 1) * sizeof(index_t))
     if carried_v == NULL or fresh_v == NULL:
@@ -797,6 +914,8 @@ def scan_coded(const unsigned char[::1] values, const index_t[::1] offsets, cons
             found += got
             if with_hits:
                 hits[r] += got
+            if alive != NULL and not alive[carried_v[k]]:
+                carried_v[k] = 0
         if tail_free and not with_hits:
             if in_values:
                 for c in range(n_values):
@@ -809,6 +928,21 @@ def scan_coded(const unsigned char[::1] values, const index_t[::1] offsets, cons
                 if states[r] == 0:
                     found += found0[codes[r]]
                     hits[r] += found0[codes[r]]
+        elif fresh_rows is not None:
+            for c in range(n_values):
+                if to0[c] == 0 and found0[c] == 0:
+                    continue
+                for slot in range(code_starts[c], code_starts[c + 1]):
+                    r = by_code[slot]
+                    if states[r] != 0:
+                        continue
+                    found += found0[c]
+                    if with_hits:
+                        hits[r] += found0[c]
+                    if to0[c] != 0:
+                        states[r] = to0[c]
+                        fresh_rows.add(r)
+            n_fresh = fresh_rows.fill(fresh_v)
         elif any_fresh:
             for r in range(n):
                 if states[r] == 0:

@@ -204,6 +204,7 @@ class _Fresh:
         with_maps = with_maps and automaton.m > 1
         self.pairs = byte_pairs(automaton.pattern) if with_maps else None
         self.grams = gram_codes(automaton.pattern, 16) if with_maps else None
+        self._live = {}
 
     def skips_piece(self, flags: int, act) -> bool:
         return not len(act) and not flags & self.first_bit
@@ -219,7 +220,7 @@ class _Fresh:
         return (isinstance(piece, CodedColumn) and n_rows >= SHARED_ROWS and bool(piece.flags & self.first_bit)
                 and not self.resets(following))
 
-    def feed_shared(self, piece, states, act, shared: int):
+    def feed_shared(self, piece, states, act, shared: int, following=()):
         """Feed a static or coded piece to ``act`` row by row, and to the others, all in state
         ``shared``, at once: what each distinct value does from ``shared`` is found once. Returns
         the count, ``act``, and the state the others share after the piece; when they no longer
@@ -231,7 +232,7 @@ class _Fresh:
             return found + inside * (n - len(act)), act, shared
         values = piece.dictionary
         found, act, shared = shared_coded(values.values, values.offsets, piece.codes, piece.code_counts, states,
-                                          act, shared, automaton)
+                                          act, shared, automaton, self.live_after(following), *piece.rows_by_code)
         return found, act, max(shared, 0)
 
     def enter(self, column: Column, states, act, shared: int) -> np.ndarray:
@@ -273,8 +274,11 @@ class _Fresh:
             return scan_static(piece, states, act, self.automaton, hits)
         if isinstance(piece, CodedColumn):
             values = piece.dictionary
+            many = len(states) >= SHARED_ROWS
+            live = self.live_after(following) if many else None
+            tail_free = self.resets(following) or live is not None and not live.any()
             return scan_coded(values.values, values.offsets, piece.codes, states, act, self.automaton, hits,
-                              piece.code_counts if self.resets(following) else None)
+                              piece.code_counts if tail_free else None, live, *(piece.rows_by_code if many else ()))
         counts = piece.byte_counts
         automaton = self.automaton
         large = len(piece.values) >= REACH_BYTES
@@ -290,7 +294,8 @@ class _Fresh:
     def live_after(self, following) -> Optional[np.ndarray]:
         """The states a row may leave a column in that read on otherwise than state 0 through
         ``following``: its static pieces up to the next column, then that column's first bytes
-        (:meth:`Automaton.live_after`); None when nothing follows."""
+        (:meth:`Automaton.live_after`, found once a pattern for each such continuation); None
+        when nothing follows."""
         static, lead = [], None
         for piece in following:
             if not isinstance(piece, bytes):
@@ -299,7 +304,11 @@ class _Fresh:
             static.append(piece)
         if not static and lead is None:
             return None
-        return self.automaton.live_after(b"".join(static), lead)
+        key = (b"".join(static), lead)
+        live = self._live.get(key)
+        if live is None:
+            live = self._live[key] = self.automaton.live_after(*key)
+        return live
 
     def resets(self, following) -> bool:
         """Whether the next of the pieces ``following`` leads every state where it leads state 0:
@@ -406,7 +415,7 @@ def _scan_rows(segment: Segment, feeder, rows, states, hits, shared: int = 0):
         if shared and isinstance(piece, Column):
             act, shared = feeder.enter(piece, st, act, shared), 0
         if hits is None and (shared or feeder.shares(piece, segment.n_rows, following)):
-            found, act, shared = feeder.feed_shared(piece, st, act, shared)
+            found, act, shared = feeder.feed_shared(piece, st, act, shared, following)
             if not shared:
                 act = _nonzero(st, act)
         else:

@@ -117,6 +117,16 @@ class CodedColumn:
         """How many rows hold each dictionary entry."""
         return np.bincount(self.codes, minlength=len(self.dictionary.offsets) - 1)
 
+    @cached_property
+    def rows_by_code(self) -> tuple:
+        """The rows sorted by entry (int64), and where each entry's rows start in that order:
+        the rows of a few entries found without reading every row."""
+        n_values = len(self.dictionary.offsets) - 1
+        keys = self.codes.astype(np.uint8 if n_values <= 1 << 8 else np.uint16 if n_values <= 1 << 16 else np.int32)
+        starts = np.zeros(n_values + 1, dtype=np.int64)
+        np.cumsum(self.code_counts, out=starts[1:])
+        return np.argsort(keys, kind="stable").astype(np.int64), starts
+
     def lengths(self) -> np.ndarray:
         return self.dictionary.lengths()[self.codes]
 
