@@ -24,6 +24,7 @@ from logzip.search._scan import Automaton, gram_bits
 from logzip.search.archive import StreamArchive
 from logzip.search import blocks as blocks_module
 from logzip.search.blocks import StreamBlock, TextBlock
+from logzip.search import layout as layout_module
 from logzip.search.layout import block_layout
 from tests.test_fmindex import line_starts, occurrences
 
@@ -157,9 +158,15 @@ def test_live_after_tells_the_prefixes_that_go_on():
     assert [s for s in range(10) if live[s]] == [2]                   # "46" + " n": only after "46"
 
 
-def test_columns_ruled_out_by_their_pairs_count_exactly(monkeypatch, read_corpus, loghub_2k_systems):
-    """Every column read through its byte pairs (the shortcut of large columns): exact still."""
+@pytest.mark.parametrize("chunk_log", [None, 5])
+def test_columns_ruled_out_by_their_pairs_count_exactly(monkeypatch, read_corpus, loghub_2k_systems, chunk_log):
+    """Every column read through its byte pairs (the shortcut of large columns), and with
+    ``chunk_log`` searched only in the 32-byte chunks that hold a pattern's 4-grams: exact still."""
     monkeypatch.setattr(blocks_module, "REACH_BYTES", 1)
+    if chunk_log is not None:
+        monkeypatch.setattr(blocks_module, "CHUNKED_BYTES", 1)
+        monkeypatch.setattr(blocks_module, "CHUNK_LOG", chunk_log)
+        monkeypatch.setattr(layout_module, "CHUNK_LOG", chunk_log)
     texts = [(edge_cases(giant_line_bytes=200_000)[name][:60_000], FORMAT) for name in sorted(edge_cases())]
     texts += [(read_corpus(f"loghub-2k/{system}_2k.log"), loghub_2k_systems[system])
               for system in ("HPC", "Hadoop", "Linux", "Proxifier", "Zookeeper")]

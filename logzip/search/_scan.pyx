@@ -152,6 +152,25 @@ def gram_bits(const unsigned char[::1] data, int log_bits):
     return out
 
 
+def chunk_gram_bits(const unsigned char[::1] data, int log_chunk, int log_bits):
+    """:func:`gram_bits` of each ``2 ** log_chunk``-byte chunk of ``data`` (the 4-grams that
+    start in it), one row of ``2 ** log_bits`` bits a chunk: a match that starts in chunk c has
+    all its 4-grams in chunks c and c + 1 (when it is no longer than a chunk). Time: one pass;
+    space: ``2 ** (log_bits - log_chunk)`` bits a byte."""
+    if not 3 <= log_bits <= 32 or not 3 <= log_chunk <= 40:
+        raise ValueError("log_bits or log_chunk out of range")
+    cdef Py_ssize_t i, n = data.shape[0], width = 1 << (log_bits - 3)
+    out = np.zeros(((n >> log_chunk) + 1, width), dtype=np.uint8)
+    cdef unsigned char[:, ::1] bits = out
+    cdef int shift = 32 - log_bits
+    cdef unsigned int code
+    with nogil:
+        for i in range(n - 3):
+            code = gram_bit(word_at(&data[i]), shift)
+            bits[i >> log_chunk, code >> 3] |= 1 << (code & 7)
+    return out
+
+
 def gram_codes(const unsigned char[::1] pattern, int log_bits) -> np.ndarray:
     """The bit numbers of ``pattern``'s 4-byte substrings in a :func:`gram_bits` map of
     ``2 ** log_bits`` bits (int64, one a 4-gram, in order)."""
@@ -217,7 +236,8 @@ def rarest_byte(const unsigned char[::1] pattern, list counts, Py_ssize_t total,
 def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, state_t[::1] states,
                 const index_t[::1] act, Automaton automaton, cnp.int32_t[::1] hits=None,
                 bint by_second=False, Py_ssize_t reach=0, bint tail_free=False, Py_ssize_t rare=-1,
-                const cnp.uint8_t[::1] live=None):
+                const cnp.uint8_t[::1] live=None, const cnp.uint8_t[::1] last_bytes=None,
+                const cnp.uint8_t[::1] chunks=None, int log_chunk=0):
     """Feed row i's value ``values[offsets[i]:offsets[i + 1]]`` to the automaton from ``states[i]``.
 
     ``by_second``: the pattern's second byte is rarer in ``values`` than its first, so the scan
@@ -228,6 +248,9 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
     state where it leads state 0 (its first byte is not in the pattern), so the state a row in
     state 0 leaves does not matter: only the matches inside values are looked for. ``live``
     (:meth:`Automaton.live_after`): a row left in a state not live is left in state 0.
+    ``last_bytes``: which byte values end some row (the rows are not read for the state they
+    leave when none ends a live prefix). ``chunks``: which ``2 ** log_chunk``-byte chunks of
+    ``values`` a match may start in (:func:`chunk_gram_bits`); the others are not searched.
 
     ``act`` lists, sorted, the rows whose state is not 0 (all others are). ``states`` is updated
     in place; the matches are counted, and with ``hits`` also added up per row. Returns the
@@ -248,6 +271,7 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
     cdef bint windowed
     cdef const unsigned char* pattern = automaton.pattern
     cdef const cnp.uint8_t* alive = &live[0] if live is not None else NULL
+    cdef const cnp.uint8_t* ending = &last_bytes[0] if last_bytes is not None else NULL
     if carried_v == NULL or fresh_v == NULL or ends_v == NULL:
         free(carried_v)
         free(fresh_v)
@@ -274,14 +298,14 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
         # it leaves (it holds no longer prefix of the pattern than ``window``).
         window = reach if 0 < reach < m else m
         tail_free = tail_free and m > 1
-        windowed = m > 1 and (tail_free or 2 * window * n < offsets[n] - offsets[0])
+        windowed = m > 1 and (tail_free or window == 1 or 2 * window * n < offsets[n] - offsets[0])
         if tail_free:
             if window == m:
-                found += _whole_matches(text, offsets, states, pattern, m, rare, hits)
+                found += _whole_matches(text, offsets, states, pattern, m, rare, hits, chunks, log_chunk)
         elif windowed:
             if window == m:
-                found += _whole_matches(text, offsets, states, pattern, m, rare, hits)
-            n_fresh = _ending_in_prefix(text, offsets, states, ends_v, window, d, alive, pattern)
+                found += _whole_matches(text, offsets, states, pattern, m, rare, hits, chunks, log_chunk)
+            n_fresh = _ending_in_prefix(text, offsets, states, ends_v, window, d, alive, pattern, ending)
         # Else only where the pattern's first two bytes occur, and the rows whose value ends
         # with its first byte (a match may go on in the next piece).
         pos, end, r = offsets[0], offsets[n] if not windowed else 0, 0
@@ -330,24 +354,51 @@ def scan_column(const unsigned char[::1] values, const index_t[::1] offsets, sta
 
 cdef index_t _whole_matches(const unsigned char* text, const index_t[::1] offsets, const state_t[::1] states,
                             const unsigned char* pattern, Py_ssize_t m, Py_ssize_t rare,
-                            cnp.int32_t[::1] hits) noexcept nogil:
+                            cnp.int32_t[::1] hits, const cnp.uint8_t[::1] chunks, int log_chunk) noexcept nogil:
     """The matches that lie inside the value of a row in state 0 (found by :func:`_next_match`
-    over the buffer), added to ``hits`` when given; their number."""
-    cdef Py_ssize_t n = states.shape[0], r = 0, pos = offsets[0], end = offsets[n]
+    over the buffer, or over the chunks of ``chunks`` that are set), added to ``hits`` when
+    given; their number."""
+    cdef Py_ssize_t n = states.shape[0], r = 0, pos = offsets[0], end = offsets[n], c, n_chunks
+    cdef Py_ssize_t chunk = (<Py_ssize_t>1) << log_chunk
+    cdef index_t found = 0
+    if chunks is None:
+        return _matches_in(text, offsets, states, pattern, m, rare, hits, pos, end, end, &r)
+    n_chunks = chunks.shape[0]
+    for c in range(n_chunks):
+        if chunks[c] and c * chunk < end:
+            found += _matches_in(text, offsets, states, pattern, m, rare, hits, c * chunk,
+                                 min(end, (c + 1) * chunk + m - 1), (c + 1) * chunk, &r)
+    return found
+
+
+cdef index_t _matches_in(const unsigned char* text, const index_t[::1] offsets, const state_t[::1] states,
+                         const unsigned char* pattern, Py_ssize_t m, Py_ssize_t rare, cnp.int32_t[::1] hits,
+                         Py_ssize_t pos, Py_ssize_t end, Py_ssize_t last_start, Py_ssize_t* row) noexcept nogil:
+    """:func:`_whole_matches` of the matches that start in ``[pos, last_start)`` and end by
+    ``end``; ``row`` is a row at or before ``pos``, moved on as matches are met."""
+    cdef Py_ssize_t r = row[0], low, high, middle
     cdef index_t found = 0
     cdef const unsigned char* q
     while pos < end:
         q = _next_match(text, pos, end, pattern, m, rare)
-        if q == NULL:
+        if q == NULL or q - text >= last_start:
             break
         pos = q - text
-        while offsets[r + 1] <= pos:
-            r += 1
+        if offsets[r + 1] <= pos:        # the row holding pos: a binary search past r
+            low, high = r + 1, offsets.shape[0] - 2
+            while low < high:
+                middle = (low + high) >> 1
+                if offsets[middle + 1] <= pos:
+                    low = middle + 1
+                else:
+                    high = middle
+            r = low
         if pos + m <= offsets[r + 1] and states[r] == 0:
             found += 1
             if hits is not None:
                 hits[r] += 1
         pos += 1
+    row[0] = r
     return found
 
 
@@ -373,18 +424,24 @@ cdef inline const unsigned char* _next_match(const unsigned char* text, Py_ssize
 
 cdef Py_ssize_t _ending_in_prefix(const unsigned char* text, const index_t[::1] offsets, state_t[::1] states,
                                   index_t* out, Py_ssize_t reach, const state_t[:, ::1] d,
-                                  const cnp.uint8_t* alive, const unsigned char* pattern) noexcept nogil:
+                                  const cnp.uint8_t* alive, const unsigned char* pattern,
+                                  const cnp.uint8_t* last_bytes) noexcept nogil:
     """Rows in state 0 enter the state their last ``reach`` bytes leave (the value ends with
     no prefix of the pattern longer than ``reach``; the matches are counted elsewhere), when it
     is live (``alive``, or every state when NULL); the sorted rows left in a non-zero state go
-    to ``out``; their number. Only a value whose last byte ends a live prefix is read."""
+    to ``out``; their number. Only a value whose last byte ends a live prefix is read, and
+    none when no value ends with such a byte (``last_bytes``, when not NULL)."""
     cdef Py_ssize_t n = states.shape[0], r, p, k = 0
     cdef state_t s
     cdef unsigned char ends_live[256]
+    cdef bint any_live = False
     memset(ends_live, 0, 256)
     for s in range(1, reach + 1):
-        if alive == NULL or alive[s]:
+        if (alive == NULL or alive[s]) and (last_bytes == NULL or last_bytes[pattern[s - 1]]):
             ends_live[pattern[s - 1]] = 1
+            any_live = True
+    if not any_live:
+        return 0
     for r in range(n):
         if states[r] != 0 or offsets[r + 1] == offsets[r] or not ends_live[text[offsets[r + 1] - 1]]:
             continue

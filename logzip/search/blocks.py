@@ -15,7 +15,7 @@ import numpy as np
 from ._scan import (Automaton, enter_column, gram_codes, match_ends, match_ends_in, rarest_byte, scan_coded, scan_column,
                     scan_pairs, scan_static, scan_text, shared_coded, step_rows)
 from ..codec.summary import byte_pairs
-from .layout import BlockLayout, CodedColumn, Column, Group, Segment
+from .layout import CHUNK_LOG, BlockLayout, CodedColumn, Column, Group, Segment
 
 _NONE = np.zeros(0, dtype=np.int64)
 LINE_MAPS_AFTER = 2     # a block's line maps cost a pass over it: made at its third query
@@ -23,6 +23,7 @@ SHARED_ROWS = 1 << 12   # coded columns of this many rows may lead the rows in s
 RENDER_LINES = 1 << 15  # lines with matches rendered at once by locate
 REACH_BYTES = 1 << 16   # columns this large are looked up in their byte pairs before a scan
 RARE_BYTE = 128         # a byte this rare in a large column is what its matches are found by
+CHUNKED_BYTES = 1 << 20  # columns this large are searched only in the chunks that hold a pattern's 4-grams
 
 
 class _StatePool:
@@ -282,14 +283,29 @@ class _Fresh:
         counts = piece.byte_counts
         automaton = self.automaton
         large = len(piece.values) >= REACH_BYTES
-        reach, rare, live = 0, -1, None
+        reach, rare, live, chunks = 0, -1, None, None
         if large:
             reach = automaton.reach(piece.pairs, piece.grams if automaton.m >= 4 else None)
             rare = rarest_byte(automaton.pattern, counts, len(piece.values), RARE_BYTE)
             live = self.live_after(following)
+            if reach == automaton.m and self.pairs is not None and len(piece.values) >= CHUNKED_BYTES:
+                chunks = self.chunks_of(piece)
         return scan_column(piece.values, piece.offsets, states, act, automaton, hits,
                            automaton.m > 1 and counts[automaton.second] < counts[automaton.first], reach,
-                           live is not None and not live.any(), rare, live)
+                           live is not None and not live.any(), rare, live, piece.last_bytes if large else None,
+                           chunks, CHUNK_LOG)
+
+    def chunks_of(self, column: Column) -> Optional[np.ndarray]:
+        """Which chunks of ``column``'s buffer a match may start in (uint8 a chunk): those whose
+        4-grams, with the next chunk's, hold the pattern's; None for a pattern under 4 bytes or
+        over a chunk."""
+        m = self.automaton.m
+        if not 4 <= m <= 1 << CHUNK_LOG:
+            return None
+        maps, codes = column.chunk_grams, gram_codes(self.automaton.pattern, CHUNK_LOG)
+        present = (maps[:, codes >> 3] >> (codes & 7).astype(np.uint8)) & 1
+        present[:-1] |= present[1:]
+        return present.all(axis=1).astype(np.uint8)
 
     def live_after(self, following) -> Optional[np.ndarray]:
         """The states a row may leave a column in that read on otherwise than state 0 through

@@ -30,7 +30,9 @@ from ..codec._summary import byte_counts
 from ..codec.summary import pair_bits
 from ..errors import CorruptArchiveError, FormatError
 from ._render import join_spans, line_maps, span_codes, span_hashes
-from ._scan import gram_bits
+from ._scan import chunk_gram_bits, gram_bits
+
+CHUNK_LOG = 14   # large columns are mapped by chunks of 2 ** CHUNK_LOG bytes (chunk_grams)
 
 
 @dataclass
@@ -79,6 +81,18 @@ class Column:
         if self.empty_rows.any():
             return None
         return _mask(np.bincount(self.first_bytes, minlength=256))
+
+    @cached_property
+    def chunk_grams(self) -> np.ndarray:
+        """The 4-grams of each CHUNK_BYTES-byte chunk of the buffer (:func:`chunk_gram_bits`, one
+        bit a byte): a pattern is looked for only in the chunks that hold its 4-grams."""
+        return chunk_gram_bits(self.values, CHUNK_LOG, CHUNK_LOG)
+
+    @cached_property
+    def last_bytes(self) -> np.ndarray:
+        """Whether some row's value ends with each byte value (uint8, 256)."""
+        ends = self.offsets[1:][~self.empty_rows] - 1
+        return (np.bincount(np.frombuffer(self.values, dtype=np.uint8)[ends], minlength=256) > 0).astype(np.uint8)
 
     @cached_property
     def pairs(self) -> np.ndarray:
