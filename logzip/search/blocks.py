@@ -186,25 +186,29 @@ class _Fresh:
     """Feeds pieces to rows that all start in state 0 but ``act``: matches are found anywhere.
 
     What cannot change a thing is skipped: a piece without the pattern's first byte when no row
-    is inside a match attempt, and, for a pattern without a line feed (whose matches lie within
-    a line), the lines of a template whose bytes, with the header's and the terminators', do
-    not hold every byte of the pattern, or whose byte pairs and 4-grams
+    is inside a match attempt, and the lines of a template whose bytes, with the header's and
+    the terminators', do not hold every byte of the pattern, or whose byte pairs and 4-grams
     (:meth:`BlockLayout.line_maps`) lack one of its own (from the block's third query on: the
-    maps cost a pass over the block).
+    maps cost a pass over the block). For a pattern with a line feed, what its lines must hold
+    is the part before its first line feed (and a carriage return): a line read from state 0
+    matters only when it ends with that part.
     """
 
     def __init__(self, automaton: Automaton, layout: BlockLayout, with_maps: bool = True):
         self.automaton = automaton
         self.first_bit = 1 << automaton.first
-        self.needed = _words(automaton.byte_mask)
-        self.within_lines = not automaton.has_newline
+        pattern = automaton.pattern
+        line_part = pattern[:pattern.index(b"\n")] if automaton.has_newline else pattern
+        line_part = line_part[:-1] if automaton.has_newline and line_part.endswith(b"\r") else line_part
+        self.needed = _words(sum(1 << b for b in set(line_part)))
         self.frame = _words(layout.frame_flags)
         # A last line without terminator hands its state on to the next block: never skipped.
         self.open_segment = layout.last_segment() if layout.n_terminated < layout.n_lines else (None, -1)
         self.layout = layout
-        with_maps = with_maps and automaton.m > 1
-        self.pairs = byte_pairs(automaton.pattern) if with_maps else None
-        self.grams = gram_codes(automaton.pattern, 16) if with_maps else None
+        self.with_maps = with_maps
+        with_maps = with_maps and len(line_part) > 1
+        self.pairs = byte_pairs(line_part) if with_maps else None
+        self.grams = gram_codes(line_part, 16) if with_maps else None
         self._live = {}
 
     def skips_piece(self, flags: int, act) -> bool:
@@ -247,20 +251,26 @@ class _Fresh:
         """The segments of ``group`` to read: those with rows entering in a non-zero state
         (``entering``, a count a segment), and those whose lines may hold a match."""
         viable = group.row_counts > 0
-        if self.within_lines:
-            needed = self.needed
-            viable &= ((group.flag_words | self.frame) & needed == needed).all(axis=1)
-            if self.pairs is not None:
-                for maps, codes in zip(self.layout.line_maps(group), (self.pairs, self.grams)):
-                    viable &= ((maps[:, codes >> 3] >> (codes & 7)) & 1).all(axis=1).astype(bool)
-            open_group, number = self.open_segment
-            if open_group is group:
-                viable[number] = True
+        needed = self.needed
+        viable &= ((group.flag_words | self.frame) & needed == needed).all(axis=1)
+        if self.pairs is not None:
+            for maps, codes in zip(self.layout.line_maps(group), (self.pairs, self.grams)):
+                viable &= ((maps[:, codes >> 3] >> (codes & 7)) & 1).all(axis=1).astype(bool)
+        open_group, number = self.open_segment
+        if open_group is group:
+            viable[number] = True
         return np.flatnonzero(viable | (entering > 0))
 
     def states(self, n: int) -> np.ndarray:
         """Zeroed states for ``n`` rows, given back with :meth:`give_back`."""
         return _ONE_STATE.take(n)
+
+    def entering(self, first_bytes, states) -> np.ndarray:
+        """Whether rows in ``states`` whose next byte is ``first_bytes`` (-1: not known) may read
+        on otherwise than rows in state 0 (else they are rows in state 0 from there on)."""
+        table, known = self.automaton.table, first_bytes >= 0
+        byte = np.maximum(first_bytes, 0)
+        return ~known | (table[states, byte] != table[0, byte])
 
     def give_back(self, states, entered, act) -> None:
         """Rows out of ``act`` are in state 0: the scans keep every row in a non-zero state in it."""
@@ -288,7 +298,7 @@ class _Fresh:
             reach = automaton.reach(piece.pairs, piece.grams if automaton.m >= 4 else None)
             rare = rarest_byte(automaton.pattern, counts, len(piece.values), RARE_BYTE)
             live = self.live_after(following)
-            if reach == automaton.m and self.pairs is not None and len(piece.values) >= CHUNKED_BYTES:
+            if reach == automaton.m and self.with_maps and len(piece.values) >= CHUNKED_BYTES:
                 chunks = self.chunks_of(piece)
         return scan_column(piece.values, piece.offsets, states, act, automaton, hits,
                            automaton.m > 1 and counts[automaton.second] < counts[automaton.first], reach,
@@ -361,6 +371,12 @@ class _Pairs:
 
     def states(self, n: int) -> np.ndarray:
         return _TWO_STATES.take(n)
+
+    def entering(self, first_bytes, states) -> np.ndarray:
+        """:meth:`_Fresh.entering` for pairs: a pair that the next byte brings together is done."""
+        table, known = self.automaton.table, first_bytes >= 0
+        byte = np.maximum(first_bytes, 0)
+        return ~known | (table[states[:, 0], byte] != table[states[:, 1], byte])
 
     def give_back(self, states, entered, act) -> None:
         """Rows leave ``act`` when their two states meet, not when they are 0: the rows that
@@ -463,18 +479,28 @@ def _scan_group(group: Group, feeder, rows, states, hits, shared: int = 0):
     """:func:`_scan_rows` over a group: each of its rows through its own segment; the rows out of
     ``rows`` enter in state ``shared``."""
     total, out_rows, out_states = 0, [], []
+    # Rows whose first byte in their segment leads their state where it leads state 0 are rows
+    # in state 0 (dropped; kept in state 0 while the others share a state), and so are the
+    # others in the segments that begin with such a byte from their shared state.
+    if len(rows):
+        moving = feeder.entering(group.entry_bytes[rows], states)
+        if shared:
+            states = np.where(moving, states, 0).astype(np.int32)
+        else:
+            rows, states = rows[moving], states[moving]
+    shared_in = feeder.entering(group.segment_leads, np.full(len(group.segments), shared, np.int32)) if shared else None
     # The entering rows by segment, each part still in row order (a stable radix sort).
     entering = group.segment_of[rows].astype(group.code_type)
     order = np.argsort(entering, kind="stable")
     bounds = np.searchsorted(entering[order], np.arange(len(group.segments) + 1))
     rows, states = rows[order], states[order]
-    entering = np.diff(bounds) + (group.row_counts if shared else 0)
+    entering = np.diff(bounds) + (np.where(shared_in, group.row_counts, 0) if shared else 0)
     for number in feeder.templates(group, entering).tolist():
         segment = group.segments[number].searched
         mine = slice(bounds[number], bounds[number + 1])
         local_hits = np.zeros(segment.n_rows, dtype=np.int32) if hits is not None else None
         found, act, act_states = _settled(segment, *_scan_rows(segment, feeder, group.rank[rows[mine]], states[mine],
-                                                              local_hits, shared))
+                                                              local_hits, shared if shared and shared_in[number] else 0))
         total += found
         members = group.rows_of(number)
         if local_hits is not None:

@@ -295,6 +295,33 @@ class Group:
         words = [[(s.flags >> (64 * k)) & (2**64 - 1) for k in range(4)] for s in self.segments]
         return np.array(words, dtype=np.uint64).reshape(len(self.segments), 4)
 
+    @cached_property
+    def segment_leads(self) -> np.ndarray:
+        """Each segment's first byte when its rows all begin with one static text, else -1 (int16)."""
+        leads = np.full(len(self.segments), -1, dtype=np.int16)
+        for number, segment in enumerate(self.segments):
+            if segment.pieces and isinstance(segment.pieces[0], bytes) and segment.pieces[0]:
+                leads[number] = segment.pieces[0][0]
+        return leads
+
+    @cached_property
+    def entry_bytes(self) -> np.ndarray:
+        """Each row's first byte in its segment, or -1 when its first piece is empty (int16): a
+        row entering its segment in a state that this byte leads where it leads state 0 reads
+        on as a row in state 0."""
+        out = np.full(len(self.segment_of), -1, dtype=np.int16)
+        for number, segment in enumerate(self.segments):
+            if not segment.pieces or not segment.n_rows:
+                continue
+            first = segment.pieces[0]
+            if isinstance(first, bytes):
+                out[self.rows_of(number)] = first[0] if first else -1
+                continue
+            column = first.dictionary if isinstance(first, CodedColumn) else first
+            firsts = np.where(column.empty_rows, -1, column.first_bytes.astype(np.int16))
+            out[self.rows_of(number)] = firsts[first.codes] if isinstance(first, CodedColumn) else firsts
+        return out
+
     def rows_of(self, number: int) -> np.ndarray:
         """The group rows of segment ``number``, in order."""
         return self._order[self._starts[number]:self._starts[number + 1]]
