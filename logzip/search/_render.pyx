@@ -187,19 +187,19 @@ cdef Py_ssize_t _rows_held(_Pieces pieces, Py_ssize_t start, Py_ssize_t end) noe
     return held
 
 
-def line_maps(list before, list segments, list after, tuple terminator,
+def line_maps(list segments, list after, tuple terminator,
               const cnp.int64_t[::1] segment_of, const cnp.int64_t[::1] rank,
               const cnp.int64_t[::1] lines, Py_ssize_t n_terminated):
     """The byte pairs and 4-grams of the lines of each segment of a group, without rendering
-    them: row i of the group is line ``lines[i]``, made of the ``before`` pieces (row i),
-    segment ``segment_of[i]``'s pieces (a list; row ``rank[i]``), the ``after`` pieces (row i)
-    and, when ``lines[i] < n_terminated``, its terminator (row ``lines[i]``). Pieces are tuples
+    them: row i of the group is line ``lines[i]`` after its header, made of segment
+    ``segment_of[i]``'s pieces (a list; row ``rank[i]``), the ``after`` pieces (row i) and,
+    when ``lines[i] < n_terminated``, its terminator (row ``lines[i]``). Pieces are tuples
     as in :class:`_Pieces`. Returns two ``(len(segments), 8192)`` arrays of packed bits: the
     pairs (pair a << 8 | b is bit b & 7 of byte a << 5 | b >> 3) and the 4-grams hashed as
     :func:`logzip.search._scan.gram_bits` hashes them into 2 ** 16 bits; what lies across lines
     is left out. Time: one pass over the lines' bytes, a literal's own marked once a segment."""
     cdef Py_ssize_t n = segment_of.shape[0], n_segments = len(segments), i, k, s, row
-    cdef _Pieces head = _Pieces(before), tail = _Pieces(after), ends = _Pieces([terminator])
+    cdef _Pieces tail = _Pieces(after), ends = _Pieces([terminator])
     cdef _Pieces own = _Pieces([piece for pieces in segments for piece in pieces])
     cdef cnp.int64_t[::1] first = np.cumsum([0] + [len(pieces) for pieces in segments], dtype=np.int64)
     cdef cnp.int64_t[::1] held = np.empty(n_segments, dtype=np.int64)
@@ -213,9 +213,9 @@ def line_maps(list before, list segments, list after, tuple terminator,
     cdef const _Piece* terminators = &ends.items[0]
     if rank.shape[0] != n or lines.shape[0] != n:
         raise ValueError("rows disagree")
-    if _rows_held(head, 0, head.n) < n or _rows_held(tail, 0, tail.n) < n or \
+    if _rows_held(tail, 0, tail.n) < n or \
             (terminators.offsets != NULL and terminators.n_rows < n_terminated):
-        raise ValueError("a header piece is short of rows")
+        raise ValueError("a tail piece is short of rows")
     for s in range(n_segments):
         held[s] = _rows_held(own, first[s], first[s + 1])
     for i in range(n):
@@ -227,13 +227,10 @@ def line_maps(list before, list segments, list after, tuple terminator,
             pairs, grams = &pairs_out[s, 0], &grams_out[s, 0]
             if not used[s]:
                 used[s] = 1
-                _literal_marks(head, 0, head.n, pairs, grams)
                 _literal_marks(own, first[s], first[s + 1], pairs, grams)
                 _literal_marks(tail, 0, tail.n, pairs, grams)
                 _literal_marks(ends, 0, 1, pairs, grams)
             read.previous, read.word, read.filled = -1, 0, 0
-            for k in range(head.n):
-                _read_value(&head.items[k], i, &read, pairs, grams)
             row = rank[i]
             for k in range(first[s], first[s + 1]):
                 _read_value(&own.items[k], row, &read, pairs, grams)

@@ -405,16 +405,18 @@ class BlockLayout:
 
     def line_maps(self, group: Group) -> Tuple[np.ndarray, np.ndarray]:
         """For each segment of ``group`` (contents or misfits), the byte pairs and the 4-grams
-        that its lines hold, header and terminators included (what lies across lines left
-        out): two arrays of one row of 8,192 bytes of packed bits a segment (:func:`line_maps`).
-        A pattern without a line feed with a pair or a 4-gram that a template's row lacks has
-        no match in its lines. Made on first use, from the pieces, in one pass over the block."""
+        that its lines hold after the header, terminators included (what lies across lines
+        left out): two arrays of one row of 8,192 bytes of packed bits a segment
+        (:func:`line_maps`). A pattern without a line feed with a pair or a 4-gram that a
+        template's row lacks has no match in its lines but where the header is in it: a match
+        inside the header is found where the header is read, for every line, and one that
+        begins there enters the template in a state that is not 0, which reads it whatever its
+        maps. Made on first use, from the pieces, in one pass over what follows the headers."""
         key = id(group)
         if key not in self._line_maps:
             fitting = group is self.contents
-            around = (self.head.pieces, self.tail.pieces) if fitting else ([], [])
             self._line_maps[key] = line_maps(
-                _spelled(around[0]), [_spelled(s.pieces) for s in group.segments], _spelled(around[1]),
+                [_spelled(s.pieces) for s in group.segments], _spelled(self.tail.pieces if fitting else []),
                 _spelled([self.terminator])[0], group.segment_of, group.rank,
                 self.fit_lines if fitting else self.misfit_lines, self.n_terminated)
         return self._line_maps[key]
