@@ -19,6 +19,7 @@ from corpora.generate import FORMATS, generate
 from corpora.shared import LOGHUB_FULL_FORMATS, corpora_dir as find_corpora_dir, loghub_2k_formats
 from logzip.codec.block import StoredBlock, encode_structured
 from logzip.codec.header import HeaderFormat
+from logzip.codec._summary import byte_mask
 from logzip.codec.summary import pair_bits
 from logzip.search._scan import Automaton, gram_bits
 from logzip.search.archive import StreamArchive
@@ -148,6 +149,11 @@ def test_a_dead_state_reads_on_as_state_zero(pattern, static, leads, tail):
         for lead in (leads or [None]):
             text = static + (bytes([lead]) if lead is not None else b"") + tail
             assert automaton.run(text, state) == automaton.run(text, 0), (state, text)
+
+
+@given(st.binary(max_size=300))
+def test_byte_mask_is_the_set_of_bytes(data):
+    assert byte_mask(data) == sum(1 << b for b in set(data))
 
 
 def test_live_after_tells_the_prefixes_that_go_on():

@@ -643,6 +643,25 @@ def shared_coded(const unsigned char[::1] values, const index_t[::1] offsets, co
         free(ends)
 
 
+def entry_moves(const cnp.int16_t[::1] entry_bytes, const index_t[::1] rows, const state_t[:, ::1] states,
+           Automaton automaton):
+    """Whether row ``rows[k]``, in state ``states[k, 0]``, reads its next byte
+    ``entry_bytes[rows[k]]`` (-1: not known) otherwise than from ``states[k, 1]`` (the state
+    it was counted from; 0 when ``states`` has one column): a uint8 a row. A row that it does
+    not move otherwise reads on as the other would."""
+    cdef Py_ssize_t k, n = rows.shape[0]
+    cdef const state_t[:, ::1] d = automaton.d
+    cdef bint pairs = states.shape[1] > 1
+    cdef int byte
+    out = np.empty(n, dtype=np.uint8)
+    cdef cnp.uint8_t[::1] o = out
+    with nogil:
+        for k in range(n):
+            byte = entry_bytes[rows[k]]
+            o[k] = byte < 0 or d[states[k, 0], byte] != d[states[k, 1] if pairs else 0, byte]
+    return out
+
+
 def enter_column(const unsigned char[::1] first_bytes, const cnp.uint8_t[::1] empty, state_t[::1] states,
                  const index_t[::1] act, state_t shared, Automaton automaton):
     """The rows out of ``act`` (sorted), all in state ``shared``, meet a plain column whose row r

@@ -12,8 +12,8 @@ from typing import Optional
 
 import numpy as np
 
-from ._scan import (Automaton, enter_column, gram_codes, match_ends, match_ends_in, rarest_byte, scan_coded, scan_column,
-                    scan_pairs, scan_static, scan_text, shared_coded, step_rows)
+from ._scan import (Automaton, enter_column, entry_moves, gram_codes, match_ends, match_ends_in, rarest_byte,
+                    scan_coded, scan_column, scan_pairs, scan_static, scan_text, shared_coded, step_rows)
 from ..codec.summary import byte_pairs
 from .layout import CHUNK_LOG, BlockLayout, CodedColumn, Column, Group, Segment
 
@@ -265,13 +265,6 @@ class _Fresh:
         """Zeroed states for ``n`` rows, given back with :meth:`give_back`."""
         return _ONE_STATE.take(n)
 
-    def entering(self, first_bytes, states) -> np.ndarray:
-        """Whether rows in ``states`` whose next byte is ``first_bytes`` (-1: not known) may read
-        on otherwise than rows in state 0 (else they are rows in state 0 from there on)."""
-        table, known = self.automaton.table, first_bytes >= 0
-        byte = np.maximum(first_bytes, 0)
-        return ~known | (table[states, byte] != table[0, byte])
-
     def give_back(self, states, entered, act) -> None:
         """Rows out of ``act`` are in state 0: the scans keep every row in a non-zero state in it."""
         _ONE_STATE.give_back(states, act)
@@ -371,12 +364,6 @@ class _Pairs:
 
     def states(self, n: int) -> np.ndarray:
         return _TWO_STATES.take(n)
-
-    def entering(self, first_bytes, states) -> np.ndarray:
-        """:meth:`_Fresh.entering` for pairs: a pair that the next byte brings together is done."""
-        table, known = self.automaton.table, first_bytes >= 0
-        byte = np.maximum(first_bytes, 0)
-        return ~known | (table[states[:, 0], byte] != table[states[:, 1], byte])
 
     def give_back(self, states, entered, act) -> None:
         """Rows leave ``act`` when their two states meet, not when they are 0: the rows that
@@ -482,17 +469,19 @@ def _scan_group(group: Group, feeder, rows, states, hits, shared: int = 0):
     # Rows whose first byte in their segment leads their state where it leads state 0 are rows
     # in state 0 (dropped; kept in state 0 while the others share a state), and so are the
     # others in the segments that begin with such a byte from their shared state.
+    automaton, n_segments = feeder.automaton, len(group.segments)
     if len(rows):
-        moving = feeder.entering(group.entry_bytes[rows], states)
+        moving = entry_moves(group.entry_bytes, rows, states.reshape(len(rows), -1), automaton).view(bool)
         if shared:
             states = np.where(moving, states, 0).astype(np.int32)
         else:
             rows, states = rows[moving], states[moving]
-    shared_in = feeder.entering(group.segment_leads, np.full(len(group.segments), shared, np.int32)) if shared else None
+    shared_in = entry_moves(group.segment_leads, np.arange(n_segments, dtype=np.int64),
+                            np.full((n_segments, 1), shared, dtype=np.int32), automaton).view(bool) if shared else None
     # The entering rows by segment, each part still in row order (a stable radix sort).
     entering = group.segment_of[rows].astype(group.code_type)
     order = np.argsort(entering, kind="stable")
-    bounds = np.searchsorted(entering[order], np.arange(len(group.segments) + 1))
+    bounds = np.searchsorted(entering[order], np.arange(n_segments + 1))
     rows, states = rows[order], states[order]
     entering = np.diff(bounds) + (np.where(shared_in, group.row_counts, 0) if shared else 0)
     for number in feeder.templates(group, entering).tolist():

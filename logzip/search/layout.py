@@ -26,7 +26,7 @@ from ..codec.columns import decode_tables_columns
 from ..codec.header import CONTENT
 from ..codec.lines import ALL_CRLF, MIXED
 from ..codec.strings import ByteColumn
-from ..codec._summary import byte_counts
+from ..codec._summary import byte_counts, byte_mask
 from ..codec.summary import pair_bits
 from ..errors import CorruptArchiveError, FormatError
 from ._render import join_spans, line_maps, span_codes, span_hashes
@@ -60,7 +60,7 @@ class Column:
     @cached_property
     def flags(self) -> int:
         """The byte values that occur in the column, as a 256-bit mask."""
-        return _mask(self.byte_counts)
+        return byte_mask(self.values)
 
     @cached_property
     def empty_rows(self) -> np.ndarray:
@@ -167,7 +167,7 @@ def _mask(counts) -> int:
 
 def piece_flags(piece: Piece) -> int:
     if isinstance(piece, bytes):
-        return _mask(byte_counts(piece))
+        return byte_mask(piece)
     return piece.flags
 
 
