@@ -643,6 +643,42 @@ def shared_coded(const unsigned char[::1] values, const index_t[::1] offsets, co
         free(ends)
 
 
+def viable_segments(const cnp.int64_t[::1] row_counts, const cnp.uint64_t[:, ::1] flag_words,
+                    const cnp.uint64_t[::1] needed, const unsigned char[:, ::1] pair_maps=None,
+                    const cnp.int32_t[::1] pairs=None, const unsigned char[:, ::1] gram_maps=None,
+                    const cnp.int64_t[::1] grams=None):
+    """Which segments of a group may hold a match (uint8 a segment): those with rows whose
+    byte set (``flag_words``, four words a segment) holds the ``needed`` bytes and, when the
+    maps are given, whose line maps hold every one of ``pairs`` and ``grams`` (bit numbers)."""
+    cdef Py_ssize_t n = row_counts.shape[0], s, k
+    cdef bint maps = pair_maps is not None
+    cdef cnp.int64_t code
+    out = np.zeros(n, dtype=np.uint8)
+    cdef cnp.uint8_t[::1] o = out
+    with nogil:
+        for s in range(n):
+            if row_counts[s] == 0:
+                continue
+            for k in range(4):
+                if flag_words[s, k] & needed[k] != needed[k]:
+                    break
+            else:
+                o[s] = 1
+                if maps:
+                    for k in range(pairs.shape[0]):
+                        code = pairs[k]
+                        if not pair_maps[s, code >> 3] >> (code & 7) & 1:
+                            o[s] = 0
+                            break
+                    if o[s]:
+                        for k in range(grams.shape[0]):
+                            code = grams[k]
+                            if not gram_maps[s, code >> 3] >> (code & 7) & 1:
+                                o[s] = 0
+                                break
+    return out
+
+
 def entry_moves(const cnp.int16_t[::1] entry_bytes, const index_t[::1] rows, const state_t[:, ::1] states,
            Automaton automaton):
     """Whether row ``rows[k]``, in state ``states[k, 0]``, reads its next byte

@@ -13,7 +13,8 @@ from typing import Optional
 import numpy as np
 
 from ._scan import (Automaton, enter_column, entry_moves, gram_codes, match_ends, match_ends_in, rarest_byte,
-                    scan_coded, scan_column, scan_pairs, scan_static, scan_text, shared_coded, step_rows)
+                    scan_coded, scan_column, scan_pairs, scan_static, scan_text, shared_coded, step_rows,
+                    viable_segments)
 from ..codec.summary import byte_pairs
 from .layout import CHUNK_LOG, BlockLayout, CodedColumn, Column, Group, Segment
 
@@ -250,12 +251,11 @@ class _Fresh:
     def templates(self, group: Group, entering: np.ndarray) -> np.ndarray:
         """The segments of ``group`` to read: those with rows entering in a non-zero state
         (``entering``, a count a segment), and those whose lines may hold a match."""
-        viable = group.row_counts > 0
-        needed = self.needed
-        viable &= ((group.flag_words | self.frame) & needed == needed).all(axis=1)
-        if self.pairs is not None:
-            for maps, codes in zip(self.layout.line_maps(group), (self.pairs, self.grams)):
-                viable &= ((maps[:, codes >> 3] >> (codes & 7)) & 1).all(axis=1).astype(bool)
+        # The frame's bytes (header, terminators) count as every segment's.
+        needed = self.needed & ~self.frame
+        maps = self.layout.line_maps(group) if self.pairs is not None else (None, None)
+        viable = viable_segments(group.row_counts, group.flag_words, needed, maps[0], self.pairs, maps[1],
+                                 self.grams).view(bool)
         open_group, number = self.open_segment
         if open_group is group:
             viable[number] = True
